@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "macros.h"
+
+int read_file_bounded(const char *path, size_t max, char **ret_data, size_t *ret_len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+
+        size_t cap = 4096, len = 0;
+        _cleanup_free_ char *buf = malloc(cap + 1);
+        if (!buf)
+                return -ENOMEM;
+
+        for (;;) {
+                if (len == cap) {
+                        if (cap > max)
+                                return -EFBIG;
+                        size_t ncap = cap * 2;
+                        char *n = realloc(buf, ncap + 1);
+                        if (!n)
+                                return -ENOMEM;
+                        buf = n;
+                        cap = ncap;
+                }
+                ssize_t r = read(fd, buf + len, cap - len);
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (r == 0)
+                        break;
+                len += (size_t)r;
+                if (len > max)
+                        return -EFBIG;
+        }
+        buf[len] = '\0';
+        *ret_data = TAKE_PTR(buf);
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
+int read_attr(const char *path, char *buf, size_t size) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (size == 0)
+                return -ENOBUFS;
+
+        size_t len = 0;
+        for (;;) {
+                if (len == size - 1) {
+                        /* Full: only acceptable if the file ends here (or with a newline). */
+                        char extra;
+                        ssize_t r = read(fd, &extra, 1);
+                        if (r < 0)
+                                return -errno;
+                        if (r == 1 && !(extra == '\n' && read(fd, &extra, 1) == 0))
+                                return -ENOBUFS;
+                        break;
+                }
+                ssize_t r = read(fd, buf + len, size - 1 - len);
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (r == 0)
+                        break;
+                len += (size_t)r;
+        }
+        buf[len] = '\0';
+        if (len > 0 && buf[len - 1] == '\n')
+                buf[len - 1] = '\0';
+        return 0;
+}
+
+static int fsync_directory_of(const char *path) {
+        _cleanup_free_ char *copy = strdup(path);
+        if (!copy)
+                return -ENOMEM;
+        _cleanup_close_ int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        if (fsync(dfd) < 0)
+                return -errno;
+        return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode) {
+        _cleanup_free_ char *tmp = NULL;
+        if (asprintf(&tmp, "%s.onepci-XXXXXX", path) < 0)
+                return -ENOMEM;
+
+        _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+
+        int r = 0;
+        const char *p = data;
+        size_t left = len;
+        while (left > 0) {
+                ssize_t w = write(fd, p, left);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        goto fail;
+                }
+                p += w;
+                left -= (size_t)w;
+        }
+        if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (close(TAKE_FD(fd)) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (rename(tmp, path) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        return fsync_directory_of(path);
+
+fail:
+        (void)unlink(tmp);
+        return r;
+}
+
+int write_file_if_changed(const char *path, const void *data, size_t len, mode_t mode,
+                          bool *ret_changed) {
+        _cleanup_free_ char *old = NULL;
+        size_t old_len = 0;
+        struct stat st;
+
+        int r = read_file_bounded(path, len + 1, &old, &old_len);
+        if (r == 0 && old_len == len && memcmp(old, data, len) == 0 && stat(path, &st) == 0 &&
+            (st.st_mode & 07777) == mode) {
+                if (ret_changed)
+                        *ret_changed = false;
+                return 0;
+        }
+        r = write_file_atomic(path, data, len, mode);
+        if (r < 0)
+                return r;
+        if (ret_changed)
+                *ret_changed = true;
+        return 0;
+}
+
+int mkdir_parents(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+char *path_join(const char *root, const char *rel) {
+        char *out;
+        size_t rl = strlen(root);
+        while (rl > 0 && root[rl - 1] == '/')
+                rl--;
+        while (*rel == '/')
+                rel++;
+        if (asprintf(&out, "%.*s/%s", (int)rl, root, rel) < 0)
+                return NULL;
+        return out;
+}
+
+int read_link_basename(const char *path, char *buf, size_t size) {
+        char target[PATH_MAX];
+        ssize_t n = readlink(path, target, sizeof(target) - 1);
+        if (n < 0)
+                return -errno;
+        target[n] = '\0';
+        const char *base = strrchr(target, '/');
+        base = base ? base + 1 : target;
+        if (strlen(base) >= size)
+                return -ENOBUFS;
+        strcpy(buf, base);
+        return 0;
+}
+
+bool path_exists(const char *path) {
+        return access(path, F_OK) == 0;
+}
