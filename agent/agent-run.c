@@ -1,1 +1,500 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <json-c/json.h> /* before macros.h: enables its json-c cleanup */
+
+#include "agent-run.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "context.h"
+#include "driverctl.h"
+#include "exit-codes.h"
+#include "fileio.h"
+#include "guards.h"
+#include "host-config.h"
+#include "identity.h"
+#include "inventory.h"
+#include "iommu.h"
+#include "log.h"
+#include "macros.h"
+#include "output.h"
+#include "pci-snapshot.h"
+#include "plan.h"
+#include "preflight.h"
+#include "register.h"
+#include "report.h"
+#include "run-record.h"
+#include "state-file.h"
+#include "strv.h"
+#include "vfio-rule.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct vfio_watch *, vfio_watch_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct inv_value *, inv_value_unref)
+
+/* Everything one run holds; released by run_state_clear(). */
+struct run_state {
+        const struct agent_options *o;
+        struct onepci_context *ctx;
+        struct identity_facts *identity;
+        struct inventory *inv;
+        struct host_config *cfg;
+        struct pci_snapshot *snap;
+        struct pci_snapshot *after;
+        struct guard_facts *guards;
+        struct plan *plan;
+        struct run_record rec;
+};
+
+static void run_state_clear(struct run_state *s) {
+        run_record_clear(&s->rec);
+        plan_free(s->plan);
+        guard_facts_free(s->guards);
+        pci_snapshot_free(s->after);
+        pci_snapshot_free(s->snap);
+        host_config_free(s->cfg);
+        inventory_free(s->inv);
+        identity_facts_free(s->identity);
+        onepci_context_free(s->ctx);
+}
+
+const char *agent_command_name(enum agent_command c) {
+        static const char *const names[] = {
+                [CMD_PLAN] = "plan", [CMD_APPLY] = "apply", [CMD_CHECK] = "check",
+                [CMD_REGISTER] = "register",
+        };
+        return names[c];
+}
+
+/* Records an error for the output and returns the exit code to use. */
+static int fail(struct run_state *s, int code, const char *fmt, ...) _printf_(3, 4);
+static int fail(struct run_state *s, int code, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        if (msg)
+                (void)strv_push(&s->rec.errors, msg);
+        s->rec.exit_code = code;
+        return code;
+}
+
+static int format_inv_error(struct run_state *s, int code, const struct inv_error *e) {
+        if (e->line > 0)
+                return fail(s, code, "%s:%u:%u: %s%s%s%s", e->file, e->line, e->column,
+                            e->message, e->value[0] ? " (value: \"" : "", e->value,
+                            e->value[0] ? "\")" : "");
+        return fail(s, code, "%s: %s", e->file[0] ? e->file : s->o->inventory, e->message);
+}
+
+/* Inventory → identity → this host's configuration. */
+static int load_host(struct run_state *s) {
+        struct inv_error err = { 0 };
+        int r = identity_collect(s->ctx, s->o->host, &s->identity);
+        if (r < 0)
+                return fail(s, EXIT_INTERNAL, "cannot collect this machine's identity: %s",
+                            strerror(-r));
+
+        struct inventory_load_options lo = {
+                .keep_host = identity_keep_host,
+                .userdata = s->identity,
+        };
+        r = inventory_load(s->o->inventory, &lo, &s->inv, &err);
+        if (r < 0) {
+                if (!err.message[0])
+                        snprintf(err.message, sizeof(err.message), "cannot read the inventory: %s",
+                                 strerror(-r));
+                return format_inv_error(s, EXIT_CONFIG, &err);
+        }
+
+        _cleanup_free_ char *name = NULL, *why = NULL;
+        r = identity_resolve(s->identity, s->inv, &name, &why);
+        if (r < 0)
+                return fail(s, EXIT_IDENTITY, "%s", why ? why : "cannot tell which inventory host this is");
+
+        _cleanup_(inv_value_unrefp) struct inv_value *vars = NULL;
+        r = inventory_host_vars(s->inv, name, &vars);
+        if (r < 0)
+                return fail(s, EXIT_CONFIG, "%s: cannot resolve the variables of host %s: %s",
+                            s->o->inventory, name, strerror(-r));
+        r = host_config_from_vars(name, vars, &s->cfg, &err);
+        if (r < 0)
+                return format_inv_error(s, EXIT_CONFIG, &err);
+
+        s->rec.host = strdup(s->cfg->name);
+        s->rec.one_host_name = strdup(s->cfg->one_host_name);
+        s->rec.enabled = s->cfg->enabled && s->cfg->n_selectors > 0;
+        return 0;
+}
+
+/* Snapshot, guards and plan.  Refusals decide the exit code. */
+static int make_plan(struct run_state *s) {
+        _cleanup_free_ char *msg = NULL;
+        int r = pci_snapshot_read(s->ctx, &s->snap, &msg);
+        if (r < 0)
+                return fail(s, EXIT_PREFLIGHT, "cannot read the PCI bus under %s: %s",
+                            s->ctx->root, msg ? msg : strerror(-r));
+        r = guards_collect(s->ctx, &s->guards);
+        if (r < 0)
+                return fail(s, EXIT_PREFLIGHT, "cannot tell which devices the host depends on: %s",
+                            strerror(-r));
+        r = plan_compute(s->cfg, s->snap, s->guards, &s->plan);
+        if (r < 0)
+                return fail(s, EXIT_INTERNAL, "planning failed: %s", strerror(-r));
+        s->rec.plan = s->plan;
+        s->rec.pci_filter = output_pci_filter(s->plan);
+
+        int code = 0;
+        for (size_t i = 0; i < s->plan->n; i++) {
+                const struct plan_item *it = &s->plan->items[i];
+                if (!plan_action_is_refusal(it->action))
+                        continue;
+                bool preflight = it->action == PLAN_REFUSE_MISSING || it->action == PLAN_REFUSE_DEVICE;
+                int c = preflight ? EXIT_PREFLIGHT : EXIT_GUARD;
+                /* A pre-flight failure outranks a guard refusal: fix the inventory first. */
+                if (code == 0 || c == EXIT_PREFLIGHT)
+                        code = c;
+                (void)strv_pushf(&s->rec.errors, "%s refused: %s", it->address, it->reason);
+        }
+        if (code) {
+                s->rec.exit_code = code;
+                return code;
+        }
+        return 0;
+}
+
+/* IOMMU, vfio-pci and driverctl: only needed when something will be bound. */
+static int preflight(struct run_state *s, char **ret_driverctl) {
+        _cleanup_free_ char *msg = NULL;
+        if (iommu_check_active(s->ctx, &msg) < 0)
+                return fail(s, EXIT_PREFLIGHT, "%s", msg ? msg : "the IOMMU is not active");
+        free(TAKE_PTR(msg));
+        if (preflight_vfio_pci(s->ctx, &msg) < 0)
+                return fail(s, EXIT_PREFLIGHT, "%s", msg ? msg : "vfio-pci is not available");
+        free(TAKE_PTR(msg));
+        int r = preflight_driverctl(s->ctx, ret_driverctl, &msg);
+        if (r < 0)
+                return fail(s, EXIT_PREFLIGHT, "%s", msg ? msg : "driverctl is not available");
+        return 0;
+}
+
+/* The IOMMU groups of the devices that end on vfio-pci (unique). */
+static size_t vfio_groups(const struct plan *p, int *groups) {
+        size_t n = 0;
+        for (size_t i = 0; i < p->n; i++) {
+                const struct plan_item *it = &p->items[i];
+                if ((it->action != PLAN_BIND && it->action != PLAN_KEEP) || !it->dev)
+                        continue;
+                bool seen = false;
+                for (size_t j = 0; j < n; j++)
+                        seen = seen || groups[j] == it->dev->iommu_group;
+                if (!seen)
+                        groups[n++] = it->dev->iommu_group;
+        }
+        return n;
+}
+
+static int bind_devices(struct run_state *s, const char *driverctl) {
+        for (size_t i = 0; i < s->plan->n; i++) {
+                const struct plan_item *it = &s->plan->items[i];
+                if (it->action != PLAN_BIND)
+                        continue;
+                _cleanup_free_ char *err = NULL;
+                int r = driverctl_set_override(driverctl, it->address, "vfio-pci",
+                                               s->ctx->driverctl_timeout_ms, &err);
+                s->rec.changed = true;
+                if (r < 0)
+                        return fail(s, EXIT_APPLY, "driverctl set-override %s vfio-pci failed (%s)%s%s",
+                                    it->address, r == -ETIMEDOUT ? "timed out" : strerror(-r),
+                                    err && err[0] ? ": " : "", err ? err : "");
+        }
+        return 0;
+}
+
+/* driverctl only checks that SOME driver is bound: read sysfs again and
+ * compare with what the plan wanted. */
+static int verify_bound(struct run_state *s) {
+        _cleanup_free_ char *msg = NULL;
+        int r = pci_snapshot_read(s->ctx, &s->after, &msg);
+        if (r < 0)
+                return fail(s, EXIT_APPLY, "cannot re-read the PCI bus after binding: %s",
+                            msg ? msg : strerror(-r));
+        s->rec.after = s->after;
+        int code = 0;
+        for (size_t i = 0; i < s->plan->n; i++) {
+                const struct plan_item *it = &s->plan->items[i];
+                if (it->action != PLAN_BIND && it->action != PLAN_KEEP)
+                        continue;
+                const struct pci_device *d = pci_snapshot_find(s->after, it->address);
+                if (d && STREQ(d->driver, "vfio-pci"))
+                        continue;
+                code = fail(s, EXIT_APPLY, "%s is not on vfio-pci after binding: %s", it->address,
+                            !d ? "the device disappeared" :
+                            d->driver[0] ? d->driver : "no driver is bound");
+        }
+        return code;
+}
+
+static int install_rule(struct run_state *s, bool write) {
+        s->rec.rule_checked = true;
+        s->rec.rule_path = ctx_path(s->ctx, VFIO_RULE_PATH);
+        snprintf(s->rec.rule_group, sizeof(s->rec.rule_group), "%s", s->cfg->vfio_group);
+        s->rec.rule_mode = (unsigned)s->cfg->vfio_mode;
+
+        if (!write) {
+                _cleanup_free_ char *want = NULL, *have = NULL;
+                int r = vfio_rule_render(s->cfg->vfio_group, s->cfg->vfio_mode, &want);
+                if (r < 0)
+                        return fail(s, EXIT_INTERNAL, "cannot render the udev rule: %s", strerror(-r));
+                r = read_file_bounded(s->rec.rule_path, 64 * 1024, &have, NULL);
+                s->rec.rule_changed = r < 0 || !STREQ(have, want);
+                return 0;
+        }
+        int r = vfio_rule_install(s->ctx, s->cfg->vfio_group, s->cfg->vfio_mode, &s->rec.rule_changed);
+        if (r < 0)
+                return fail(s, EXIT_APPLY, "cannot write %s: %s", s->rec.rule_path, strerror(-r));
+        s->rec.changed = s->rec.changed || s->rec.rule_changed;
+        return 0;
+}
+
+/* /dev/vfio/N: on a live system reload udev, re-trigger and wait; under a
+ * fixture root only report what is there. */
+static int settle_vfio_nodes(struct run_state *s, struct vfio_watch *watch) {
+        _cleanup_free_ int *groups = calloc(s->plan->n + 1, sizeof(int));
+        if (!groups)
+                return fail(s, EXIT_INTERNAL, "out of memory");
+        size_t n = vfio_groups(s->plan, groups);
+        s->rec.nodes = calloc(n + 1, sizeof(*s->rec.nodes));
+        if (!s->rec.nodes)
+                return fail(s, EXIT_INTERNAL, "out of memory");
+        s->rec.n_nodes = n;
+
+        if (!s->ctx->live) {
+                (void)strv_push(&s->rec.skipped, "udevadm control --reload, re-trigger of /dev/vfio "
+                                                 "and the wait for udev (--root is not /)");
+                for (size_t i = 0; i < n; i++)
+                        (void)vfio_node_stat(s->ctx, groups[i], &s->rec.nodes[i]);
+                return 0;
+        }
+        int r = vfio_rule_apply_live(watch, groups, n, s->cfg->vfio_group, s->cfg->vfio_mode,
+                                     s->o->udev_timeout_ms, s->rec.nodes);
+        if (r < 0)
+                return fail(s, EXIT_APPLY, "udev did not give /dev/vfio nodes group %s and mode %04o "
+                                           "within %d ms: %s", s->cfg->vfio_group,
+                            (unsigned)s->cfg->vfio_mode, s->o->udev_timeout_ms, strerror(-r));
+        return 0;
+}
+
+static void write_state(struct run_state *s) {
+        _cleanup_(json_object_putp) struct json_object *st = output_json_build(&s->rec);
+        if (!st)
+                return;
+        char stamp[32];
+        time_t now = time(NULL);
+        strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+        char digest[65];
+        json_object_object_add(st, "schema", json_object_new_int(1));
+        json_object_object_add(st, "applied_at", json_object_new_string(stamp));
+        if (file_sha256_hex(s->o->inventory, digest) == 0)
+                json_object_object_add(st, "inventory_sha256", json_object_new_string(digest));
+        int r = state_file_write(s->ctx, st);
+        if (r < 0)
+                (void)strv_pushf(&s->rec.warnings, "cannot write the state file %s: %s",
+                                 STATE_FILE_PATH, strerror(-r));
+}
+
+/* Should this apply write the state file?  When it changed something, when
+ * there is none, or when the inventory changed since. */
+static bool state_is_stale(struct run_state *s) {
+        if (s->rec.changed || s->rec.exit_code != EXIT_OK)
+                return true;
+        _cleanup_(json_object_putp) struct json_object *old = NULL;
+        if (state_file_read(s->ctx, &old) < 0)
+                return true;
+        char digest[65];
+        struct json_object *v = NULL;
+        if (file_sha256_hex(s->o->inventory, digest) < 0 ||
+            !json_object_object_get_ex(old, "inventory_sha256", &v))
+                return true;
+        return !STREQ(json_object_get_string(v), digest);
+}
+
+static void warn_oneadmin(struct run_state *s) {
+        if (vfio_oneadmin_missing_from_group(s->ctx, s->cfg->vfio_group))
+                (void)strv_pushf(&s->rec.warnings,
+                                 "user oneadmin is not in group %s: VMs run by oneadmin cannot open "
+                                 "/dev/vfio/N (usermod -aG %s oneadmin)",
+                                 s->cfg->vfio_group, s->cfg->vfio_group);
+}
+
+static int do_register(struct run_state *s, bool succeeded) {
+        if (s->o->no_register) {
+                (void)strv_push(&s->rec.skipped, "registration (--no-register)");
+                return 0;
+        }
+        s->rec.register_attempted = true;
+        _cleanup_free_ char *url = NULL, *why = NULL, *body = NULL;
+        _cleanup_(json_object_putp) struct json_object *report = NULL;
+        char key[SIGN_KEY_HEX_LEN + 1];
+
+        int r = register_resolve_url(s->o->registrar_url, s->cfg, s->inv, &url, &why);
+        if (r == 0)
+                r = register_load_key(s->o->key_file ? s->o->key_file : REGISTER_DEFAULT_KEY_FILE, key, &why);
+        if (r == 0) {
+                r = report_build(s->cfg, s->plan, s->after ? s->after : s->snap, succeeded,
+                                 s->rec.errors, &report);
+                if (r == 0)
+                        r = report_to_string(report, &body);
+                if (r < 0 && !why)
+                        why = strdup(strerror(-r));
+        }
+        if (r < 0) {
+                s->rec.register_message = why ? TAKE_PTR(why) : strdup(strerror(-r));
+                return EXIT_REGISTER;
+        }
+
+        struct register_options ro;
+        register_options_init(&ro);
+        ro.url = url;
+        ro.node = s->cfg->name;
+        ro.key_hex = key;
+        ro.ca_file = s->o->ca_file;
+        if (s->o->deadline_s > 0)
+                ro.deadline_ms = (int64_t)s->o->deadline_s * 1000;
+        struct register_result res = { 0 };
+        r = register_send(&ro, body, &res);
+        explicit_bzero(key, sizeof(key));
+        s->rec.registered = r == 0;
+        if (r == 0)
+                (void)asprintf(&s->rec.register_message, "%s accepted the report after %u attempt(s)%s%s",
+                               url, res.attempts, res.body ? ": " : "", res.body ? res.body : "");
+        else
+                (void)asprintf(&s->rec.register_message, "%s: %s", url, res.message);
+        register_result_clear(&res);
+        return r == 0 ? 0 : EXIT_REGISTER;
+}
+
+static int run_apply(struct run_state *s) {
+        _cleanup_free_ char *driverctl = NULL;
+        _cleanup_(vfio_watch_freep) struct vfio_watch *watch = NULL;
+        bool binds = plan_count(s->plan, PLAN_BIND) > 0;
+
+        if (binds) {
+                int r = preflight(s, &driverctl);
+                if (r)
+                        return r;
+                /* The monitor must be listening before the first bind. */
+                if (s->ctx->live && vfio_watch_start(&watch) < 0)
+                        (void)strv_push(&s->rec.warnings, "cannot watch udev events; "
+                                                          "/dev/vfio nodes are checked once");
+                r = bind_devices(s, driverctl);
+                if (r)
+                        return r;
+        }
+        int r = verify_bound(s);
+        if (r)
+                return r;
+        r = install_rule(s, true);
+        if (r)
+                return r;
+        r = settle_vfio_nodes(s, watch);
+        if (r)
+                return r;
+        warn_oneadmin(s);
+        return 0;
+}
+
+static int run_check(struct run_state *s) {
+        for (size_t i = 0; i < s->plan->n; i++) {
+                const struct plan_item *it = &s->plan->items[i];
+                if (it->action == PLAN_BIND)
+                        (void)strv_pushf(&s->rec.drift, "%s is on %s, not settled on vfio-pci%s",
+                                         it->address, it->dev->driver[0] ? it->dev->driver : "no driver",
+                                         it->dev->saved_override[0] ? "" : " (no saved driverctl override)");
+        }
+        int r = install_rule(s, false);
+        if (r)
+                return r;
+        if (s->rec.rule_changed)
+                (void)strv_pushf(&s->rec.drift, "%s is missing or differs from the inventory's "
+                                                "GROUP=\"%s\" MODE=\"%04o\"",
+                                 s->rec.rule_path, s->cfg->vfio_group, (unsigned)s->cfg->vfio_mode);
+        if (s->rec.drift) {
+                s->rec.exit_code = EXIT_DRIFT;
+                return EXIT_DRIFT;
+        }
+        return 0;
+}
+
+static int run_steps(struct run_state *s) {
+        const struct agent_options *o = s->o;
+        int r = onepci_context_new(o->root, &s->ctx);
+        if (r < 0)
+                return fail(s, EXIT_USAGE, "--root %s: %s", o->root, strerror(-r));
+        if (o->driverctl && !(s->ctx->driverctl = strdup(o->driverctl)))
+                return fail(s, EXIT_INTERNAL, "out of memory");
+        s->ctx->no_install = o->no_install;
+        if (o->driverctl_timeout_ms > 0)
+                s->ctx->driverctl_timeout_ms = o->driverctl_timeout_ms;
+
+        r = load_host(s);
+        if (r)
+                return r;
+        if (!s->rec.enabled)
+                return 0;
+
+        r = make_plan(s);
+        switch (o->command) {
+        case CMD_PLAN:
+                if (r == 0)
+                        (void)install_rule(s, false);
+                return r;
+        case CMD_CHECK:
+                return r ? r : run_check(s);
+        case CMD_REGISTER: {
+                if (r)
+                        return r;
+                int c = run_check(s);
+                int reg = do_register(s, c == 0);
+                return c ? c : reg;
+        }
+        case CMD_APPLY:
+                if (r == 0)
+                        r = run_apply(s);
+                if (r == 0 && state_is_stale(s))
+                        write_state(s);
+                else if (r && s->rec.changed)
+                        write_state(s);
+                /* A failed local apply is still reported; a refusal changed nothing. */
+                if (r == 0 || r == EXIT_APPLY) {
+                        int reg = do_register(s, r == 0);
+                        if (r == 0)
+                                r = reg;
+                }
+                return r;
+        }
+        return 0;
+}
+
+int agent_run(const struct agent_options *o) {
+        struct run_state s = { .o = o };
+        s.rec.command = agent_command_name(o->command);
+        s.rec.inventory_path = strdup(o->inventory);
+
+        int code = run_steps(&s);
+        s.rec.exit_code = code;
+        for (size_t i = 0; s.rec.errors && s.rec.errors[i]; i++)
+                log_error("%s", s.rec.errors[i]);
+        if (o->json)
+                output_json(&s.rec, stdout);
+        else
+                output_text(&s.rec, stdout);
+        run_state_clear(&s);
+        return code;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The agent's output: the PCI_FILTER input and the JSON document. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exit-codes.h"
+#include "output.h"
+
+static struct pci_device mk(const char *addr, const char *vendor, const char *device) {
+        struct pci_device d = { .iommu_group = 1 };
+        snprintf(d.address, sizeof(d.address), "%s", addr);
+        snprintf(d.vendor, sizeof(d.vendor), "%s", vendor);
+        snprintf(d.device, sizeof(d.device), "%s", device);
+        snprintf(d.class6, sizeof(d.class6), "030200");
+        return d;
+}
+
+static void filter_is_unique_sorted_and_skips_refusals(void **state) {
+        struct pci_device d[] = { mk("0000:0a:00.0", "10de", "26b9"), mk("0000:09:00.0", "10de", "26b9"),
+                                  mk("0000:03:00.0", "8086", "1572"), mk("0000:04:00.0", "144d", "a80a") };
+        struct plan_item items[] = {
+                { .address = "0000:0a:00.0", .action = PLAN_BIND, .dev = &d[0] },
+                { .address = "0000:09:00.0", .action = PLAN_KEEP, .dev = &d[1] },
+                { .address = "0000:03:00.0", .action = PLAN_REFUSE_GUARD, .dev = &d[2] },
+                { .address = "0000:04:00.0", .action = PLAN_BIND, .dev = &d[3] },
+                { .address = "0000:42:00.0", .action = PLAN_REFUSE_MISSING },
+        };
+        struct plan p = { .enabled = true, .items = items, .n = 5 };
+        char *f = output_pci_filter(&p);
+        assert_string_equal(f, "10de:26b9,144d:a80a");
+        free(f);
+
+        struct plan empty = { .enabled = true };
+        f = output_pci_filter(&empty);
+        assert_string_equal(f, "");
+        free(f);
+}
+
+static void json_names_every_item_and_result(void **state) {
+        struct pci_device d = mk("0000:09:00.0", "10de", "26b9");
+        struct plan_item items[] = { { .address = "0000:09:00.0", .action = PLAN_REFUSE_GROUP,
+                                       .dev = &d, .reason = "IOMMU group 1 is not viable" } };
+        struct plan p = { .enabled = true, .items = items, .n = 1 };
+        struct run_record rec = { .command = "apply", .host = "n1", .enabled = true, .plan = &p,
+                                  .exit_code = EXIT_GUARD };
+        struct json_object *o = output_json_build(&rec);
+        assert_non_null(o);
+        struct json_object *v;
+        assert_true(json_object_object_get_ex(o, "result", &v));
+        assert_string_equal(json_object_get_string(v), "refused");
+        assert_true(json_object_object_get_ex(o, "items", &v));
+        assert_int_equal(json_object_array_length(v), 1);
+        struct json_object *item = json_object_array_get_idx(v, 0), *a;
+        assert_true(json_object_object_get_ex(item, "action", &a));
+        assert_string_equal(json_object_get_string(a), "refuse-group");
+        assert_true(json_object_object_get_ex(item, "iommu_group", &a));
+        assert_int_equal(json_object_get_int(a), 1);
+        json_object_put(o);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(filter_is_unique_sorted_and_skips_refusals),
+                cmocka_unit_test(json_names_every_item_and_result),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

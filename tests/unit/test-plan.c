@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* plan_compute over in-memory snapshots: every action and refusal. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+
+static struct pci_device dev(const char *addr, const char *vendor, const char *device,
+                             const char *class6, const char *driver, int group) {
+        struct pci_device d = { .iommu_group = group, .numa_node = 0 };
+        snprintf(d.address, sizeof(d.address), "%s", addr);
+        snprintf(d.vendor, sizeof(d.vendor), "%s", vendor);
+        snprintf(d.device, sizeof(d.device), "%s", device);
+        snprintf(d.class6, sizeof(d.class6), "%s", class6);
+        snprintf(d.driver, sizeof(d.driver), "%s", driver);
+        d.is_bridge = strncmp(class6, "06", 2) == 0;
+        return d;
+}
+
+/* The demo node, in memory: two L40S alone in their groups, an A4000 with its
+ * audio function, a NIC, a root port. */
+static struct pci_device devices[8];
+static struct pci_snapshot snap = { devices, 0 };
+
+static int setup(void **state) {
+        size_t n = 0;
+        devices[n++] = dev("0000:00:01.0", "8086", "a70d", "060400", "pcieport", 1);
+        devices[n++] = dev("0000:03:00.0", "8086", "1572", "020000", "i40e", 3);
+        devices[n++] = dev("0000:09:00.0", "10de", "26b9", "030200", "nvidia", 14);
+        devices[n++] = dev("0000:0a:00.0", "10de", "26b9", "030200", "nvidia", 15);
+        devices[n++] = dev("0000:0b:00.0", "10de", "24b0", "030000", "nvidia", 16);
+        devices[n++] = dev("0000:0b:00.1", "10de", "228b", "040300", "snd_hda_intel", 16);
+        devices[n++] = dev("0000:05:00.0", "1a03", "2000", "030000", "ast", -1);
+        snap.n = n;
+        return 0;
+}
+
+static struct device_selector sel_addr(const char *addr) {
+        struct device_selector s = { 0 };
+        snprintf(s.address, sizeof(s.address), "%s", addr);
+        s.is_exact = strpbrk(addr, "*?[") == NULL;
+        return s;
+}
+
+static struct host_config config(struct device_selector *sels, size_t n) {
+        struct host_config c = { .name = "n1", .one_host_name = "n1", .enabled = true,
+                                 .selectors = sels, .n_selectors = n, .vfio_mode = 0660 };
+        snprintf(c.vfio_group, sizeof(c.vfio_group), "kvm");
+        return c;
+}
+
+static const struct plan_item *find(const struct plan *p, const char *addr) {
+        for (size_t i = 0; i < p->n; i++)
+                if (strcmp(p->items[i].address, addr) == 0)
+                        return &p->items[i];
+        return NULL;
+}
+
+static void binds_both_gpus(void **state) {
+        struct device_selector s[] = { sel_addr("0000:09:00.0"), sel_addr("0000:0a:00.0") };
+        struct host_config c = config(s, 2);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_true(p->enabled);
+        assert_int_equal(p->n, 2);
+        assert_int_equal(find(p, "0000:09:00.0")->action, PLAN_BIND);
+        assert_int_equal(find(p, "0000:0a:00.0")->action, PLAN_BIND);
+        assert_non_null(strstr(find(p, "0000:09:00.0")->reason, "nvidia -> vfio-pci"));
+        assert_int_equal(plan_count(p, PLAN_BIND), 2);
+        plan_free(p);
+}
+
+static void disabled_host_plans_nothing(void **state) {
+        struct device_selector s[] = { sel_addr("0000:09:00.0") };
+        struct host_config c = config(s, 1);
+        c.enabled = false;
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_false(p->enabled);
+        assert_int_equal(p->n, 0);
+        plan_free(p);
+}
+
+static void settled_device_is_kept(void **state) {
+        struct pci_device saved = devices[2];
+        snprintf(devices[2].driver, sizeof(devices[2].driver), "vfio-pci");
+        snprintf(devices[2].driver_override, sizeof(devices[2].driver_override), "vfio-pci");
+        snprintf(devices[2].saved_override, sizeof(devices[2].saved_override), "vfio-pci");
+        struct device_selector s[] = { sel_addr("0000:09:00.0") };
+        struct host_config c = config(s, 1);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(find(p, "0000:09:00.0")->action, PLAN_KEEP);
+        plan_free(p);
+
+        /* On vfio-pci but without the saved file: driverctl has to persist it. */
+        devices[2].saved_override[0] = '\0';
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(find(p, "0000:09:00.0")->action, PLAN_BIND);
+        plan_free(p);
+        devices[2] = saved;
+}
+
+static void missing_exact_address_is_refused(void **state) {
+        struct device_selector s[] = { sel_addr("0000:42:00.0") };
+        struct host_config c = config(s, 1);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(p->n, 1);
+        assert_int_equal(p->items[0].action, PLAN_REFUSE_MISSING);
+        assert_null(p->items[0].dev);
+        assert_true(plan_action_is_refusal(p->items[0].action));
+        plan_free(p);
+}
+
+static void bridge_and_groupless_device_are_refused(void **state) {
+        struct device_selector s[] = { sel_addr("0000:00:01.0"), sel_addr("0000:05:00.0") };
+        struct host_config c = config(s, 2);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(find(p, "0000:00:01.0")->action, PLAN_REFUSE_DEVICE);
+        assert_non_null(strstr(find(p, "0000:00:01.0")->reason, "bridge"));
+        assert_int_equal(find(p, "0000:05:00.0")->action, PLAN_REFUSE_DEVICE);
+        assert_non_null(strstr(find(p, "0000:05:00.0")->reason, "no IOMMU group"));
+        plan_free(p);
+}
+
+static void glob_never_picks_bridges(void **state) {
+        struct device_selector s[] = { sel_addr("0000:0*:*.*") };
+        struct host_config c = config(s, 1);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_null(find(p, "0000:00:01.0"));
+        assert_non_null(find(p, "0000:09:00.0"));
+        plan_free(p);
+}
+
+static void guard_refuses_unless_unguarded(void **state) {
+        struct guard_hit hit = { .address = "0000:03:00.0", .kind = GUARD_DEFAULT_ROUTE,
+                                 .why = "carries the default route via br0 -> enp3s0f0" };
+        struct guard_facts g = { &hit, 1 };
+        struct device_selector s[] = { sel_addr("0000:03:00.0") };
+        struct host_config c = config(s, 1);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, &g, &p), 0);
+        assert_int_equal(p->items[0].action, PLAN_REFUSE_GUARD);
+        assert_non_null(strstr(p->items[0].reason, "default route"));
+        assert_non_null(strstr(p->items[0].reason, "unguarded: true"));
+        plan_free(p);
+
+        s[0].unguarded = true;
+        assert_int_equal(plan_compute(&c, &snap, &g, &p), 0);
+        assert_int_equal(p->items[0].action, PLAN_BIND);
+        plan_free(p);
+}
+
+static void group_with_host_member_is_refused(void **state) {
+        struct device_selector s[] = { sel_addr("0000:0b:00.0") };
+        struct host_config c = config(s, 1);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(p->items[0].action, PLAN_REFUSE_GROUP);
+        assert_non_null(strstr(p->items[0].reason, "0000:0b:00.1"));
+        plan_free(p);
+
+        /* Naming the audio function too makes the group viable. */
+        struct device_selector both[] = { sel_addr("0000:0b:00.0"), sel_addr("0000:0b:00.1") };
+        c = config(both, 2);
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(find(p, "0000:0b:00.0")->action, PLAN_BIND);
+        assert_int_equal(find(p, "0000:0b:00.1")->action, PLAN_BIND);
+        plan_free(p);
+}
+
+static void refusal_spreads_through_the_group(void **state) {
+        /* The audio function is guarded: the GPU beside it cannot go alone. */
+        struct guard_hit hit = { .address = "0000:0b:00.1", .kind = GUARD_ROOT_DISK,
+                                 .why = "holds the root disk" };
+        struct guard_facts g = { &hit, 1 };
+        struct device_selector both[] = { sel_addr("0000:0b:00.0"), sel_addr("0000:0b:00.1") };
+        struct host_config c = config(both, 2);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, &g, &p), 0);
+        assert_int_equal(find(p, "0000:0b:00.1")->action, PLAN_REFUSE_GUARD);
+        assert_int_equal(find(p, "0000:0b:00.0")->action, PLAN_REFUSE_GROUP);
+        plan_free(p);
+}
+
+static void excluded_selector_wins(void **state) {
+        struct device_selector s[2] = { { 0 }, sel_addr("0000:0a:00.0") };
+        snprintf(s[0].vendor, sizeof(s[0].vendor), "10de");
+        snprintf(s[0].device, sizeof(s[0].device), "26b9");
+        s[1].excluded = true;
+        struct host_config c = config(s, 2);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(p->n, 1);
+        assert_string_equal(p->items[0].address, "0000:09:00.0");
+        plan_free(p);
+}
+
+static void omit_leaves_the_driver(void **state) {
+        struct device_selector s[] = { sel_addr("0000:09:00.0") };
+        s[0].omit_driver = true;
+        struct host_config c = config(s, 1);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(p->items[0].action, PLAN_LEAVE);
+        plan_free(p);
+}
+
+static void items_are_sorted(void **state) {
+        struct device_selector s[] = { sel_addr("0000:0a:00.0"), sel_addr("0000:42:00.0"),
+                                       sel_addr("0000:09:00.0") };
+        struct host_config c = config(s, 3);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(p->n, 3);
+        assert_string_equal(p->items[0].address, "0000:09:00.0");
+        assert_string_equal(p->items[1].address, "0000:0a:00.0");
+        assert_string_equal(p->items[2].address, "0000:42:00.0");
+        plan_free(p);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(binds_both_gpus),
+                cmocka_unit_test(disabled_host_plans_nothing),
+                cmocka_unit_test(settled_device_is_kept),
+                cmocka_unit_test(missing_exact_address_is_refused),
+                cmocka_unit_test(bridge_and_groupless_device_are_refused),
+                cmocka_unit_test(glob_never_picks_bridges),
+                cmocka_unit_test(guard_refuses_unless_unguarded),
+                cmocka_unit_test(group_with_host_member_is_refused),
+                cmocka_unit_test(refusal_spreads_through_the_group),
+                cmocka_unit_test(excluded_selector_wins),
+                cmocka_unit_test(omit_leaves_the_driver),
+                cmocka_unit_test(items_are_sorted),
+        };
+        return cmocka_run_group_tests(tests, setup, NULL);
+}
