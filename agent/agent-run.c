@@ -282,6 +282,7 @@ static int settle_vfio_nodes(struct run_state *s, struct vfio_watch *watch) {
                         (void)vfio_node_stat(s->ctx, groups[i], &s->rec.nodes[i]);
                 return 0;
         }
+        s->rec.nodes_live = true;
         int r = vfio_rule_apply_live(watch, groups, n, s->cfg->vfio_group, s->cfg->vfio_mode,
                                      s->o->udev_timeout_ms, s->rec.nodes);
         if (r < 0)

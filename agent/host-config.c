@@ -1,1 +1,379 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include "host-config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macros.h"
+#include "pci-address.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct host_config *, host_config_free)
+
+void host_config_free(struct host_config *cfg) {
+        if (!cfg)
+                return;
+        free(cfg->name);
+        free(cfg->ansible_host);
+        free(cfg->one_host_name);
+        free(cfg->selectors);
+        free(cfg->registrar_url);
+        free(cfg);
+}
+
+static bool has_glob(const char *s) {
+        return strpbrk(s, "*?[") != NULL;
+}
+
+/* The scalar text of v, or an error naming what: NULL when absent/null. */
+static int want_string(const struct inv_value *v, const char *what, const char **ret,
+                       struct inv_error *err) {
+        switch (inv_value_type(v)) {
+        case INV_NULL:
+                *ret = NULL;
+                return 0;
+        case INV_SCALAR:
+                *ret = inv_value_str(v);
+                return 0;
+        default:
+                inv_error_set(err, v, "%s must be a single value, not a %s", what,
+                              inv_value_type(v) == INV_MAPPING ? "mapping" : "list");
+                return -EINVAL;
+        }
+}
+
+static int want_bool(const struct inv_value *v, const char *what, bool *ret,
+                     struct inv_error *err) {
+        if (inv_value_to_bool(v, ret) == 0)
+                return 0;
+        if (inv_value_type(v) == INV_SCALAR && !inv_value_is_plain(v))
+                inv_error_set(err, v, "%s must be true or false; \"%s\" is quoted, so it is a "
+                              "string", what, inv_value_str(v));
+        else
+                inv_error_set(err, v, "%s must be true or false", what);
+        return -EINVAL;
+}
+
+static int parse_address(const struct inv_value *v, const char *what,
+                         struct device_selector *sel, struct inv_error *err) {
+        const char *s;
+        int r = want_string(v, what, &s, err);
+        if (r < 0)
+                return r;
+        if (!s) {
+                inv_error_set(err, v, "%s is empty", what);
+                return -EINVAL;
+        }
+        r = pci_address_glob_normalize(s, sel->address, sizeof(sel->address));
+        if (r == 0 && !has_glob(sel->address)) {
+                char canon[PCI_ADDRESS_MAX];
+                r = pci_address_normalize(s, canon);
+                if (r == 0)
+                        memcpy(sel->address, canon, sizeof(canon));
+                sel->is_exact = true;
+        }
+        if (r == -EDOM) {
+                char full[PCI_ADDRESS_MAX];
+                if (pci_address_suggest_full(s, full) == 0)
+                        inv_error_set(err, v, "%s: short PCI addresses are not supported, use "
+                                      "\"%s\"", what, full);
+                else
+                        inv_error_set(err, v, "%s: short PCI addresses are not supported, use "
+                                      "the full form with the domain, \"0000:%.60s\"", what, s);
+                return -EINVAL;
+        }
+        if (r < 0) {
+                inv_error_set(err, v, "%s is not a PCI address (DDDD:BB:DD.F, e.g. "
+                              "\"0000:09:00.0\") or an address glob", what);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* vendor / device: 4 hex digits; class: 4 (ccss) or 6 (ccsspp); globs allowed. */
+static int parse_id(const struct inv_value *v, const char *what, bool is_class, char *buf,
+                    size_t size, struct inv_error *err) {
+        const char *s;
+        int r = want_string(v, what, &s, err);
+        if (r < 0)
+                return r;
+        r = s ? pci_id_glob_normalize(s, is_class ? 8 : 6, buf, size) : -EINVAL;
+        size_t len = r == 0 ? strlen(buf) : 0;
+        if (r == 0 && !has_glob(buf) && !(len == 4 || (is_class && len == 6)))
+                r = -EINVAL;
+        if (r < 0) {
+                inv_error_set(err, v, "%s must be %s hex digits or a glob (e.g. \"%s\")", what,
+                              is_class ? "4 or 6" : "4", is_class ? "0302*" : "10de");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int parse_selector(const struct inv_value *entry, size_t idx, struct device_selector *sel,
+                          struct inv_error *err) {
+        char what[96];
+        bool any = false;
+
+        *sel = (struct device_selector){ .line = inv_value_line(entry),
+                                         .column = inv_value_column(entry) };
+        if (inv_value_type(entry) != INV_MAPPING) {
+                inv_error_set(err, entry, "pci_devices[%zu] must be a mapping such as "
+                              "{ address: \"0000:09:00.0\" }", idx);
+                return -EINVAL;
+        }
+        for (size_t i = 0; i < inv_value_len(entry); i++) {
+                const char *key = inv_value_key(entry, i);
+                const struct inv_value *v = inv_value_item(entry, i);
+                int r;
+                snprintf(what, sizeof(what), "pci_devices[%zu].%.32s", idx, key);
+
+                if (STREQ(key, "address")) {
+                        r = parse_address(v, what, sel, err);
+                        any = true;
+                } else if (STREQ(key, "vendor")) {
+                        r = parse_id(v, what, false, sel->vendor, sizeof(sel->vendor), err);
+                        any = true;
+                } else if (STREQ(key, "device")) {
+                        r = parse_id(v, what, false, sel->device, sizeof(sel->device), err);
+                        any = true;
+                } else if (STREQ(key, "class")) {
+                        r = parse_id(v, what, true, sel->class_, sizeof(sel->class_), err);
+                        any = true;
+                } else if (STREQ(key, "excluded")) {
+                        r = want_bool(v, what, &sel->excluded, err);
+                } else if (STREQ(key, "unguarded")) {
+                        r = want_bool(v, what, &sel->unguarded, err);
+                } else if (STREQ(key, "set_driver")) {
+                        const char *s;
+                        r = want_string(v, what, &s, err);
+                        if (r == 0 && s && STREQ(s, "omit"))
+                                sel->omit_driver = true;
+                        else if (r == 0 && !(s && STREQ(s, "vfio-pci"))) {
+                                inv_error_set(err, v, "%s must be \"vfio-pci\" or \"omit\"",
+                                              what);
+                                r = -EINVAL;
+                        }
+                } else {
+                        /* A typo must not silently select nothing. */
+                        inv_error_set(err, entry,
+                                      "pci_devices[%zu]: unknown key \"%s\" (known: address, "
+                                      "vendor, device, class, excluded, unguarded, set_driver)",
+                                      idx, key);
+                        if (err)
+                                snprintf(err->value, sizeof(err->value), "%s", key);
+                        r = -EINVAL;
+                }
+                if (r < 0)
+                        return r;
+        }
+        if (!any) {
+                inv_error_set(err, entry, "pci_devices[%zu] needs at least one of address, "
+                              "vendor, device or class", idx);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static bool valid_group_name(const char *s) {
+        size_t len = strlen(s);
+        if (len == 0 || len > 32 || !(islower((unsigned char)s[0]) || s[0] == '_'))
+                return false;
+        for (size_t i = 1; i < len; i++) {
+                unsigned char c = (unsigned char)s[i];
+                if (!(islower(c) || isdigit(c) || c == '_' || c == '-' ||
+                      (c == '$' && i == len - 1)))
+                        return false;
+        }
+        return true;
+}
+
+static bool valid_url(const char *s) {
+        const char *rest;
+        if (strncasecmp(s, "http://", 7) == 0)
+                rest = s + 7;
+        else if (strncasecmp(s, "https://", 8) == 0)
+                rest = s + 8;
+        else
+                return false;
+        if (strlen(s) > 2048)
+                return false;
+        for (const char *p = s; *p; p++)
+                if ((unsigned char)*p <= ' ' || *p == 0x7f)
+                        return false;
+        size_t host_len = strcspn(rest, "/?#");
+        if (host_len == 0 || memchr(rest, '@', host_len))
+                return false;
+        /* A port, when given, is 1-65535 (an IPv6 literal is in brackets). */
+        const char *host_end = rest + host_len;
+        const char *colon = NULL;
+        for (const char *p = rest; p < host_end; p++) {
+                if (*p == ']')
+                        colon = NULL;
+                else if (*p == ':')
+                        colon = p;
+        }
+        if (rest[0] == '[' && !memchr(rest, ']', host_len))
+                return false;
+        if (colon) {
+                if (colon == rest)
+                        return false;
+                char *end;
+                long port = strtol(colon + 1, &end, 10);
+                if (end != host_end || end == colon + 1 || port < 1 || port > 65535)
+                        return false;
+        }
+        return true;
+}
+
+static int parse_mode(const struct inv_value *v, mode_t *ret, struct inv_error *err) {
+        static const struct {
+                const char *text;
+                mode_t mode;
+        } modes[] = { { "0660", 0660 }, { "0666", 0666 }, { "0640", 0640 }, { "0600", 0600 } };
+        const char *s;
+        int r = want_string(v, "onepci_vfio_mode", &s, err);
+        if (r < 0)
+                return r;
+        if (!s)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(modes); i++)
+                if (STREQ(s, modes[i].text)) {
+                        *ret = modes[i].mode;
+                        return 0;
+                }
+        inv_error_set(err, v, "onepci_vfio_mode must be \"0660\", \"0640\", \"0600\" or \"0666\"");
+        return -EINVAL;
+}
+
+static int dup_or_null(const char *s, char **ret) {
+        *ret = NULL;
+        if (!s)
+                return 0;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int host_config_from_vars(const char *name, const struct inv_value *vars,
+                          struct host_config **ret, struct inv_error *ret_err) {
+        struct inv_error scratch;
+        struct inv_error *err = ret_err ? ret_err : &scratch;
+        _cleanup_(host_config_freep) struct host_config *cfg = calloc(1, sizeof(*cfg));
+        const char *s;
+        int r;
+
+        if (!cfg)
+                return -ENOMEM;
+        if (vars && inv_value_type(vars) != INV_MAPPING && inv_value_type(vars) != INV_NULL) {
+                inv_error_set(err, vars, "the variables of host \"%s\" must be a mapping", name);
+                return -EINVAL;
+        }
+        cfg->name = strdup(name);
+        if (!cfg->name)
+                return -ENOMEM;
+        strcpy(cfg->vfio_group, "kvm");
+        cfg->vfio_mode = 0660;
+
+        r = want_string(inv_map_get(vars, "ansible_host"), "ansible_host", &s, err);
+        if (r < 0)
+                return r;
+        if (dup_or_null(s, &cfg->ansible_host) < 0 ||
+            dup_or_null(s ? s : name, &cfg->one_host_name) < 0)
+                return -ENOMEM;
+
+        const struct inv_value *devices = inv_map_get(vars, "pci_devices");
+        if (devices && inv_value_type(devices) != INV_NULL) {
+                if (inv_value_type(devices) != INV_SEQUENCE) {
+                        inv_error_set(err, devices, "pci_devices must be a list of devices such "
+                                      "as - address: \"0000:09:00.0\"");
+                        return -EINVAL;
+                }
+                size_t n = inv_value_len(devices);
+                cfg->selectors = calloc(n ? n : 1, sizeof(*cfg->selectors));
+                if (!cfg->selectors)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n; i++) {
+                        r = parse_selector(inv_value_item(devices, i), i, &cfg->selectors[i],
+                                           err);
+                        if (r < 0)
+                                return r;
+                }
+                cfg->n_selectors = n;
+        }
+
+        const struct inv_value *enabled = inv_map_get(vars, "pci_passthrough_enabled");
+        if (enabled && inv_value_type(enabled) != INV_NULL) {
+                r = want_bool(enabled, "pci_passthrough_enabled", &cfg->enabled, err);
+                if (r < 0)
+                        return r;
+        } else
+                cfg->enabled = cfg->n_selectors > 0;
+
+        const struct inv_value *group = inv_map_get(vars, "onepci_vfio_group");
+        r = want_string(group, "onepci_vfio_group", &s, err);
+        if (r < 0)
+                return r;
+        if (s) {
+                if (!valid_group_name(s)) {
+                        inv_error_set(err, group, "onepci_vfio_group is not a valid group name");
+                        return -EINVAL;
+                }
+                snprintf(cfg->vfio_group, sizeof(cfg->vfio_group), "%s", s);
+        }
+
+        r = parse_mode(inv_map_get(vars, "onepci_vfio_mode"), &cfg->vfio_mode, err);
+        if (r < 0)
+                return r;
+
+        const struct inv_value *url = inv_map_get(vars, "pci_registrar_url");
+        r = want_string(url, "pci_registrar_url", &s, err);
+        if (r < 0)
+                return r;
+        if (s) {
+                if (!valid_url(s)) {
+                        inv_error_set(err, url, "pci_registrar_url must be an http:// or "
+                                      "https:// URL with a host, e.g. "
+                                      "\"https://frontend:8443\"");
+                        return -EINVAL;
+                }
+                cfg->registrar_url = strdup(s);
+                if (!cfg->registrar_url)
+                        return -ENOMEM;
+        }
+
+        *ret = TAKE_PTR(cfg);
+        return 0;
+}
+
+static bool glob_match(const char *glob, const char *text) {
+        char low[16];
+        size_t i;
+        if (!glob[0])
+                return true;
+        if (!text)
+                return false;
+        for (i = 0; text[i] && i < sizeof(low) - 1; i++)
+                low[i] = (char)tolower((unsigned char)text[i]);
+        low[i] = '\0';
+        return fnmatch(glob, low, 0) == 0;
+}
+
+bool device_selector_match(const struct device_selector *sel, const char *address,
+                           const char *vendor, const char *device, const char *class6) {
+        if (sel->address[0] && !(address && glob_match(sel->address, address)))
+                return false;
+        if (!glob_match(sel->vendor, vendor) || !glob_match(sel->device, device))
+                return false;
+        if (sel->class_[0]) {
+                char ccss[5];
+                if (!class6 || strlen(class6) != 6)
+                        return false;
+                memcpy(ccss, class6, 4);
+                ccss[4] = '\0';
+                if (!glob_match(sel->class_, ccss) && !glob_match(sel->class_, class6))
+                        return false;
+        }
+        return true;
+}

@@ -68,6 +68,8 @@ static const char *action_phrase(const struct run_record *rec, enum plan_action 
         bool planning = !STREQ(rec->command, "apply") || rec->exit_code != EXIT_OK;
         switch (a) {
         case PLAN_BIND:
+                if (STREQ(rec->command, "check") || STREQ(rec->command, "register"))
+                        return "DRIFT";
                 return planning ? "would bind" : "bound";
         case PLAN_KEEP:
                 return "unchanged";
@@ -84,10 +86,9 @@ static void print_list(FILE *f, const char *title, char *const *v) {
 }
 
 void output_text(const struct run_record *rec, FILE *f) {
-        if (!rec->host) {
-                print_list(f, "error", rec->errors);
+        /* Errors go to stderr through the log; the text here is the report. */
+        if (!rec->host)
                 return;
-        }
         fprintf(f, "onepci-agent %s: host %s (OpenNebula host %s), inventory %s\n", rec->command,
                 rec->host, rec->one_host_name ? rec->one_host_name : rec->host,
                 rec->inventory_path ? rec->inventory_path : "-");
@@ -118,6 +119,9 @@ void output_text(const struct run_record *rec, FILE *f) {
                 const struct vfio_node_state *s = &rec->nodes[i];
                 if (!s->present)
                         fprintf(f, "  /dev/vfio/%d: missing\n", s->group);
+                else if (!rec->nodes_live)
+                        fprintf(f, "  /dev/vfio/%d: present (group and mode are set by udev on "
+                                   "the live system)\n", s->group);
                 else
                         fprintf(f, "  /dev/vfio/%d: gid %u mode %04o %s\n", s->group,
                                 (unsigned)s->gid, (unsigned)s->mode, s->ok ? "ok" : "NOT as expected");
@@ -127,7 +131,6 @@ void output_text(const struct run_record *rec, FILE *f) {
         print_list(f, "skipped", rec->skipped);
         print_list(f, "warning", rec->warnings);
         print_list(f, "drift", rec->drift);
-        print_list(f, "error", rec->errors);
         if (rec->register_attempted)
                 fprintf(f, "  registration: %s%s%s\n", rec->registered ? "done" : "FAILED",
                         rec->register_message ? ": " : "",
@@ -211,7 +214,7 @@ struct json_object *output_json_build(const struct run_record *rec) {
                 char mode[8];
                 snprintf(mode, sizeof(mode), "%04o", (unsigned)s->mode);
                 json_object_object_add(n, "mode", json_object_new_string(mode));
-                json_object_object_add(n, "ok", json_object_new_boolean(s->ok));
+                json_object_object_add(n, "ok", rec->nodes_live ? json_object_new_boolean(s->ok) : NULL);
                 json_object_array_add(nodes, n);
         }
         json_object_object_add(o, "vfio_nodes", nodes);

@@ -26,6 +26,7 @@ struct run_record {
         unsigned rule_mode;
         struct vfio_node_state *nodes;
         size_t n_nodes;
+        bool nodes_live;           /* nodes were checked against udev's result */
         char *pci_filter;          /* "10de:26b9,..." of the devices on vfio-pci */
         char **skipped;            /* what a non-live root did not touch */
         char **warnings;

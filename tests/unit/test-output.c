@@ -47,7 +47,8 @@ static void json_names_every_item_and_result(void **state) {
         struct plan_item items[] = { { .address = "0000:09:00.0", .action = PLAN_REFUSE_GROUP,
                                        .dev = &d, .reason = "IOMMU group 1 is not viable" } };
         struct plan p = { .enabled = true, .items = items, .n = 1 };
-        struct run_record rec = { .command = "apply", .host = "n1", .enabled = true, .plan = &p,
+        char host[] = "n1";
+        struct run_record rec = { .command = "apply", .host = host, .enabled = true, .plan = &p,
                                   .exit_code = EXIT_GUARD };
         struct json_object *o = output_json_build(&rec);
         assert_non_null(o);

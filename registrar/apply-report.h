@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* A validated report applied to oned, issue 3's steps in order: version
+ * check, host by NAME (or allocate), probe widened, filters computed,
+ * one.host.update only when something differs, forced monitoring update when
+ * a filter changed.  Any oned failure answers 503 before the host update, or
+ * leaves the host as it was (the update is a single merge call). */
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "report-validate.h"
+
+struct registrar;
+
+struct apply_result {
+        int status;          /* HTTP status */
+        const char *error;   /* JSON "error", NULL on success */
+        char reason[512];
+        unsigned retry_after; /* seconds; 0 = no header */
+        int host_id;
+        char host_name[REPORT_HOST_NAME_MAX + 1];
+        char *pci_filter;
+        char *pci_short_address;
+        bool changed, forced_update, probe_widened, host_created;
+};
+
+void apply_result_done(struct apply_result *res);
+
+/* Never fails as a function: everything ends up in res. */
+void apply_report(struct registrar *r, const struct pci_report *rep, time_t now,
+                  struct apply_result *res);

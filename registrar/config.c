@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Settings: every command-line flag has a key of the same name in the file,
+ * so the file is read line by line as a flat YAML mapping and each error
+ * names its line. */
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "fileio.h"
+#include "macros.h"
+#include "registrar-config.h"
+
+#define CONFIG_MAX (64 * 1024)
+
+int config_init(struct registrar_config *c) {
+        *c = (struct registrar_config){
+                .listen = strdup("0.0.0.0:8474"),
+                .secret_file = strdup(REGISTRAR_DEFAULT_SECRET),
+                .remotes_dir = strdup("/var/lib/one/remotes/etc/im"),
+                .sync_command = strdup("onehost sync --force"),
+                .im_mad = strdup("kvm"),
+                .vm_mad = strdup("kvm"),
+                .cluster_id = -1,
+                .filter_mode = FILTER_MODE_AUTO,
+                .protect_clusters = true,
+                .forceupdate_pause_ms = 500,
+                .sync_timeout_s = 300,
+                .oned_timeout_ms = 30000,
+                .oned_max_concurrent = 8,
+                .threads = 16,
+                .max_connections = 1024,
+                .connection_timeout_s = 30,
+                .auth_window_s = 300,
+                .retry_after_s = 10,
+                .version_cache_s = 60,
+        };
+        if (!c->listen || !c->secret_file || !c->remotes_dir || !c->sync_command ||
+            !c->im_mad || !c->vm_mad) {
+                config_done(c);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+void config_done(struct registrar_config *c) {
+        free(c->listen);
+        free(c->secret_file);
+        free(c->remotes_dir);
+        free(c->sync_command);
+        free(c->tls_cert);
+        free(c->tls_key);
+        free(c->inventory);
+        free(c->im_mad);
+        free(c->vm_mad);
+        memset(c, 0, sizeof(*c));
+}
+
+_printf_(3, 4) static int fail(char *reason, size_t size, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(reason, size, fmt, ap);
+        va_end(ap);
+        return -EINVAL;
+}
+
+static int parse_uint(const char *v, unsigned min, unsigned max, unsigned *ret) {
+        char *end = NULL;
+        unsigned long n;
+
+        if (!v || v[0] < '0' || v[0] > '9')
+                return -EINVAL;
+        errno = 0;
+        n = strtoul(v, &end, 10);
+        if (errno != 0 || *end != '\0' || n < min || n > max)
+                return -EINVAL;
+        *ret = (unsigned) n;
+        return 0;
+}
+
+static int parse_bool(const char *v, bool *ret) {
+        static const char *const yes[] = { "yes", "true", "on", "1" };
+        static const char *const no[] = { "no", "false", "off", "0" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(v, yes[i]) == 0) {
+                        *ret = true;
+                        return 0;
+                }
+                if (strcasecmp(v, no[i]) == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+static int set_str(char **field, const char *v) {
+        char *s = strdup(v);
+
+        if (!s)
+                return -ENOMEM;
+        free(*field);
+        *field = s;
+        return 0;
+}
+
+int config_split_listen(const char *listen, char **ret_host, unsigned *ret_port) {
+        const char *colon;
+        char *host;
+        size_t hl;
+
+        if (!listen)
+                return -EINVAL;
+        if (listen[0] == '[') {
+                const char *close = strchr(listen, ']');
+                if (!close || close[1] != ':')
+                        return -EINVAL;
+                colon = close + 1;
+                host = strndup(listen + 1, (size_t) (close - listen - 1));
+        } else {
+                colon = strrchr(listen, ':');
+                if (!colon || memchr(listen, ':', (size_t) (colon - listen)))
+                        return -EINVAL;
+                host = strndup(listen, (size_t) (colon - listen));
+        }
+        if (!host)
+                return -ENOMEM;
+        hl = strlen(host);
+        if (hl == 0 || parse_uint(colon + 1, 1, 65535, ret_port) < 0) {
+                free(host);
+                return -EINVAL;
+        }
+        *ret_host = host;
+        return 0;
+}
+
+/* Key names are compared with '_' and '-' alike. */
+static bool key_is(const char *key, const char *name) {
+        for (; *key && *name; key++, name++)
+                if (!(*key == *name || (*key == '_' && *name == '-')))
+                        return false;
+        return *key == *name;
+}
+
+int config_set(struct registrar_config *c, const char *key, const char *value, char *reason,
+               size_t reason_size) {
+        static const struct {
+                const char *name;
+                size_t offset;
+                unsigned min, max;
+        } uints[] = {
+                { "forceupdate-pause-ms", offsetof(struct registrar_config, forceupdate_pause_ms),
+                  0, 60000 },
+                { "sync-timeout", offsetof(struct registrar_config, sync_timeout_s), 1, 3600 },
+                { "oned-timeout-ms", offsetof(struct registrar_config, oned_timeout_ms), 100,
+                  600000 },
+                { "oned-max-concurrent",
+                  offsetof(struct registrar_config, oned_max_concurrent), 1, 256 },
+                { "threads", offsetof(struct registrar_config, threads), 1, 256 },
+                { "max-connections", offsetof(struct registrar_config, max_connections), 1,
+                  65536 },
+                { "connection-timeout",
+                  offsetof(struct registrar_config, connection_timeout_s), 1, 3600 },
+                { "auth-window", offsetof(struct registrar_config, auth_window_s), 1, 86400 },
+                { "retry-after", offsetof(struct registrar_config, retry_after_s), 1, 3600 },
+                { "version-cache", offsetof(struct registrar_config, version_cache_s), 0, 86400 },
+        };
+        static const struct {
+                const char *name;
+                size_t offset;
+        } strs[] = {
+                { "secret-file", offsetof(struct registrar_config, secret_file) },
+                { "remotes-dir", offsetof(struct registrar_config, remotes_dir) },
+                { "sync-command", offsetof(struct registrar_config, sync_command) },
+                { "tls-cert", offsetof(struct registrar_config, tls_cert) },
+                { "tls-key", offsetof(struct registrar_config, tls_key) },
+                { "im-mad", offsetof(struct registrar_config, im_mad) },
+                { "vm-mad", offsetof(struct registrar_config, vm_mad) },
+        };
+        unsigned u;
+        int r;
+
+        if (!value)
+                return fail(reason, reason_size, "%s: needs a value", key);
+        for (size_t i = 0; i < ELEMENTSOF(uints); i++) {
+                if (!key_is(key, uints[i].name))
+                        continue;
+                if (parse_uint(value, uints[i].min, uints[i].max, &u) < 0)
+                        return fail(reason, reason_size, "%s: \"%s\" is not a number in %u..%u",
+                                    uints[i].name, value, uints[i].min, uints[i].max);
+                *(unsigned *) ((char *) c + uints[i].offset) = u;
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(strs); i++) {
+                if (!key_is(key, strs[i].name))
+                        continue;
+                if (!*value)
+                        return fail(reason, reason_size, "%s: empty", strs[i].name);
+                return set_str((char **) ((char *) c + strs[i].offset), value);
+        }
+        if (key_is(key, "listen")) {
+                _cleanup_free_ char *host = NULL;
+                unsigned port;
+
+                if (config_split_listen(value, &host, &port) < 0)
+                        return fail(reason, reason_size,
+                                    "listen: \"%s\" is not ADDRESS:PORT", value);
+                return set_str(&c->listen, value);
+        }
+        if (key_is(key, "inventory")) {
+                c->inventory_set = true;
+                return set_str(&c->inventory, value);
+        }
+        if (key_is(key, "filter-mode")) {
+                if (filter_mode_from_string(value, &c->filter_mode) < 0)
+                        return fail(reason, reason_size,
+                                    "filter-mode: \"%s\" is not auto, ids or addresses", value);
+                return 0;
+        }
+        if (key_is(key, "protect-clusters") || key_is(key, "create-hosts")) {
+                bool b;
+
+                if (parse_bool(value, &b) < 0)
+                        return fail(reason, reason_size, "%s: \"%s\" is not yes or no", key,
+                                    value);
+                if (key_is(key, "create-hosts"))
+                        c->create_hosts = b;
+                else
+                        c->protect_clusters = b;
+                return 0;
+        }
+        if (key_is(key, "cluster-id")) {
+                char *end = NULL;
+                long n;
+
+                errno = 0;
+                n = strtol(value, &end, 10);
+                if (errno != 0 || end == value || *end != '\0' || n < -1 || n > INT_MAX)
+                        return fail(reason, reason_size,
+                                    "cluster-id: \"%s\" is not -1 or a cluster id", value);
+                c->cluster_id = (int) n;
+                return 0;
+        }
+        r = fail(reason, reason_size, "unknown key \"%s\"", key);
+        (void) r;
+        return -ENOENT;
+}
+
+/* Strips quotes around a YAML scalar; refuses what this flat reader cannot
+ * read faithfully (flow collections, anchors, block scalars). */
+static int unquote(char *v, char **ret) {
+        size_t len = strlen(v);
+
+        if (len >= 2 && (v[0] == '"' || v[0] == '\'') && v[len - 1] == v[0]) {
+                v[len - 1] = '\0';
+                v++;
+                if (strchr(v, v[-1]) || (v[-1] == '"' && strchr(v, '\\')))
+                        return -EINVAL;
+        } else if (len > 0 && strchr("\"'[]{}&*!|>%@`", v[0])) {
+                return -EINVAL;
+        }
+        *ret = v;
+        return 0;
+}
+
+int config_parse_buffer(struct registrar_config *c, const char *data, size_t len,
+                        const char *filename, char *reason, size_t reason_size) {
+        _cleanup_free_ char *copy = strndup(data, len);
+        char *line, *save = NULL;
+        unsigned lineno = 0;
+        const char *p;
+
+        if (!copy)
+                return -ENOMEM;
+        if (strlen(copy) != len)
+                return fail(reason, reason_size, "%s: contains a NUL byte", filename);
+        /* strtok would skip empty lines and lose the count: walk by hand. */
+        for (p = copy; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+                char msg[256], *key, *value, *colon;
+                size_t l;
+
+                lineno++;
+                l = strcspn(p, "\n");
+                line = (char *) p;
+                save = line + l;
+                char saved = *save;
+                *save = '\0';
+
+                /* comment: '#' at the start or after a space */
+                for (char *h = line; *h; h++)
+                        if (*h == '#' && (h == line || h[-1] == ' ' || h[-1] == '\t')) {
+                                *h = '\0';
+                                break;
+                        }
+                l = strlen(line);
+                while (l > 0 && strchr(" \t\r", line[l - 1]))
+                        line[--l] = '\0';
+                key = line + strspn(line, " \t");
+                if (*key == '\0' || STREQ(key, "---") || STREQ(key, "...")) {
+                        *save = saved;
+                        continue;
+                }
+                if (key != line)
+                        return fail(reason, reason_size, "%s:%u: indented line (the file is a "
+                                    "flat mapping)", filename, lineno);
+                colon = strstr(key, ": ");
+                if (!colon && l > 0 && key[l - 1] == ':')
+                        colon = key + l - 1;
+                if (!colon)
+                        return fail(reason, reason_size, "%s:%u: not \"key: value\"", filename,
+                                    lineno);
+                *colon = '\0';
+                value = colon + 1 + strspn(colon + 1, " \t");
+                if (unquote(value, &value) < 0)
+                        return fail(reason, reason_size, "%s:%u: %s: unsupported value form",
+                                    filename, lineno, key);
+                if (config_set(c, key, value, msg, sizeof(msg)) < 0)
+                        return fail(reason, reason_size, "%s:%u: %s", filename, lineno, msg);
+                *save = saved;
+        }
+        return 0;
+}
+
+int config_load_file(struct registrar_config *c, const char *path, bool must_exist,
+                     char *reason, size_t reason_size) {
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        int r;
+
+        r = read_file_bounded(path, CONFIG_MAX, &data, &len);
+        if (r == -ENOENT && !must_exist)
+                return 0;
+        if (r < 0) {
+                snprintf(reason, reason_size, "%s: %s", path, strerror(-r));
+                return r;
+        }
+        return config_parse_buffer(c, data, len, path, reason, reason_size);
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A handful of labelled counters in small arrays: label values come from a
+ * fixed set chosen by the registrar, never from a request. */
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macros.h"
+#include "metrics.h"
+
+#define MAX_SERIES 64
+
+struct series {
+        char label[96];
+        unsigned long long count;
+};
+
+static const double buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+
+struct metrics {
+        pthread_mutex_t mu;
+        struct series reports[MAX_SERIES];
+        struct series oned[MAX_SERIES];
+        unsigned long long latency[ELEMENTSOF(buckets)];
+        unsigned long long latency_count;
+        double latency_sum;
+};
+
+struct metrics *metrics_new(void) {
+        struct metrics *m = calloc(1, sizeof(*m));
+
+        if (m)
+                pthread_mutex_init(&m->mu, NULL);
+        return m;
+}
+
+void metrics_free(struct metrics *m) {
+        if (!m)
+                return;
+        pthread_mutex_destroy(&m->mu);
+        free(m);
+}
+
+static void bump(struct series *s, const char *label) {
+        for (size_t i = 0; i < MAX_SERIES; i++) {
+                if (s[i].label[0] == '\0')
+                        snprintf(s[i].label, sizeof(s[i].label), "%s", label);
+                if (STREQ(s[i].label, label)) {
+                        s[i].count++;
+                        return;
+                }
+        }
+}
+
+void metrics_report(struct metrics *m, const char *result) {
+        char label[96];
+
+        if (!m)
+                return;
+        snprintf(label, sizeof(label), "result=\"%s\"", result);
+        pthread_mutex_lock(&m->mu);
+        bump(m->reports, label);
+        pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_oned_call(struct metrics *m, const char *method, const char *result) {
+        char label[96];
+
+        if (!m)
+                return;
+        snprintf(label, sizeof(label), "method=\"%s\",result=\"%s\"", method, result);
+        pthread_mutex_lock(&m->mu);
+        bump(m->oned, label);
+        pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_request(struct metrics *m, double seconds) {
+        if (!m)
+                return;
+        pthread_mutex_lock(&m->mu);
+        for (size_t i = 0; i < ELEMENTSOF(buckets); i++)
+                if (seconds <= buckets[i])
+                        m->latency[i]++;
+        m->latency_count++;
+        m->latency_sum += seconds;
+        pthread_mutex_unlock(&m->mu);
+}
+
+char *metrics_render(struct metrics *m) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return NULL;
+        pthread_mutex_lock(&m->mu);
+        fputs("# HELP onepci_reports_total Reports received, by result.\n"
+              "# TYPE onepci_reports_total counter\n",
+              f);
+        for (size_t i = 0; i < MAX_SERIES && m->reports[i].label[0]; i++)
+                fprintf(f, "onepci_reports_total{%s} %llu\n", m->reports[i].label,
+                        m->reports[i].count);
+        fputs("# HELP onepci_oned_calls_total XML-RPC calls to oned, by method and result.\n"
+              "# TYPE onepci_oned_calls_total counter\n",
+              f);
+        for (size_t i = 0; i < MAX_SERIES && m->oned[i].label[0]; i++)
+                fprintf(f, "onepci_oned_calls_total{%s} %llu\n", m->oned[i].label,
+                        m->oned[i].count);
+        fputs("# HELP onepci_request_duration_seconds HTTP request latency.\n"
+              "# TYPE onepci_request_duration_seconds histogram\n",
+              f);
+        for (size_t i = 0; i < ELEMENTSOF(buckets); i++)
+                fprintf(f, "onepci_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                        buckets[i], m->latency[i]);
+        fprintf(f, "onepci_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+                m->latency_count);
+        fprintf(f, "onepci_request_duration_seconds_sum %.6f\n", m->latency_sum);
+        fprintf(f, "onepci_request_duration_seconds_count %llu\n", m->latency_count);
+        pthread_mutex_unlock(&m->mu);
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Routing, authentication and the JSON answers.  Signed routes check the
+ * signature before reading anything else of the request. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "apply-report.h"
+#include "auth.h"
+#include "inventory.h"
+#include "macros.h"
+#include "registrar.h"
+#include "report-validate.h"
+#include "routes.h"
+#include "sign.h"
+
+#define HOSTS_PREFIX "/v1/hosts/"
+
+/* Variables a node may see of its own inventory entry. */
+static const char *const node_allow[] = { "ansible_host", "pci_*", "onepci_*", NULL };
+
+enum route { ROUTE_NONE, ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_HOST, ROUTE_PCI, ROUTE_INVENTORY };
+
+/* Splits /v1/hosts/NAME[/pci|/inventory]; name must be a valid node name. */
+static enum route match(const char *path, char name[SIGN_NODE_MAX + 1]) {
+        const char *rest, *slash;
+        size_t len;
+
+        if (STREQ(path, "/healthz"))
+                return ROUTE_HEALTHZ;
+        if (STREQ(path, "/metrics"))
+                return ROUTE_METRICS;
+        if (strncmp(path, HOSTS_PREFIX, strlen(HOSTS_PREFIX)) != 0)
+                return ROUTE_NONE;
+        rest = path + strlen(HOSTS_PREFIX);
+        slash = strchr(rest, '/');
+        len = slash ? (size_t) (slash - rest) : strlen(rest);
+        if (len == 0 || len > SIGN_NODE_MAX)
+                return ROUTE_NONE;
+        memcpy(name, rest, len);
+        name[len] = '\0';
+        if (!sign_node_name_valid(name))
+                return ROUTE_NONE;
+        if (!slash)
+                return ROUTE_HOST;
+        if (STREQ(slash, "/pci"))
+                return ROUTE_PCI;
+        if (STREQ(slash, "/inventory"))
+                return ROUTE_INVENTORY;
+        return ROUTE_NONE;
+}
+
+bool routes_is_inline(const char *method, const char *path) {
+        char name[SIGN_NODE_MAX + 1];
+        enum route rt = match(path, name);
+
+        return rt == ROUTE_NONE || rt == ROUTE_METRICS || rt == ROUTE_HEALTHZ;
+}
+
+static void healthz(struct registrar *r, struct http_reply *reply) {
+        struct one_error err = {};
+        _cleanup_free_ char *version = NULL;
+        struct json_object *o;
+        bool ok = false;
+        int k;
+
+        k = registrar_check_version(r, &ok, &version, &err);
+        o = json_object_new_object();
+        if (!o) {
+                reply_error(reply, 500, "internal", NULL, 0);
+                return;
+        }
+        if (k < 0) {
+                json_object_object_add(o, "oned", json_object_new_string("unreachable"));
+                json_object_object_add(o, "reason", json_object_new_string(err.message));
+                reply->retry_after = r->cfg->retry_after_s;
+                reply_json(reply, 503, o);
+                return;
+        }
+        json_object_object_add(o, "oned", json_object_new_string(ok ? "ok" : "unsupported"));
+        json_object_object_add(o, "version", json_object_new_string(version));
+        if (!ok)
+                json_object_object_add(o, "reason",
+                                       json_object_new_string("OpenNebula 7.0 or later is "
+                                                              "needed for host PCI_FILTER"));
+        reply_json(reply, ok ? 200 : 503, o);
+}
+
+/* 0 when the request is signed by the node the path names; else the reply is set. */
+static int authenticate(struct registrar *r, const struct http_request *req, const char *name,
+                        struct http_reply *reply) {
+        char node[SIGN_NODE_MAX + 1];
+        enum auth_result a;
+
+        a = auth_check(r->auth, req->authorization, req->method, req->path, name, req->body,
+                       req->body_len, req->now, node);
+        switch (a) {
+        case AUTH_OK:
+                return 0;
+        case AUTH_WRONG_NODE:
+                reply_error(reply, 403, "wrong_node",
+                            "a node may only report for itself: signed by another node", 0);
+                break;
+        case AUTH_BUSY:
+                reply_error(reply, 503, "busy", "too many requests in the replay window",
+                            r->cfg->retry_after_s);
+                break;
+        case AUTH_CLOCK_SKEW:
+                reply_error(reply, 401, "clock_skew",
+                            "time stamp outside the window: sign again using this answer's "
+                            "Date header", 0);
+                break;
+        default:
+                reply_error(reply, 401, auth_result_to_string(a), NULL, 0);
+                break;
+        }
+        metrics_report(r->metrics, a == AUTH_WRONG_NODE ? "forbidden" : "unauthorized");
+        return -EACCES;
+}
+
+/* The OpenNebula host NAME the inventory gives the node: ansible_host, else its name. */
+static int expected_host_name(const struct inventory *inv, const char *node, char **ret) {
+        struct inv_value *vars = NULL;
+        const char *addr = NULL;
+        int k;
+
+        k = inventory_host_vars(inv, node, &vars);
+        if (k < 0)
+                return k;
+        const struct inv_value *v = inv_map_get(vars, "ansible_host");
+        if (v)
+                addr = inv_value_str(v);
+        *ret = strdup(addr && *addr ? addr : node);
+        inv_value_unref(vars);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static struct json_object *result_json(const struct pci_report *rep,
+                                       const struct apply_result *res) {
+        struct json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "host_id", json_object_new_int(res->host_id));
+        json_object_object_add(o, "host_name", json_object_new_string(res->host_name));
+        json_object_object_add(o, "pci_filter", res->pci_filter
+                                                        ? json_object_new_string(res->pci_filter)
+                                                        : NULL);
+        json_object_object_add(o, "pci_short_address",
+                               res->pci_short_address
+                                       ? json_object_new_string(res->pci_short_address)
+                                       : NULL);
+        json_object_object_add(o, "changed", json_object_new_boolean(res->changed));
+        json_object_object_add(o, "forced_update", json_object_new_boolean(res->forced_update));
+        json_object_object_add(o, "probe_widened", json_object_new_boolean(res->probe_widened));
+        json_object_object_add(o, "host_created", json_object_new_boolean(res->host_created));
+        (void) rep;
+        return o;
+}
+
+/* Remembers what happened for GET /v1/hosts/{name}. */
+static void store_outcome(struct registrar *r, const char *node, const struct pci_report *rep,
+                          int status, struct json_object *answer, int64_t now) {
+        struct json_object *o = json_object_new_object();
+        char when[32];
+        struct tm tm;
+        time_t t = (time_t) now;
+
+        if (!o)
+                return;
+        gmtime_r(&t, &tm);
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        json_object_object_add(o, "inventory_name", json_object_new_string(node));
+        json_object_object_add(o, "reported_at", json_object_new_string(when));
+        json_object_object_add(o, "status", json_object_new_int(status));
+        if (rep) {
+                struct json_object *errs = json_object_new_array();
+                json_object_object_add(o, "host_name", json_object_new_string(rep->host_name));
+                json_object_object_add(o, "agent_version",
+                                       json_object_new_string(rep->agent_version));
+                json_object_object_add(o, "result", json_object_new_string(
+                                                            rep->succeeded ? "succeeded"
+                                                                           : "failed"));
+                for (size_t i = 0; errs && i < rep->n_errors; i++)
+                        json_object_array_add(errs, json_object_new_string(rep->errors[i]));
+                json_object_object_add(o, "errors", errs);
+                json_object_object_add(o, "devices", json_object_new_int((int) rep->n_devices));
+                json_object_object_add(o, "twins", json_object_new_int((int) rep->n_twins));
+        }
+        json_object_object_add(o, "answer", json_object_get(answer));
+        report_store_put(r->store, node,
+                         json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+}
+
+static void put_pci(struct registrar *r, const struct http_request *req, const char *name,
+                    struct http_reply *reply) {
+        struct pci_report rep = {};
+        struct apply_result res = {};
+        char reason[256] = "";
+        int k;
+
+        if (req->body_too_large) {
+                reply_error(reply, 413, "invalid_report", "body larger than 64 KiB", 0);
+                metrics_report(r->metrics, "invalid");
+                return;
+        }
+        if (authenticate(r, req, name, reply) < 0)
+                return;
+        k = report_parse(req->body, req->body_len, &rep, reason, sizeof(reason));
+        if (k < 0) {
+                reply_error(reply, k == -E2BIG ? 413 : 400, "invalid_report", reason, 0);
+                metrics_report(r->metrics, "invalid");
+                return;
+        }
+        if (!STREQ(rep.inventory_name, name)) {
+                reply_error(reply, 403, "wrong_node",
+                            "inventory_name differs from the node in the path", 0);
+                metrics_report(r->metrics, "forbidden");
+                goto out;
+        }
+        if (r->inventory) {
+                _cleanup_free_ char *expected = NULL;
+
+                k = expected_host_name(r->inventory, name, &expected);
+                if (k < 0 || !STREQ(expected, rep.host_name)) {
+                        char why[400];
+                        if (k < 0)
+                                snprintf(why, sizeof(why), "node \"%s\" is not in the "
+                                                           "registrar's inventory", name);
+                        else
+                                snprintf(why, sizeof(why),
+                                         "host_name \"%s\" is not what the inventory says for "
+                                         "node \"%s\" (\"%s\")",
+                                         rep.host_name, name, expected);
+                        reply_error(reply, 403, "wrong_node", why, 0);
+                        metrics_report(r->metrics, "forbidden");
+                        goto out;
+                }
+        }
+
+        apply_report(r, &rep, (time_t) req->now, &res);
+        if (res.status == 200) {
+                struct json_object *o = result_json(&rep, &res);
+                store_outcome(r, name, &rep, 200, o, req->now);
+                reply_json(reply, 200, o);
+                metrics_report(r->metrics, res.changed ? "changed" : "unchanged");
+        } else {
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "error", json_object_new_string(res.error));
+                json_object_object_add(o, "reason", json_object_new_string(res.reason));
+                store_outcome(r, name, &rep, res.status, o, req->now);
+                reply->retry_after = res.retry_after;
+                reply_json(reply, res.status, o);
+                metrics_report(r->metrics, res.status == 409   ? "unknown_host"
+                                           : res.status == 503 ? "oned_unavailable"
+                                           : res.status == 400 ? "invalid"
+                                                               : "error");
+        }
+        apply_result_done(&res);
+out:
+        report_done(&rep);
+}
+
+static void get_host(struct registrar *r, const struct http_request *req, const char *name,
+                     struct http_reply *reply) {
+        char *json = NULL;
+
+        if (authenticate(r, req, name, reply) < 0)
+                return;
+        if (report_store_get(r->store, name, &json) < 0) {
+                reply_error(reply, 404, "no_report", "no report from this node since the "
+                                                     "registrar started", 0);
+                return;
+        }
+        reply_text(reply, 200, "application/json", json);
+}
+
+static void get_inventory(struct registrar *r, const struct http_request *req, const char *name,
+                          struct http_reply *reply) {
+        char *yaml = NULL;
+        int k;
+
+        if (authenticate(r, req, name, reply) < 0)
+                return;
+        if (!r->inventory) {
+                reply_error(reply, 404, "no_inventory", "the registrar has no inventory", 0);
+                return;
+        }
+        k = inventory_render_host(r->inventory, name, node_allow, &yaml);
+        if (k < 0) {
+                reply_error(reply, 404, "unknown_node", "node not in the inventory", 0);
+                return;
+        }
+        reply_text(reply, 200, "application/yaml", yaml);
+}
+
+void routes_handle(struct registrar *r, const struct http_request *req,
+                   struct http_reply *reply) {
+        char name[SIGN_NODE_MAX + 1] = "";
+        enum route rt = match(req->path, name);
+        bool get = STREQ(req->method, "GET") || STREQ(req->method, "HEAD");
+
+        switch (rt) {
+        case ROUTE_HEALTHZ:
+                if (!get)
+                        break;
+                healthz(r, reply);
+                return;
+        case ROUTE_METRICS:
+                if (!get)
+                        break;
+                reply_text(reply, 200, "text/plain; version=0.0.4", metrics_render(r->metrics));
+                return;
+        case ROUTE_HOST:
+                if (!get)
+                        break;
+                get_host(r, req, name, reply);
+                return;
+        case ROUTE_INVENTORY:
+                if (!get)
+                        break;
+                get_inventory(r, req, name, reply);
+                return;
+        case ROUTE_PCI:
+                if (!STREQ(req->method, "PUT"))
+                        break;
+                put_pci(r, req, name, reply);
+                return;
+        case ROUTE_NONE:
+        default:
+                reply_error(reply, 404, "not_found", NULL, 0);
+                return;
+        }
+        reply_error(reply, 405, "method_not_allowed", NULL, 0);
+}

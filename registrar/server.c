@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* libmicrohttpd glue.  A request's life: headers (Content-Length checked),
+ * body collected up to the limit, then either answered at once (cheap
+ * routes) or suspended and queued for a worker, which computes the reply and
+ * resumes the connection; the handler then queues that reply. */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "fileio.h"
+#include "http-util.h"
+#include "macros.h"
+#include "registrar.h"
+#include "report-validate.h"
+#include "routes.h"
+#include "server.h"
+
+#define QUEUE_MAX 4096
+
+struct request {
+        struct request *next; /* work queue */
+        struct server *srv;
+        struct MHD_Connection *conn;
+        char *method, *path, *authorization;
+        char *body;
+        size_t len;
+        bool too_large;
+        bool queued, done;
+        struct http_reply reply;
+        struct timespec started;
+};
+
+struct server {
+        struct registrar *r;
+        struct MHD_Daemon *daemon;
+        char *cert, *key;
+        pthread_t *workers;
+        unsigned n_workers;
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        struct request *head, *tail;
+        unsigned queued;
+        bool stopping;
+};
+
+static double elapsed(const struct timespec *since) {
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (double) (now.tv_sec - since->tv_sec) + (now.tv_nsec - since->tv_nsec) / 1e9;
+}
+
+static void request_free(struct request *q) {
+        if (!q)
+                return;
+        free(q->method);
+        free(q->path);
+        free(q->authorization);
+        free(q->body);
+        http_reply_done(&q->reply);
+        free(q);
+}
+
+static void run(struct server *s, struct request *q) {
+        struct http_request req = {
+                .method = q->method,
+                .path = q->path,
+                .authorization = q->authorization,
+                .body = q->body ? q->body : "",
+                .body_len = q->len,
+                .body_too_large = q->too_large,
+                .now = (int64_t) time(NULL),
+        };
+
+        routes_handle(s->r, &req, &q->reply);
+}
+
+static void *worker(void *userdata) {
+        struct server *s = userdata;
+
+        for (;;) {
+                struct request *q;
+
+                pthread_mutex_lock(&s->mu);
+                while (!s->head && !s->stopping)
+                        pthread_cond_wait(&s->cv, &s->mu);
+                if (!s->head) {
+                        pthread_mutex_unlock(&s->mu);
+                        return NULL;
+                }
+                q = s->head;
+                s->head = q->next;
+                if (!s->head)
+                        s->tail = NULL;
+                s->queued--;
+                pthread_mutex_unlock(&s->mu);
+
+                run(s, q);
+                /* Marking done and resuming under the lock orders them against
+                 * the handler's own check. */
+                pthread_mutex_lock(&s->mu);
+                q->done = true;
+                MHD_resume_connection(q->conn);
+                pthread_mutex_unlock(&s->mu);
+        }
+}
+
+static bool enqueue(struct server *s, struct request *q) {
+        bool ok;
+
+        pthread_mutex_lock(&s->mu);
+        ok = !s->stopping && s->queued < QUEUE_MAX;
+        if (ok) {
+                q->next = NULL;
+                if (s->tail)
+                        s->tail->next = q;
+                else
+                        s->head = q;
+                s->tail = q;
+                s->queued++;
+                q->queued = true;
+                /* Suspend before a worker can resume. */
+                MHD_suspend_connection(q->conn);
+                pthread_cond_signal(&s->cv);
+        }
+        pthread_mutex_unlock(&s->mu);
+        return ok;
+}
+
+static MHD_RESULT send_reply(struct server *s, struct request *q) {
+        MHD_RESULT ret = respond(q->conn, &q->reply);
+
+        metrics_request(s->r->metrics, elapsed(&q->started));
+        return ret;
+}
+
+static MHD_RESULT handler(void *cls, struct MHD_Connection *conn, const char *url,
+                          const char *method, const char *version, const char *upload_data,
+                          size_t *upload_data_size, void **con_cls) {
+        struct server *s = cls;
+        struct request *q = *con_cls;
+
+        if (!q) {
+                const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+                const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                               MHD_HTTP_HEADER_AUTHORIZATION);
+
+                q = calloc(1, sizeof(*q));
+                if (!q)
+                        return MHD_NO;
+                clock_gettime(CLOCK_MONOTONIC, &q->started);
+                q->srv = s;
+                q->conn = conn;
+                q->method = strdup(method);
+                q->path = strdup(url);
+                q->authorization = auth ? strdup(auth) : NULL;
+                if (!q->method || !q->path || (auth && !q->authorization)) {
+                        request_free(q);
+                        return MHD_NO;
+                }
+                /* A declared body over the limit is refused before it is read. */
+                if (cl && (strlen(cl) > 7 || strtoul(cl, NULL, 10) > REPORT_BODY_MAX))
+                        q->too_large = true;
+                *con_cls = q;
+                return MHD_YES;
+        }
+
+        if (*upload_data_size > 0) {
+                if (!q->too_large && q->len + *upload_data_size <= REPORT_BODY_MAX) {
+                        char *b = realloc(q->body, q->len + *upload_data_size + 1);
+                        if (!b)
+                                return MHD_NO;
+                        memcpy(b + q->len, upload_data, *upload_data_size);
+                        q->len += *upload_data_size;
+                        b[q->len] = '\0';
+                        q->body = b;
+                } else {
+                        q->too_large = true;
+                }
+                *upload_data_size = 0;
+                return MHD_YES;
+        }
+
+        if (q->queued) {
+                bool done;
+
+                pthread_mutex_lock(&s->mu);
+                done = q->done;
+                pthread_mutex_unlock(&s->mu);
+                if (!done)
+                        return MHD_YES;
+                return send_reply(s, q);
+        }
+
+        if (routes_is_inline(q->method, q->path) || q->too_large) {
+                run(s, q);
+                return send_reply(s, q);
+        }
+        if (!enqueue(s, q)) {
+                reply_error(&q->reply, 503, "busy", "too many requests queued",
+                            s->r->cfg->retry_after_s);
+                return send_reply(s, q);
+        }
+        return MHD_YES;
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe) {
+        struct server *s = cls;
+        struct request *q = *con_cls;
+
+        if (!q)
+                return;
+        /* A queued request is only freed once its worker is done with it. */
+        pthread_mutex_lock(&s->mu);
+        bool busy = q->queued && !q->done;
+        pthread_mutex_unlock(&s->mu);
+        if (!busy)
+                request_free(q);
+        *con_cls = NULL;
+}
+
+static int parse_listen(const char *listen, struct sockaddr_storage *ret, unsigned *ret_flags) {
+        _cleanup_free_ char *host = NULL;
+        unsigned port;
+        int r;
+
+        r = config_split_listen(listen, &host, &port);
+        if (r < 0)
+                return r;
+        memset(ret, 0, sizeof(*ret));
+        struct sockaddr_in *in4 = (struct sockaddr_in *) ret;
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) ret;
+        if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+                in4->sin_family = AF_INET;
+                in4->sin_port = htons((uint16_t) port);
+                *ret_flags = 0;
+        } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+                in6->sin6_family = AF_INET6;
+                in6->sin6_port = htons((uint16_t) port);
+                *ret_flags = MHD_USE_IPv6;
+        } else {
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+        /* libmicrohttpd's own messages carry no request data we could leak. */
+        (void) cls;
+        vfprintf(stderr, fmt, ap);
+}
+
+int server_start(struct registrar *r, struct server **ret, char *reason, size_t reason_size) {
+        const struct registrar_config *cfg = r->cfg;
+        struct sockaddr_storage addr;
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+                         MHD_USE_ERROR_LOG;
+        unsigned af_flags;
+        size_t len;
+        struct server *s;
+        int k;
+
+        k = parse_listen(cfg->listen, &addr, &af_flags);
+        if (k < 0) {
+                snprintf(reason, reason_size, "--listen %s: not ADDRESS:PORT with a numeric "
+                                              "address", cfg->listen);
+                return k;
+        }
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->r = r;
+        pthread_mutex_init(&s->mu, NULL);
+        pthread_cond_init(&s->cv, NULL);
+        if (cfg->tls_cert || cfg->tls_key) {
+                if (!cfg->tls_cert || !cfg->tls_key) {
+                        snprintf(reason, reason_size, "--tls-cert and --tls-key go together");
+                        server_stop(s);
+                        return -EINVAL;
+                }
+                k = read_file_bounded(cfg->tls_cert, 1 << 20, &s->cert, &len);
+                if (k >= 0)
+                        k = read_file_bounded(cfg->tls_key, 1 << 20, &s->key, &len);
+                if (k < 0) {
+                        snprintf(reason, reason_size, "reading the TLS certificate or key: %s",
+                                 strerror(-k));
+                        server_stop(s);
+                        return k;
+                }
+                flags |= MHD_USE_TLS;
+        }
+
+        s->n_workers = cfg->threads;
+        s->workers = calloc(s->n_workers, sizeof(pthread_t));
+        if (!s->workers) {
+                server_stop(s);
+                return -ENOMEM;
+        }
+        for (unsigned i = 0; i < s->n_workers; i++) {
+                k = -pthread_create(&s->workers[i], NULL, worker, s);
+                if (k < 0) {
+                        s->n_workers = i;
+                        server_stop(s);
+                        snprintf(reason, reason_size, "starting workers: %s", strerror(-k));
+                        return k;
+                }
+        }
+
+        unsigned pool = cfg->threads < 8 ? cfg->threads : 8;
+        if (s->cert)
+                s->daemon = MHD_start_daemon(
+                        flags | af_flags, 0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, &addr,
+                        MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_LIMIT,
+                        cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+                        cfg->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 128 * 1024,
+                        MHD_OPTION_HTTPS_MEM_CERT, s->cert, MHD_OPTION_HTTPS_MEM_KEY, s->key,
+                        MHD_OPTION_END);
+        else
+                s->daemon = MHD_start_daemon(
+                        flags | af_flags, 0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, &addr,
+                        MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_LIMIT,
+                        cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+                        cfg->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 128 * 1024,
+                        MHD_OPTION_END);
+        if (!s->daemon) {
+                snprintf(reason, reason_size, "cannot listen on %s (in use, or a bad TLS "
+                                              "certificate/key)", cfg->listen);
+                server_stop(s);
+                return -EADDRINUSE;
+        }
+        *ret = s;
+        return 0;
+}
+
+unsigned server_port(struct server *s) {
+        const union MHD_DaemonInfo *info;
+
+        info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+        return info ? info->port : 0;
+}
+
+void server_stop(struct server *s) {
+        if (!s)
+                return;
+        pthread_mutex_lock(&s->mu);
+        s->stopping = true;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        for (unsigned i = 0; i < s->n_workers; i++)
+                pthread_join(s->workers[i], NULL);
+        if (s->daemon)
+                MHD_stop_daemon(s->daemon);
+        free(s->workers);
+        if (s->key)
+                explicit_bzero(s->key, strlen(s->key));
+        free(s->key);
+        free(s->cert);
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->cv);
+        free(s);
+}

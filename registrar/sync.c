@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* onehost sync: once for many callers, never two at a time, never hung. */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "macros.h"
+#include "sync.h"
+
+extern char **environ;
+
+struct sync_runner {
+        char **argv;
+        char *lock_path;
+        unsigned timeout_s;
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        bool running;
+        uint64_t started, finished; /* run generations */
+        int last_result;
+        char last_reason[256];
+        unsigned runs;
+};
+
+int sync_split_command(const char *command, char ***ret_argv) {
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *copy = NULL;
+        char *save = NULL;
+        size_t n = 0;
+
+        if (!command || strpbrk(command, "\"'\\`$;|&<>()"))
+                return -EINVAL;
+        copy = strdup(command);
+        argv = calloc(strlen(command) / 2 + 2, sizeof(char *));
+        if (!copy || !argv)
+                return -ENOMEM;
+        for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+                argv[n] = strdup(w);
+                if (!argv[n])
+                        return -ENOMEM;
+                n++;
+        }
+        if (n == 0)
+                return -EINVAL;
+        *ret_argv = TAKE_PTR(argv);
+        return 0;
+}
+
+int sync_runner_new(const char *command, const char *lock_dir, unsigned timeout_s,
+                    struct sync_runner **ret) {
+        struct sync_runner *s;
+        int r;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        r = sync_split_command(command, &s->argv);
+        if (r < 0) {
+                free(s);
+                return r;
+        }
+        s->lock_path = path_join(lock_dir, ".onepci-sync.lock");
+        if (!s->lock_path) {
+                strv_free(s->argv);
+                free(s);
+                return -ENOMEM;
+        }
+        s->timeout_s = timeout_s;
+        pthread_mutex_init(&s->mu, NULL);
+        pthread_cond_init(&s->cv, NULL);
+        *ret = s;
+        return 0;
+}
+
+void sync_runner_free(struct sync_runner *s) {
+        if (!s)
+                return;
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->cv);
+        strv_free(s->argv);
+        free(s->lock_path);
+        free(s);
+}
+
+unsigned sync_runs(struct sync_runner *s) {
+        unsigned n;
+
+        pthread_mutex_lock(&s->mu);
+        n = s->runs;
+        pthread_mutex_unlock(&s->mu);
+        return n;
+}
+
+static int64_t now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Runs argv with stdout+stderr into a pipe, keeps the last line for the reason. */
+static int run_once(struct sync_runner *s, char *reason, size_t reason_size) {
+        posix_spawn_file_actions_t fa;
+        _cleanup_close_ int lock_fd = -1;
+        int pipefd[2], status = 0, r = 0;
+        char out[4096] = "";
+        size_t out_len = 0;
+        int64_t deadline;
+        pid_t pid;
+
+        lock_fd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (lock_fd < 0) {
+                r = -errno;
+                snprintf(reason, reason_size, "%s: %s", s->lock_path, strerror(-r));
+                return r;
+        }
+        deadline = now_ms() + (int64_t) s->timeout_s * 1000;
+        while (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno != EWOULDBLOCK && errno != EINTR) {
+                        r = -errno;
+                        snprintf(reason, reason_size, "flock %s: %s", s->lock_path,
+                                 strerror(-r));
+                        return r;
+                }
+                if (now_ms() > deadline) {
+                        snprintf(reason, reason_size, "another sync holds %s", s->lock_path);
+                        return -ETIMEDOUT;
+                }
+                usleep(100 * 1000);
+        }
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+        posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        r = posix_spawnp(&pid, s->argv[0], &fa, NULL, s->argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        close(pipefd[1]);
+        if (r != 0) {
+                close(pipefd[0]);
+                snprintf(reason, reason_size, "%s: %s", s->argv[0], strerror(r));
+                return -r;
+        }
+
+        for (;;) {
+                struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+                int64_t left = deadline - now_ms();
+                char buf[1024];
+                ssize_t n;
+
+                if (left <= 0) {
+                        kill(pid, SIGKILL);
+                        r = -ETIMEDOUT;
+                        break;
+                }
+                if (poll(&pfd, 1, (int) (left > 1000 ? 1000 : left)) <= 0)
+                        continue;
+                n = read(pipefd[0], buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                /* Keep the tail of the output (buf is smaller than out). */
+                if (out_len + (size_t) n >= sizeof(out)) {
+                        size_t drop = out_len + (size_t) n - (sizeof(out) - 1);
+                        memmove(out, out + drop, out_len - drop);
+                        out_len -= drop;
+                }
+                memcpy(out + out_len, buf, (size_t) n);
+                out_len += (size_t) n;
+                out[out_len] = '\0';
+        }
+        close(pipefd[0]);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (r == -ETIMEDOUT) {
+                snprintf(reason, reason_size, "%s: timed out after %u s", s->argv[0],
+                         s->timeout_s);
+                return r;
+        }
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return 0;
+
+        /* The last non-empty line of the output says why. */
+        while (out_len > 0 && (out[out_len - 1] == '\n' || out[out_len - 1] == '\r'))
+                out[--out_len] = '\0';
+        const char *last = strrchr(out, '\n');
+        last = last ? last + 1 : out;
+        if (WIFEXITED(status))
+                snprintf(reason, reason_size, "%s exited with %d: %.160s", s->argv[0],
+                         WEXITSTATUS(status), last);
+        else
+                snprintf(reason, reason_size, "%s killed by signal %d", s->argv[0],
+                         WTERMSIG(status));
+        return -EIO;
+}
+
+int sync_run(struct sync_runner *s, char *reason, size_t reason_size) {
+        uint64_t target;
+        int r;
+
+        pthread_mutex_lock(&s->mu);
+        /* A run already going started before our edit: we need the next one. */
+        target = s->started + 1;
+        while (s->finished < target) {
+                if (s->running) {
+                        pthread_cond_wait(&s->cv, &s->mu);
+                        continue;
+                }
+                s->running = true;
+                s->started++;
+                s->runs++;
+                pthread_mutex_unlock(&s->mu);
+
+                char why[256] = "";
+                r = run_once(s, why, sizeof(why));
+
+                pthread_mutex_lock(&s->mu);
+                s->running = false;
+                s->finished = s->started;
+                s->last_result = r;
+                snprintf(s->last_reason, sizeof(s->last_reason), "%s", why);
+                pthread_cond_broadcast(&s->cv);
+        }
+        r = s->last_result;
+        if (r < 0)
+                snprintf(reason, reason_size, "%s", s->last_reason);
+        pthread_mutex_unlock(&s->mu);
+        return r;
+}

@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# A bad inventory fails with exit 3, names file:line, and leaves the root
+# byte for byte as it was.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname -- "$0")/lib.sh"
+
+# bad NAME TEXT: the inventory on stdin is rejected at the line holding
+# MARK (a fixed string) with a message containing TEXT.
+bad() {
+        local name=$1 mark=$2 text=$3 inv line before
+        inv=$(inventory_file "$name.yml")
+        line=$(grep -nF -- "$mark" "$inv" | head -n 1 | cut -d: -f1)
+        [ -n "$line" ] || fail "test bug: no \"$mark\" in $name"
+        before=$(root_listing)
+        for cmd in plan apply check; do
+                agent --inventory "$inv" "$cmd"
+                expect_rc 3 "$name: $cmd"
+                expect_output "$inv:$line:"
+                expect_output "$text"
+        done
+        [ "$(root_listing)" = "$before" ] || fail "$name: the root changed"
+        [ "$(log_lines)" -eq 0 ] || fail "$name: driverctl ran"
+}
+
+step "a short address is refused with the full form to use"
+bad short-address '"09:00.0"' "0000:09:00.0" <<'EOF2'
+node:
+  hosts:
+    n1:
+      pci_devices:
+        - address: "0000:0a:00.0"
+        - address: "09:00.0"
+EOF2
+
+step "broken YAML"
+bad bad-yaml 'bad: indent' "YAML" <<'EOF2'
+node:
+  hosts:
+    n1:
+      pci_devices:
+        - address: "0000:09:00.0"
+       bad: indent
+      ansible_host: 192.168.122.3
+EOF2
+
+step "an unknown key in a pci_devices entry"
+bad unknown-key 'adress' "adress" <<'EOF2'
+node:
+  hosts:
+    n1:
+      pci_devices:
+        - address: "0000:09:00.0"
+        - adress: "0000:0a:00.0"
+EOF2
+
+step "set_driver with a bogus value"
+bad bogus-driver 'bogus' "bogus" <<'EOF2'
+node:
+  hosts:
+    n1:
+      pci_devices:
+        - address: "0000:09:00.0"
+          set_driver: bogus
+EOF2
+
+step "a missing inventory is a config error too"
+agent --inventory "$WORK/does-not-exist.yml" apply
+expect_rc 3 "missing inventory"
+expect_output "does-not-exist.yml"
+echo "ok"

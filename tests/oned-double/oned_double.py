@@ -1,0 +1,784 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""A test double of OpenNebula's oned XML-RPC API, for onepci's tests and demo.
+
+Faithful to /work/shared/reference/opennebula.md: the methods and their
+signatures, success [true, value, 0] and the five-element failure array
+[false, message, code, resource_id, <i8>index</i8>], the error codes, merge
+vs replace updates in both template syntaxes, HOST_POOL XML with CDATA
+template values, host states and the offline -> enable transition.  See
+README.md beside this file for the seed format and the control methods.
+Python 3 standard library only.
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+import threading
+import time
+import xml.etree.ElementTree as ET
+import xmlrpc.client
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape as xml_escape
+
+# Error codes (OpenNebula's Request::ErrorCode).
+AUTHENTICATION = 0x0100
+AUTHORIZATION = 0x0200
+NO_EXISTS = 0x0400
+ACTION = 0x0800
+XML_RPC_API = 0x1000
+INTERNAL = 0x2000
+ALLOCATE = 0x4000
+LOCKED = 0x8000
+REPLICATION = 0x10000
+
+# Host states.
+INIT, MONITORING_MONITORED, MONITORED, ERROR, DISABLED = 0, 1, 2, 3, 4
+MONITORING_ERROR, MONITORING_INIT, MONITORING_DISABLED, OFFLINE = 5, 6, 7, 8
+STATE_NAMES = ["INIT", "MONITORING_MONITORED", "MONITORED", "ERROR", "DISABLED",
+               "MONITORING_ERROR", "MONITORING_INIT", "MONITORING_DISABLED", "OFFLINE"]
+
+# one.host.status arguments.
+STATUS_ENABLED, STATUS_DISABLED, STATUS_OFFLINE = 0, 1, 2
+
+MAX_BODY = 64 * 1024 * 1024
+NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+class I8(int):
+    """An integer marshalled as <i8>, as oned does for the failure index."""
+
+
+class Vector:
+    """A vector attribute: NAME = [ K = "v", ... ], kept as ordered pairs."""
+
+    def __init__(self, pairs):
+        self.pairs = pairs
+
+    def to_json(self):
+        return {k: v for k, v in self.pairs}
+
+
+class TemplateError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- templates
+
+def parse_attribute_form(text):
+    """Parses OpenNebula's attribute syntax into [(NAME, str | Vector)].
+
+    NAME = "value" (the only escape is \\"), NAME = word, NAME = [ K = v, ... ];
+    '#' starts a comment outside quotes; names are upper-cased."""
+    pos = 0
+    n = len(text)
+    out = []
+
+    def skip_space(p, newlines=True):
+        while p < n:
+            c = text[p]
+            if c == "#":
+                while p < n and text[p] != "\n":
+                    p += 1
+            elif c in " \t\r" or (newlines and c == "\n"):
+                p += 1
+            else:
+                break
+        return p
+
+    def read_name(p):
+        m = re.compile(r"[A-Za-z0-9_]+").match(text, p)
+        if not m:
+            raise TemplateError("syntax error, expected an attribute name at offset %d" % p)
+        return m.group(0).upper(), m.end()
+
+    def read_value(p):
+        if p < n and text[p] == '"':
+            p += 1
+            buf = []
+            while True:
+                if p >= n:
+                    raise TemplateError("syntax error, unterminated quoted value")
+                c = text[p]
+                if c == "\\" and p + 1 < n and text[p + 1] == '"':
+                    buf.append('"')
+                    p += 2
+                elif c == '"':
+                    return "".join(buf), p + 1
+                else:
+                    buf.append(c)
+                    p += 1
+        m = re.compile(r'[^\s=,\[\]"#]+').match(text, p)
+        if not m:
+            raise TemplateError("syntax error, expected a value at offset %d" % p)
+        return m.group(0), m.end()
+
+    def expect_equals(p):
+        p = skip_space(p)
+        if p >= n or text[p] != "=":
+            raise TemplateError("syntax error, expected '=' at offset %d" % p)
+        return skip_space(p + 1)
+
+    pos = skip_space(pos)
+    while pos < n:
+        name, pos = read_name(pos)
+        pos = expect_equals(pos)
+        if pos < n and text[pos] == "[":
+            pos = skip_space(pos + 1)
+            pairs = []
+            while True:
+                key, pos = read_name(pos)
+                pos = expect_equals(pos)
+                val, pos = read_value(pos)
+                pairs.append((key, val))
+                pos = skip_space(pos)
+                if pos < n and text[pos] == ",":
+                    pos = skip_space(pos + 1)
+                    continue
+                if pos < n and text[pos] == "]":
+                    pos += 1
+                    break
+                raise TemplateError("syntax error in vector attribute %s" % name)
+            out.append((name, Vector(pairs)))
+        else:
+            val, pos = read_value(pos)
+            out.append((name, val))
+        # One attribute per line or separated by blanks; nothing else between.
+        pos = skip_space(pos)
+    return out
+
+
+def parse_xml_form(text):
+    """Parses <TEMPLATE><A>v</A><V><K>v</K></V></TEMPLATE>."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as e:
+        raise TemplateError("Error parsing XML template: %s" % e)
+    out = []
+    for child in root:
+        name = child.tag.upper()
+        if not NAME_RE.match(name):
+            raise TemplateError("invalid attribute name %r" % child.tag)
+        if len(child):
+            pairs = []
+            for sub in child:
+                if len(sub):
+                    raise TemplateError("nested vector in %s" % name)
+                key = sub.tag.upper()
+                if not NAME_RE.match(key):
+                    raise TemplateError("invalid attribute name %r" % sub.tag)
+                pairs.append((key, sub.text or ""))
+            out.append((name, Vector(pairs)))
+        else:
+            out.append((name, child.text or ""))
+    return out
+
+
+def parse_template(text):
+    if text.lstrip().startswith("<"):
+        attrs = parse_xml_form(text)
+    else:
+        attrs = parse_attribute_form(text)
+    for name, value in attrs:
+        values = [v for _, v in value.pairs] if isinstance(value, Vector) else [value]
+        for v in values:
+            if "]]>" in v:
+                raise TemplateError("value of %s contains ']]>'" % name)
+    return attrs
+
+
+def template_from_seed(seed):
+    """{"A": "v", "B": ["v1", "v2"], "V": {"K": "v"}} -> [(NAME, value)]."""
+    out = []
+    for name, value in (seed or {}).items():
+        name = name.upper()
+        if not NAME_RE.match(name):
+            raise ValueError("bad attribute name in seed: %r" % name)
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, dict):
+                out.append((name, Vector([(k.upper(), str(v)) for k, v in item.items()])))
+            else:
+                out.append((name, str(item)))
+    return out
+
+
+def template_to_json(attrs):
+    """Single attributes as values, repeated ones as lists, vectors as objects."""
+    counts = {}
+    for name, _ in attrs:
+        counts[name] = counts.get(name, 0) + 1
+    out = {}
+    for name, value in attrs:
+        v = value.to_json() if isinstance(value, Vector) else value
+        if counts[name] > 1:
+            out.setdefault(name, []).append(v)
+        else:
+            out[name] = v
+    return out
+
+
+def template_get(attrs, name):
+    for n, v in attrs:
+        if n == name and isinstance(v, str):
+            return v
+    return None
+
+
+def cdata(v):
+    return "<![CDATA[%s]]>" % v
+
+
+def template_to_xml(attrs):
+    parts = ["<TEMPLATE>"]
+    for name, value in attrs:
+        if isinstance(value, Vector):
+            inner = "".join("<%s>%s</%s>" % (k, cdata(v), k) for k, v in value.pairs)
+            parts.append("<%s>%s</%s>" % (name, inner, name))
+        else:
+            parts.append("<%s>%s</%s>" % (name, cdata(value), name))
+    parts.append("</TEMPLATE>")
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------- PCI probe
+
+def pci_filter_match(filter_str, vendor, device, class4):
+    """oned's PCI_FILTER semantics: comma list of vendor:device[:class];
+    '*' or exact string; an empty element is *:*:* (matches everything)."""
+    for element in filter_str.split(","):
+        element = element.strip()
+        fields = element.split(":") if element else ["*", "*", "*"]
+        while len(fields) < 3:
+            fields.append("*")
+        if all(f == "*" or f == a for f, a in zip(fields, (vendor, device, class4))):
+            return True
+    return False
+
+
+def short_address(address):
+    domain, bus, rest = address.split(":")
+    return "%s:%s" % (bus, rest) if domain == "0000" else address
+
+
+def pci_xml(dev):
+    domain, bus, rest = dev["address"].split(":")
+    slot, function = rest.split(".")
+    cls = dev.get("class", "0000")[:4]
+    fields = [
+        ("ADDRESS", "%s:%s:%s:%s" % (domain, bus, slot, function)),
+        ("BUS", bus), ("CLASS", cls), ("CLASS_NAME", dev.get("class_name", "")),
+        ("DEVICE", dev["device"]), ("DEVICE_NAME", dev.get("device_name", "")),
+        ("DOMAIN", domain), ("FUNCTION", function),
+        ("NUMA_NODE", str(dev.get("numa_node", "-"))),
+        ("SHORT_ADDRESS", short_address(dev["address"])), ("SLOT", slot),
+        ("TYPE", "%s:%s:%s" % (dev["vendor"], dev["device"], cls)),
+        ("VENDOR", dev["vendor"]), ("VENDOR_NAME", dev.get("vendor_name", "")),
+        ("VMID", str(dev.get("vmid", -1))),
+    ]
+    return "<PCI>%s</PCI>" % "".join("<%s>%s</%s>" % (k, cdata(v), k) for k, v in fields)
+
+
+# ---------------------------------------------------------------- state
+
+class Failure(Exception):
+    def __init__(self, message, code, resource_id=-1):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.resource_id = resource_id
+
+
+class Host:
+    def __init__(self, seed, default_cluster):
+        self.id = int(seed["id"])
+        self.name = str(seed["name"])
+        self.state = int(seed.get("state", MONITORED))
+        self.prev_state = self.state
+        self.cluster_id = int(seed.get("cluster_id", default_cluster))
+        self.im_mad = seed.get("im_mad", "kvm")
+        self.vm_mad = seed.get("vm_mad", "kvm")
+        self.template = template_from_seed(seed.get("template"))
+        self.probe_pci = list(seed.get("pci", []))  # what the node's probe reports
+        self.pci_devices = []                       # what oned keeps after filtering
+        for dev in self.probe_pci:
+            if not re.match(r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$", dev["address"]):
+                raise ValueError("bad PCI address in seed: %r" % dev["address"])
+
+
+class Cluster:
+    def __init__(self, seed):
+        self.id = int(seed["id"])
+        self.name = str(seed["name"])
+        self.template = template_from_seed(seed.get("template"))
+
+
+class State:
+    def __init__(self, seed, state_dir=None):
+        self.lock = threading.RLock()
+        self.session = seed.get("session", "oneadmin:password")
+        self.version = str(seed.get("version", "7.0.0"))
+        self.clusters = {}
+        for c in seed.get("clusters", [{"id": 0, "name": "default"}]):
+            cl = Cluster(c)
+            self.clusters[cl.id] = cl
+        default_cluster = min(self.clusters) if self.clusters else -1
+        self.hosts = {}
+        for h in seed.get("hosts", []):
+            host = Host(h, default_cluster)
+            if host.cluster_id not in self.clusters:
+                raise ValueError("host %s: no cluster %d" % (host.name, host.cluster_id))
+            self.hosts[host.id] = host
+        self.next_host_id = max(self.hosts, default=-1) + 1
+        self.transitions = []  # every host state change, in order
+        self.calls = {}
+        self.updates = []      # every successful one.host.update / one.cluster.update
+        self.fault = {"mode": "none", "method": "", "count": -1, "slow_ms": 5000}
+        self.state_dir = state_dir
+        for host in self.hosts.values():
+            if host.state in (MONITORED, INIT):
+                self.monitor(host)
+        self.dump_state()
+
+    # ---- helpers, called with the lock held
+
+    def host(self, method, hid):
+        host = self.hosts.get(hid)
+        if host is None:
+            raise Failure("[%s] Error getting host [%d]." % (method, hid), NO_EXISTS, hid)
+        return host
+
+    def cluster(self, method, cid):
+        cl = self.clusters.get(cid)
+        if cl is None:
+            raise Failure("[%s] Error getting cluster [%d]." % (method, cid), NO_EXISTS, cid)
+        return cl
+
+    def set_state(self, host, new, by):
+        if host.state == new:
+            return
+        self.transitions.append({"host_id": host.id, "host": host.name,
+                                 "from": STATE_NAMES[host.state], "to": STATE_NAMES[new],
+                                 "by": by, "time": time.time()})
+        host.prev_state = host.state
+        host.state = new
+
+    def monitor(self, host):
+        """A system monitoring report arrives: oned applies the host's
+        PCI_FILTER / PCI_SHORT_ADDRESS, else the cluster's (7.0+)."""
+        cl = self.clusters.get(host.cluster_id)
+        filt = template_get(host.template, "PCI_FILTER")
+        if filt is None and cl is not None:
+            filt = template_get(cl.template, "PCI_FILTER")
+        short = template_get(host.template, "PCI_SHORT_ADDRESS")
+        if short is None and cl is not None:
+            short = template_get(cl.template, "PCI_SHORT_ADDRESS")
+        kept = []
+        for dev in host.probe_pci:
+            cls = dev.get("class", "0000")[:4]
+            if filt is not None and not pci_filter_match(filt, dev["vendor"], dev["device"],
+                                                         cls):
+                continue
+            if short is not None and short_address(dev["address"]) not in \
+                    [s.strip() for s in short.split(",")]:
+                continue
+            kept.append(dev)
+        host.pci_devices = kept
+        if host.state == INIT:
+            self.set_state(host, MONITORED, "monitor")
+
+    def host_xml(self, host):
+        cl = self.clusters.get(host.cluster_id)
+        pci = "".join(pci_xml(d) for d in host.pci_devices)
+        return ("<HOST><ID>%d</ID><NAME>%s</NAME><STATE>%d</STATE><PREV_STATE>%d</PREV_STATE>"
+                "<IM_MAD>%s</IM_MAD><VM_MAD>%s</VM_MAD><LAST_MON_TIME>0</LAST_MON_TIME>"
+                "<CLUSTER_ID>%d</CLUSTER_ID><CLUSTER>%s</CLUSTER>"
+                "<HOST_SHARE><MEM_USAGE>0</MEM_USAGE><CPU_USAGE>0</CPU_USAGE>"
+                "<TOTAL_MEM>0</TOTAL_MEM><TOTAL_CPU>0</TOTAL_CPU><RUNNING_VMS>0</RUNNING_VMS>"
+                "<DATASTORES/><PCI_DEVICES>%s</PCI_DEVICES><NUMA_NODES/></HOST_SHARE>"
+                "<VMS/>%s<MONITORING/></HOST>") % (
+                    host.id, xml_escape(host.name), host.state, host.prev_state,
+                    cdata(host.im_mad), cdata(host.vm_mad), host.cluster_id,
+                    xml_escape(cl.name if cl else ""), pci, template_to_xml(host.template))
+
+    def cluster_xml(self, cl):
+        hosts = "".join("<ID>%d</ID>" % h.id for h in sorted(self.hosts.values(),
+                                                              key=lambda h: h.id)
+                        if h.cluster_id == cl.id)
+        return ("<CLUSTER><ID>%d</ID><NAME>%s</NAME><HOSTS>%s</HOSTS><DATASTORES/><VNETS/>"
+                "%s</CLUSTER>") % (cl.id, xml_escape(cl.name), hosts, template_to_xml(cl.template))
+
+    def to_json(self):
+        return {
+            "version": self.version,
+            "hosts": [{"id": h.id, "name": h.name, "state": h.state,
+                       "state_name": STATE_NAMES[h.state], "cluster_id": h.cluster_id,
+                       "im_mad": h.im_mad, "vm_mad": h.vm_mad,
+                       "template": template_to_json(h.template),
+                       "pci_devices": [d["address"] for d in h.pci_devices]}
+                      for h in sorted(self.hosts.values(), key=lambda h: h.id)],
+            "clusters": [{"id": c.id, "name": c.name, "template": template_to_json(c.template)}
+                         for c in sorted(self.clusters.values(), key=lambda c: c.id)],
+            "transitions": self.transitions,
+            "updates": self.updates,
+        }
+
+    def dump_state(self):
+        if not self.state_dir:
+            return
+        path = os.path.join(self.state_dir, "state.json")
+        tmp = "%s.%d.%d.tmp" % (path, os.getpid(), threading.get_ident())
+        with open(tmp, "w") as f:
+            json.dump(self.to_json(), f, indent=1, sort_keys=True)
+        os.replace(tmp, path)
+
+
+def update_template(attrs, text, update_type):
+    new = parse_template(text)
+    if update_type == 0:
+        return new
+    names = {n for n, _ in new}
+    return [(n, v) for n, v in attrs if n not in names] + new
+
+
+# ---------------------------------------------------------------- methods
+
+# name -> (python types of the parameters after the session, handler)
+METHODS = {}
+
+
+def method(name, *types):
+    def wrap(fn):
+        METHODS[name] = (types, fn)
+        return fn
+    return wrap
+
+
+@method("one.system.version")
+def m_version(st):
+    return st.version
+
+
+@method("one.hostpool.info")
+def m_hostpool_info(st):
+    hosts = sorted(st.hosts.values(), key=lambda h: h.id)
+    return "<HOST_POOL>%s</HOST_POOL>" % "".join(st.host_xml(h) for h in hosts)
+
+
+@method("one.host.info", int)
+def m_host_info(st, hid):
+    return st.host_xml(st.host("one.host.info", hid))
+
+
+@method("one.host.update", int, str, int)
+def m_host_update(st, hid, text, update_type):
+    host = st.host("one.host.update", hid)
+    if update_type not in (0, 1):
+        raise Failure("[one.host.update] Wrong update type", XML_RPC_API, hid)
+    try:
+        host.template = update_template(host.template, text, update_type)
+    except TemplateError as e:
+        raise Failure("[one.host.update] Cannot update template. %s" % e, INTERNAL, hid)
+    st.updates.append({"object": "host", "id": hid, "type": update_type, "template": text})
+    st.dump_state()
+    return hid
+
+
+@method("one.host.allocate", str, str, str, int)
+def m_host_allocate(st, name, im_mad, vm_mad, cluster_id):
+    if cluster_id == -1:
+        cluster_id = min(st.clusters) if st.clusters else 0
+    st.cluster("one.host.allocate", cluster_id)
+    if not name:
+        raise Failure("[one.host.allocate] NAME cannot be empty.", ALLOCATE)
+    for h in st.hosts.values():
+        if h.name == name:
+            raise Failure("[one.host.allocate] NAME is already taken by HOST %d." % h.id,
+                          ALLOCATE)
+    host = Host({"id": st.next_host_id, "name": name, "state": INIT, "cluster_id": cluster_id,
+                 "im_mad": im_mad, "vm_mad": vm_mad}, cluster_id)
+    st.next_host_id += 1
+    st.hosts[host.id] = host
+    st.dump_state()
+    return host.id
+
+
+@method("one.host.status", int, int)
+def m_host_status(st, hid, status):
+    host = st.host("one.host.status", hid)
+    if status == STATUS_ENABLED:
+        if host.state in (DISABLED, OFFLINE, ERROR, MONITORING_DISABLED, MONITORING_ERROR):
+            # Enabling: INIT, then the host is monitored again (every probe
+            # runs once: what `onehost forceupdate` relies on).
+            st.set_state(host, INIT, "one.host.status")
+            st.monitor(host)
+    elif status == STATUS_DISABLED:
+        st.set_state(host, DISABLED, "one.host.status")
+    elif status == STATUS_OFFLINE:
+        st.set_state(host, OFFLINE, "one.host.status")
+        host.pci_devices = []  # offline resets the monitored capacity
+    else:
+        raise Failure("[one.host.status] Wrong status code %d" % status, XML_RPC_API, hid)
+    st.dump_state()
+    return hid
+
+
+@method("one.clusterpool.info")
+def m_clusterpool_info(st):
+    cls = sorted(st.clusters.values(), key=lambda c: c.id)
+    return "<CLUSTER_POOL>%s</CLUSTER_POOL>" % "".join(st.cluster_xml(c) for c in cls)
+
+
+@method("one.cluster.info", int)
+def m_cluster_info(st, cid):
+    return st.cluster_xml(st.cluster("one.cluster.info", cid))
+
+
+@method("one.cluster.update", int, str, int)
+def m_cluster_update(st, cid, text, update_type):
+    cl = st.cluster("one.cluster.update", cid)
+    if update_type not in (0, 1):
+        raise Failure("[one.cluster.update] Wrong update type", XML_RPC_API, cid)
+    try:
+        cl.template = update_template(cl.template, text, update_type)
+    except TemplateError as e:
+        raise Failure("[one.cluster.update] Cannot update template. %s" % e, INTERNAL, cid)
+    st.updates.append({"object": "cluster", "id": cid, "type": update_type, "template": text})
+    st.dump_state()
+    return cid
+
+
+# Control methods of the double itself (not authenticated, not in oned).
+
+def c_set_fault(st, mode, method_name="", count=-1, slow_ms=5000):
+    if mode not in ("none", "down", "error", "slow"):
+        raise ValueError("unknown fault mode %r" % mode)
+    st.fault = {"mode": mode, "method": method_name, "count": int(count),
+                "slow_ms": int(slow_ms)}
+    return True
+
+
+def c_dump(st):
+    return json.dumps(st.to_json(), sort_keys=True)
+
+
+def c_calls(st):
+    return dict(st.calls)
+
+
+def c_transitions(st):
+    return json.dumps(st.transitions)
+
+
+def c_reset_calls(st):
+    st.calls.clear()
+    return True
+
+
+def c_set_version(st, version):
+    st.version = str(version)
+    return True
+
+
+def c_set_host_state(st, hid, state):
+    st.set_state(st.host("double.set_host_state", hid), int(state), "double")
+    st.dump_state()
+    return True
+
+
+CONTROL = {
+    "double.set_fault": c_set_fault,
+    "double.dump": c_dump,
+    "double.calls": c_calls,
+    "double.transitions": c_transitions,
+    "double.reset_calls": c_reset_calls,
+    "double.set_version": c_set_version,
+    "double.set_host_state": c_set_host_state,
+}
+
+
+# ---------------------------------------------------------------- wire format
+
+def marshal_value(v):
+    if isinstance(v, bool):
+        return "<value><boolean>%d</boolean></value>" % int(v)
+    if isinstance(v, I8):
+        return "<value><i8>%d</i8></value>" % int(v)
+    if isinstance(v, int):
+        return "<value><int>%d</int></value>" % v
+    if isinstance(v, str):
+        return "<value><string>%s</string></value>" % xml_escape(v)
+    if isinstance(v, (list, tuple)):
+        return "<value><array><data>%s</data></array></value>" % "".join(
+            marshal_value(x) for x in v)
+    if isinstance(v, dict):
+        return "<value><struct>%s</struct></value>" % "".join(
+            "<member><name>%s</name>%s</member>" % (xml_escape(str(k)), marshal_value(x))
+            for k, x in v.items())
+    raise TypeError("cannot marshal %r" % type(v))
+
+
+def method_response(value):
+    return ('<?xml version="1.0"?>\r\n<methodResponse><params><param>%s</param></params>'
+            '</methodResponse>\r\n' % marshal_value(value))
+
+
+def fault_response(code, message):
+    return ('<?xml version="1.0"?>\r\n<methodResponse><fault><value><struct>'
+            '<member><name>faultCode</name><value><i4>%d</i4></value></member>'
+            '<member><name>faultString</name><value><string>%s</string></value></member>'
+            '</struct></value></fault></methodResponse>\r\n' % (code, xml_escape(message)))
+
+
+def failure(message, code, resource_id=-1):
+    return [False, message, code, resource_id, I8(0)]
+
+
+def type_ok(value, want):
+    if want is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, want)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "oned-double/1"
+
+    def log_message(self, fmt, *args):
+        if self.server.verbose:
+            sys.stderr.write("oned-double: " + (fmt % args) + "\n")
+
+    def send_body(self, status, body, ctype="text/xml"):
+        data = body.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self.send_body(405, "POST only\n", "text/plain")
+
+    def do_POST(self):
+        if self.path not in ("/", "/RPC2"):
+            self.send_body(404, "not found\n", "text/plain")
+            return
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            self.send_body(411, "length required\n", "text/plain")
+            self.close_connection = True
+            return
+        if length < 0 or length > MAX_BODY:
+            self.send_body(413, "too large\n", "text/plain")
+            self.close_connection = True
+            return
+        data = self.rfile.read(length)
+        try:
+            params, name = xmlrpc.client.loads(data)
+        except Exception as e:  # xmlrpc-c answers a malformed call with a fault
+            self.send_body(200, fault_response(-503, "Call XML not a proper XML-RPC call. %s"
+                                               % e))
+            return
+        st = self.server.state
+        with st.lock:
+            st.calls[name] = st.calls.get(name, 0) + 1
+            fault = dict(st.fault)
+            hit = (name.startswith("one.") and fault["mode"] != "none" and fault["count"] != 0
+                   and (not fault["method"] or fault["method"] == name))
+            if hit and st.fault["count"] > 0:
+                st.fault["count"] -= 1
+        if name in CONTROL:
+            try:
+                with st.lock:
+                    result = CONTROL[name](st, *params)
+                self.send_body(200, method_response(result))
+            except Exception as e:
+                self.send_body(200, fault_response(-500, "%s: %s" % (name, e)))
+            return
+        if hit and fault["mode"] == "down":
+            self.send_body(503, "oned is down (double fault)\n", "text/plain")
+            self.close_connection = True
+            return
+        if self.server.delay_ms:
+            time.sleep(self.server.delay_ms / 1000.0)
+        if hit and fault["mode"] == "slow":
+            time.sleep(fault["slow_ms"] / 1000.0)
+        self.send_body(200, method_response(self.dispatch(st, name, params,
+                                                          hit and fault["mode"] == "error")))
+
+    def dispatch(self, st, name, params, inject_error):
+        if name not in METHODS:
+            return failure("[%s] Method not defined" % name, XML_RPC_API)
+        types, fn = METHODS[name]
+        if len(params) != len(types) + 1:
+            return failure("[%s] Wrong number of parameters: %d, expected %d"
+                           % (name, len(params), len(types) + 1), XML_RPC_API)
+        if not isinstance(params[0], str):
+            return failure("[%s] Session is not a string" % name, XML_RPC_API)
+        for i, (value, want) in enumerate(zip(params[1:], types), start=2):
+            if not type_ok(value, want):
+                return failure("[%s] Parameter %d: expected %s, got %s"
+                               % (name, i, want.__name__, type(value).__name__), XML_RPC_API)
+        if params[0] != st.session:
+            return failure("[%s] User couldn't be authenticated, aborting call." % name,
+                           AUTHENTICATION)
+        if inject_error:
+            return failure("[%s] Internal error (injected by the double)" % name, INTERNAL)
+        try:
+            with st.lock:
+                return [True, fn(st, *params[1:]), 0]
+        except Failure as f:
+            return failure(f.message, f.code, f.resource_id)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="OpenNebula oned XML-RPC test double")
+    ap.add_argument("--seed", help="JSON seed file (hosts, clusters, session, version)")
+    ap.add_argument("--listen", default="127.0.0.1", help="address (default 127.0.0.1)")
+    ap.add_argument("--port", type=int, default=2633, help="0 picks a free port")
+    ap.add_argument("--port-file", help="write the port here (atomically)")
+    ap.add_argument("--state-dir", help="write DIR/state.json after every change")
+    ap.add_argument("--delay-ms", type=int, default=0, help="delay of every oned call")
+    ap.add_argument("--version", dest="one_version", help="override the seed's version")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args(argv)
+
+    seed = {}
+    if args.seed:
+        with open(args.seed) as f:
+            seed = json.load(f)
+    if args.one_version:
+        seed["version"] = args.one_version
+    if args.state_dir:
+        os.makedirs(args.state_dir, exist_ok=True)
+    state = State(seed, args.state_dir)
+
+    server = Server((args.listen, args.port), Handler)
+    server.state = state
+    server.delay_ms = args.delay_ms
+    server.verbose = args.verbose
+    port = server.server_address[1]
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.replace(tmp, args.port_file)
+    if args.port == 0 or not args.port_file:
+        print(port, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Strict report validation: a good report parses; every field's limits and
+ * hostile values are refused with a reason naming the field. */
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "report-validate.h"
+
+#define DEV(addr) \
+        "{\"address\":\"" addr "\",\"vendor\":\"10de\",\"device\":\"26b9\",\"class\":\"030200\"," \
+        "\"driver\":\"vfio-pci\",\"iommu_group\":14,\"numa_node\":0}"
+
+#define GOOD \
+        "{\"schema\":1,\"inventory_name\":\"n1\",\"host_name\":\"192.168.122.3\"," \
+        "\"agent_version\":\"0.1.0\",\"outcome\":{\"result\":\"succeeded\",\"errors\":[]}," \
+        "\"devices\":[" DEV("0000:09:00.0") "]," \
+        "\"twins\":[{\"address\":\"0000:0a:00.0\",\"vendor\":\"10de\",\"device\":\"26b9\"," \
+        "\"class\":\"030200\",\"driver\":\"nvidia\"}]}"
+
+static int parse(const char *body, struct pci_report *rep, char *reason) {
+        return report_parse(body, strlen(body), rep, reason, 256);
+}
+
+/* Replaces the first occurrence of from by to in GOOD and expects a rejection
+ * whose reason starts with field. */
+static void expect_reject(const char *from, const char *to, const char *field) {
+        char body[8192], reason[256] = "";
+        struct pci_report rep = {};
+        const char *at = strstr(GOOD, from);
+
+        assert_non_null(at);
+        snprintf(body, sizeof(body), "%.*s%s%s", (int) (at - GOOD), GOOD, to, at + strlen(from));
+        if (parse(body, &rep, reason) != -EINVAL)
+                fail_msg("accepted: %s", body);
+        if (strncmp(reason, field, strlen(field)) != 0)
+                fail_msg("reason \"%s\" does not start with \"%s\"", reason, field);
+}
+
+static void test_good(void **state) {
+        struct pci_report rep = {};
+        char reason[256] = "";
+
+        assert_int_equal(parse(GOOD, &rep, reason), 0);
+        assert_string_equal(rep.inventory_name, "n1");
+        assert_string_equal(rep.host_name, "192.168.122.3");
+        assert_true(rep.succeeded);
+        assert_int_equal(rep.n_devices, 1);
+        assert_string_equal(rep.devices[0].address, "0000:09:00.0");
+        assert_string_equal(rep.devices[0].class_code, "030200");
+        assert_int_equal(rep.devices[0].iommu_group, 14);
+        assert_int_equal(rep.n_twins, 1);
+        assert_int_equal(rep.twins[0].iommu_group, -1);
+        assert_string_equal(rep.twins[0].driver, "nvidia");
+        report_done(&rep);
+}
+
+static void test_failed_outcome(void **state) {
+        const char *body =
+                "{\"schema\":1,\"inventory_name\":\"n1\",\"host_name\":\"n1\","
+                "\"agent_version\":\"0.1.0\",\"outcome\":{\"result\":\"failed\","
+                "\"errors\":[\"0000:09:00.0: not found\",\"x\"]},\"devices\":[]}";
+        struct pci_report rep = {};
+        char reason[256];
+
+        assert_int_equal(parse(body, &rep, reason), 0);
+        assert_false(rep.succeeded);
+        assert_int_equal(rep.n_errors, 2);
+        assert_string_equal(rep.errors[1], "x");
+        assert_null(rep.errors[2]);
+        assert_int_equal(rep.n_twins, 0);
+        report_done(&rep);
+}
+
+static void test_fields(void **state) {
+        expect_reject("\"schema\":1", "\"schema\":2", "schema");
+        expect_reject("\"schema\":1", "\"schema\":\"1\"", "schema");
+        expect_reject("\"inventory_name\":\"n1\"", "\"inventory_name\":\"\"", "inventory_name");
+        expect_reject("\"inventory_name\":\"n1\"", "\"inventory_name\":\"n1\\\"x\"",
+                      "inventory_name");
+        expect_reject("\"inventory_name\":\"n1\"", "\"inventory_name\":\"-n1\"", "inventory_name");
+        expect_reject("\"host_name\":\"192.168.122.3\"", "\"host_name\":\"\"", "host_name");
+        expect_reject("\"host_name\":\"192.168.122.3\"", "\"host_name\":\"a b\"", "host_name");
+        expect_reject("\"host_name\":\"192.168.122.3\"", "\"host_name\":\"h]]>\"", "host_name");
+        expect_reject("\"host_name\":\"192.168.122.3\"", "\"host_name\":\"h\\n\"", "host_name");
+        expect_reject("\"host_name\":\"192.168.122.3\"", "\"host_name\":5", "host_name");
+        expect_reject("\"agent_version\":\"0.1.0\"", "\"agent_version\":\"0.1 0\"",
+                      "agent_version");
+        expect_reject("\"result\":\"succeeded\"", "\"result\":\"ok\"", "outcome.result");
+        expect_reject("\"errors\":[]", "\"errors\":[\"a\\nb\"]", "outcome.errors[0]");
+        expect_reject("\"errors\":[]", "\"errors\":[1]", "outcome.errors[0]");
+        expect_reject("\"errors\":[]", "\"errors\":\"x\"", "outcome.errors");
+        expect_reject("\"address\":\"0000:09:00.0\"", "\"address\":\"09:00.0\"",
+                      "devices[0].address");
+        expect_reject("\"address\":\"0000:09:00.0\"", "\"address\":\"0000:09:00.8\"",
+                      "devices[0].address");
+        expect_reject("\"address\":\"0000:09:00.0\"", "\"address\":\"0000:09:20.0\"",
+                      "devices[0].address");
+        expect_reject("\"address\":\"0000:09:00.0\"", "\"address\":\"0000:0A:00.0\"",
+                      "devices[0].address");
+        expect_reject("\"vendor\":\"10de\"", "\"vendor\":\"10DE\"", "devices[0].vendor");
+        expect_reject("\"vendor\":\"10de\"", "\"vendor\":\"\"", "devices[0].vendor");
+        expect_reject("\"vendor\":\"10de\"", "\"vendor\":\"10de0\"", "devices[0].vendor");
+        expect_reject("\"vendor\":\"10de\"", "\"vendor\":\"*\"", "devices[0].vendor");
+        expect_reject("\"device\":\"26b9\"", "\"device\":\"26b9,\"", "devices[0].device");
+        expect_reject("\"device\":\"26b9\"", "\"device\":\"26b]\"", "devices[0].device");
+        expect_reject("\"class\":\"030200\"", "\"class\":\"0302\"", "devices[0].class");
+        expect_reject("\"driver\":\"vfio-pci\"", "\"driver\":\"vfio pci\"", "devices[0].driver");
+        expect_reject("\"driver\":\"vfio-pci\"", "\"driver\":\"\\\"\"", "devices[0].driver");
+        expect_reject("\"iommu_group\":14", "\"iommu_group\":-2", "devices[0].iommu_group");
+        expect_reject("\"iommu_group\":14", "\"iommu_group\":\"14\"", "devices[0].iommu_group");
+        expect_reject("\"iommu_group\":14", "\"iommu_group\":1.5", "devices[0].iommu_group");
+        expect_reject("\"numa_node\":0", "\"numa_node\":99999999999", "devices[0].numa_node");
+        expect_reject(",\"numa_node\":0", "", "devices[0].numa_node: missing");
+        expect_reject("\"schema\":1,", "\"schema\":1,\"extra\":1,", "unknown key");
+        expect_reject("\"driver\":\"vfio-pci\"", "\"driver\":\"vfio-pci\",\"x]]>\":1",
+                      "devices[0].unknown key");
+        expect_reject("\"devices\":[", "\"devices\":[" DEV("0000:0a:00.0") ",",
+                      "twins[0].address: also listed");
+        expect_reject("\"devices\":[", "\"devices\":[" DEV("0000:09:00.0") ",",
+                      "devices[1].address: duplicate");
+        expect_reject("\"devices\":[" DEV("0000:09:00.0") "]", "\"devices\":{}", "devices");
+        expect_reject(",\"devices\":[" DEV("0000:09:00.0") "]", "", "devices: missing");
+}
+
+static void test_not_json(void **state) {
+        struct pci_report rep = {};
+        char reason[256];
+
+        assert_int_equal(parse("", &rep, reason), -EINVAL);
+        assert_int_equal(parse("[]", &rep, reason), -EINVAL);
+        assert_int_equal(parse("{\"schema\":1", &rep, reason), -EINVAL);
+        assert_int_equal(parse(GOOD "x", &rep, reason), -EINVAL);
+        assert_int_equal(parse(GOOD "{}", &rep, reason), -EINVAL);
+        assert_int_equal(parse(GOOD "\n", &rep, reason), 0);
+        report_done(&rep);
+        /* NUL inside the body */
+        assert_int_equal(report_parse("{\"a\0\":1}", 9, &rep, reason, sizeof(reason)), -EINVAL);
+        /* deep nesting */
+        char deep[200];
+        memset(deep, '[', sizeof(deep) - 1);
+        deep[sizeof(deep) - 1] = '\0';
+        assert_int_equal(parse(deep, &rep, reason), -EINVAL);
+}
+
+static void test_counts(void **state) {
+        struct pci_report rep = {};
+        char reason[256];
+        size_t cap = 2 * 1024 * 1024;
+        char *body = malloc(cap);
+        size_t n;
+
+        assert_non_null(body);
+        /* 65 devices: one too many */
+        n = (size_t) sprintf(body, "{\"schema\":1,\"inventory_name\":\"n1\",\"host_name\":\"n1\","
+                                   "\"agent_version\":\"1\",\"outcome\":{\"result\":\"failed\","
+                                   "\"errors\":[]},\"devices\":[");
+        for (int i = 0; i < 65; i++)
+                n += (size_t) sprintf(body + n, "%s{\"address\":\"0000:%02x:00.0\",\"vendor\":"
+                                                "\"10de\",\"device\":\"26b9\",\"class\":"
+                                                "\"030200\",\"driver\":\"\",\"iommu_group\":1,"
+                                                "\"numa_node\":0}",
+                                      i ? "," : "", i);
+        strcpy(body + n, "]}");
+        assert_int_equal(parse(body, &rep, reason), -EINVAL);
+        assert_string_equal(reason, "devices: more than 64 entries");
+
+        /* 33 errors */
+        n = (size_t) sprintf(body, "{\"schema\":1,\"inventory_name\":\"n1\",\"host_name\":\"n1\","
+                                   "\"agent_version\":\"1\",\"outcome\":{\"result\":\"failed\","
+                                   "\"errors\":[");
+        for (int i = 0; i < 33; i++)
+                n += (size_t) sprintf(body + n, "%s\"e\"", i ? "," : "");
+        strcpy(body + n, "]},\"devices\":[]}");
+        assert_int_equal(parse(body, &rep, reason), -EINVAL);
+        assert_string_equal(reason, "outcome.errors: more than 32 entries");
+
+        /* a 513-character error */
+        n = (size_t) sprintf(body, "{\"schema\":1,\"inventory_name\":\"n1\",\"host_name\":\"n1\","
+                                   "\"agent_version\":\"1\",\"outcome\":{\"result\":\"failed\","
+                                   "\"errors\":[\"");
+        memset(body + n, 'e', 513);
+        n += 513;
+        strcpy(body + n, "\"]},\"devices\":[]}");
+        assert_int_equal(parse(body, &rep, reason), -EINVAL);
+
+        /* too large a body */
+        memset(body, ' ', REPORT_BODY_MAX + 1);
+        assert_int_equal(report_parse(body, REPORT_BODY_MAX + 1, &rep, reason, sizeof(reason)),
+                         -E2BIG);
+        free(body);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_good),
+                cmocka_unit_test(test_failed_outcome),
+                cmocka_unit_test(test_fields),
+                cmocka_unit_test(test_not_json),
+                cmocka_unit_test(test_counts),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,683 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "macros.h"
+#include "register.h"
+#include "sign.h"
+
+#define KEY "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+#define BODY "{\"schema\":1,\"inventory_name\":\"n1\"}"
+#define WALL 1700000000 /* the node's (fake) wall clock */
+
+/* ------------------------------------------------------------ fake world */
+
+struct canned {
+        int rc;            /* transport result: 0 = an answer */
+        long status;
+        const char *body;
+        const char *date;
+        const char *retry_after;
+        bool tls_failure;
+};
+
+struct world {
+        int64_t mono_ms;
+        int64_t wall_s;
+        const struct canned *answers;
+        size_t n_answers, next;
+        const uint64_t *randoms;
+        size_t n_randoms, next_random;
+        int64_t sleeps[64];
+        size_t n_sleeps;
+        char auth[8][SIGN_HEADER_MAX];
+        char url[256];
+        char method[8];
+        char body[256];
+        long timeout_ms;
+};
+
+static int64_t w_mono(void *u) {
+        return ((struct world *)u)->mono_ms;
+}
+
+static int64_t w_wall(void *u) {
+        struct world *w = u;
+        return w->wall_s + w->mono_ms / 1000;
+}
+
+static void w_sleep(int64_t ms, void *u) {
+        struct world *w = u;
+        assert_true(ms >= 0);
+        assert_true(w->n_sleeps < ELEMENTSOF(w->sleeps));
+        w->sleeps[w->n_sleeps++] = ms;
+        w->mono_ms += ms;
+}
+
+static uint64_t w_random(void *u) {
+        struct world *w = u;
+        if (w->n_randoms == 0)
+                return 0;
+        return w->randoms[w->next_random++ % w->n_randoms];
+}
+
+static int w_transport(const struct register_http_request *req,
+                       struct register_http_response *resp, void *u) {
+        struct world *w = u;
+        const struct canned *c;
+
+        assert_true(w->next < w->n_answers);
+        c = &w->answers[w->next];
+        if (w->next < ELEMENTSOF(w->auth))
+                snprintf(w->auth[w->next], sizeof w->auth[0], "%s", req->authorization);
+        w->next++;
+        snprintf(w->url, sizeof w->url, "%s", req->url);
+        snprintf(w->method, sizeof w->method, "%s", req->method);
+        snprintf(w->body, sizeof w->body, "%.*s", (int)req->body_len, req->body);
+        w->timeout_ms = req->timeout_ms;
+        w->mono_ms += 20; /* a request takes a while */
+        if (c->rc < 0) {
+                resp->tls_failure = c->tls_failure;
+                snprintf(resp->error, sizeof resp->error, "Connection refused");
+                return c->rc;
+        }
+        resp->status = c->status;
+        resp->body = c->body ? strdup(c->body) : NULL;
+        snprintf(resp->date, sizeof resp->date, "%s", c->date ? c->date : "");
+        snprintf(resp->retry_after, sizeof resp->retry_after, "%s",
+                 c->retry_after ? c->retry_after : "");
+        return 0;
+}
+
+static void options(struct register_options *o, struct world *w) {
+        register_options_init(o);
+        o->url = "http://127.0.0.1:8474";
+        o->node = "n1";
+        o->key_hex = KEY;
+        o->deadline_ms = 300 * 1000;
+        o->clock_offset_s = 0;
+        o->hooks = (struct register_hooks){ .monotonic_ms = w_mono, .wall_s = w_wall,
+                                            .sleep_ms = w_sleep, .random_u64 = w_random,
+                                            .transport = w_transport, .userdata = w };
+        w->wall_s = WALL;
+}
+
+/* The header verifies with the key, for this node, method and path. */
+static int64_t check_signature(const char *authz, const char *path, const char *body) {
+        struct sign_header h;
+        assert_int_equal(sign_parse_header(authz, &h), 0);
+        assert_string_equal(h.node, "n1");
+        assert_int_equal(sign_verify(&h, KEY, "PUT", path, body, strlen(body)), 0);
+        return h.ts;
+}
+
+/* ------------------------------------------------------------ retry policy */
+
+static void test_success_first_try(void **state) {
+        const struct canned a[] = { { .status = 200, .body = "{\"host_id\":3}" } };
+        struct world w = { .answers = a, .n_answers = ELEMENTSOF(a) };
+        struct register_options o;
+        struct register_result res;
+
+        options(&o, &w);
+        o.url = "http://127.0.0.1:8474/";
+        assert_int_equal(register_send(&o, BODY, &res), 0);
+        assert_int_equal(res.attempts, 1);
+        assert_int_equal(res.status, 200);
+        assert_string_equal(res.body, "{\"host_id\":3}");
+        assert_string_equal(res.message, "");
+        assert_string_equal(w.url, "http://127.0.0.1:8474/v1/hosts/n1/pci");
+        assert_string_equal(w.method, "PUT");
+        assert_string_equal(w.body, BODY);
+        assert_int_equal(check_signature(w.auth[0], "/v1/hosts/n1/pci", BODY), WALL);
+        assert_int_equal(w.n_sleeps, 0);
+        assert_int_equal(w.timeout_ms, REGISTER_REQUEST_TIMEOUT_MS);
+        register_result_clear(&res);
+}
+
+/* Capped exponential backoff with full jitter: delay = random % (window + 1). */
+static void test_backoff_schedule(void **state) {
+        const struct canned a[] = { { .status = 503 }, { .status = 502 }, { .rc = -EIO },
+                                    { .status = 429 }, { .status = 200 } };
+        const uint64_t r[] = { 1000, 5000, 123456, 3 };
+        struct world w = { .answers = a, .n_answers = ELEMENTSOF(a), .randoms = r,
+                           .n_randoms = ELEMENTSOF(r) };
+        struct register_options o;
+        struct register_result res;
+
+        options(&o, &w);
+        assert_int_equal(register_send(&o, BODY, &res), 0);
+        assert_int_equal(res.attempts, 5);
+        assert_int_equal(w.n_sleeps, 4);
+        assert_int_equal(w.sleeps[0], 1000 % 1001);
+        assert_int_equal(w.sleeps[1], 5000 % 2001);
+        assert_int_equal(w.sleeps[2], 123456 % 4001);
+        assert_int_equal(w.sleeps[3], 3 % 8001);
+        /* Every attempt is freshly signed (a new nonce). */
+        assert_string_not_equal(w.auth[0], w.auth[1]);
+        register_result_clear(&res);
+}
+
+static void test_backoff_function(void **state) {
+        assert_int_equal(register_backoff_ms(1, UINT64_MAX, -1), UINT64_MAX % 1001);
+        assert_int_equal(register_backoff_ms(3, 4000, -1), 4000);
+        assert_int_equal(register_backoff_ms(3, 4001, -1), 0);
+        /* Capped at 60 s however many attempts. */
+        assert_int_equal(register_backoff_ms(10, 60000, -1), 60000);
+        assert_int_equal(register_backoff_ms(200, 60001, -1), 0);
+        /* Retry-After is a floor. */
+        assert_int_equal(register_backoff_ms(1, 0, 7000), 7000);
+        assert_int_equal(register_backoff_ms(4, 7999, 5000), 7999);
+}
+
+static void test_retry_after(void **state) {
+        const struct canned a[] = {
+                { .status = 503, .retry_after = "7", .body = "{\"error\":\"oned_unavailable\"}" },
+                { .status = 409, .retry_after = "Tue, 14 Nov 2023 22:14:00 GMT" },
+                { .status = 200 },
+        };
+        struct world w = { .answers = a, .n_answers = ELEMENTSOF(a) };
+        struct register_options o;
+        struct register_result res;
+
+        options(&o, &w);
+        /* WALL = 2023-11-14 22:13:20 GMT. */
+        assert_int_equal(register_send(&o, BODY, &res), 0);
+        assert_int_equal(w.n_sleeps, 2);
+        assert_int_equal(w.sleeps[0], 7000);
+        /* 40 s after WALL, minus the 7 s slept: the fake wall clock moved. */
+        assert_int_equal(w.sleeps[1], (40 - 7) * 1000);
+        register_result_clear(&res);
+}
+
+static void test_parse_retry_after(void **state) {
+        assert_int_equal(register_parse_retry_after("120", WALL), 120000);
+        assert_int_equal(register_parse_retry_after("0", WALL), 0);
+        assert_int_equal(register_parse_retry_after("", WALL), -1);
+        assert_int_equal(register_parse_retry_after(NULL, WALL), -1);
+        assert_int_equal(register_parse_retry_after("12s", WALL), -1);
+        assert_int_equal(register_parse_retry_after("-5", WALL), -1);
+        assert_int_equal(register_parse_retry_after("soon", WALL), -1);
+        assert_int_equal(register_parse_retry_after("Tue, 14 Nov 2023 22:13:30 GMT", WALL),
+                         10000);
+        assert_int_equal(register_parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", WALL), 0);
+        /* A year is cut to a week. */
+        assert_int_equal(register_parse_retry_after("31536000", WALL), 7 * 24 * 3600 * 1000LL);
+}
+
+static void stops_at_once(long status, const char *body, int expect, const char *in_message) {
+        const struct canned a[] = { { .status = status, .body = body }, { .status = 200 } };
+        struct world w = { .answers = a, .n_answers = ELEMENTSOF(a) };
+        struct register_options o;
+        struct register_result res;
+
+        options(&o, &w);
+        assert_int_equal(register_send(&o, BODY, &res), expect);
+        assert_int_equal(res.attempts, 1);
+        assert_int_equal(res.status, status);
+        assert_int_equal(w.n_sleeps, 0);
+        assert_non_null(strstr(res.message, in_message));
+        register_result_clear(&res);
+}
+
+static void test_no_retry(void **state) {
+        stops_at_once(400, "{\"error\":\"invalid_report\",\"reason\":\"devices[0].vendor: "
+                           "not 4 hex digits\"}", -EINVAL, "devices[0].vendor");
+        stops_at_once(401, "{\"error\":\"bad_signature\"}", -EACCES, "bad_signature");
+        stops_at_once(401, "{\"error\":\"replay\"}", -EACCES, "replay");
+        stops_at_once(403, "{\"error\":\"wrong_node\",\"reason\":\"n1 cannot sign for n2\"}",
+                      -EPERM, "n1 cannot sign for n2");
+        stops_at_once(404, "not json", -EPROTO, "404");
+        /* clock_skew without a usable Date cannot be recovered. */
+        stops_at_once(401, "{\"error\":\"clock_skew\"}", -EACCES, "clock_skew");
+}
+
+static void test_tls_failure_not_retried(void **state) {
+        const struct canned a[] = { { .rc = -EIO, .tls_failure = true }, { .status = 200 } };
+        struct world w = { .answers = a, .n_answers = ELEMENTSOF(a) };
+        struct register_options o;
+        struct register_result res;
+
+        options(&o, &w);
+        o.url = "https://registrar.example:8474";
+        assert_int_equal(register_send(&o, BODY, &res), -EPROTO);
+        assert_int_equal(res.attempts, 1);
+        assert_non_null(strstr(res.message, "TLS"));
+        register_result_clear(&res);
+}
+
+static void test_deadline(void **state) {
+        struct canned a[40];
+        const uint64_t r[] = { UINT64_MAX };
+        struct world w = { .answers = a, .n_answers = ELEMENTSOF(a), .randoms = r,
+                           .n_randoms = 1 };
+        struct register_options o;
+        struct register_result res;
+        int64_t slept = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(a); i++)
+                a[i] = (struct canned){ .status = 503 };
+        options(&o, &w);
+        o.deadline_ms = 30 * 1000;
+        assert_int_equal(register_send(&o, BODY, &res), -ETIMEDOUT);
+        assert_true(res.attempts > 2);
+        for (size_t i = 0; i < w.n_sleeps; i++)
+                slept += w.sleeps[i];
+        assert_true(slept <= 30 * 1000);
+        assert_true(w.mono_ms >= 30 * 1000);
+        assert_non_null(strstr(res.message, "gave up"));
+        assert_non_null(strstr(res.message, "503"));
+        register_result_clear(&res);
+}
+
+static void test_retry_after_beyond_deadline(void **state) {
+        const struct canned a[] = { { .status = 503, .retry_after = "600" }, { .status = 200 } };
+        struct world w = { .answers = a, .n_answers = ELEMENTSOF(a) };
+        struct register_options o;
+        struct register_result res;
+
+        options(&o, &w);
+        o.deadline_ms = 60 * 1000;
+        assert_int_equal(register_send(&o, BODY, &res), -ETIMEDOUT);
+        assert_int_equal(res.attempts, 1);
+        assert_int_equal(w.n_sleeps, 0);
+        register_result_clear(&res);
+}
+
+static void test_zero_deadline_tries_once(void **state) {
+        const struct canned a[] = { { .rc = -EIO }, { .status = 200 } };
+        struct world w = { .answers = a, .n_answers = ELEMENTSOF(a) };
+        struct register_options o;
+        struct register_result res;
+
+        options(&o, &w);
+        o.deadline_ms = 0;
+        assert_int_equal(register_send(&o, BODY, &res), -ETIMEDOUT);
+        assert_int_equal(res.attempts, 1);
+        assert_int_equal(res.status, 0);
+        assert_non_null(strstr(res.message, "cannot reach"));
+        register_result_clear(&res);
+}
+
+static void test_clock_skew_recovered_once(void **state) {
+        /* The node's clock is 3 hours behind the registrar's. */
+        const struct canned a[] = {
+                { .status = 401, .body = "{\"error\":\"clock_skew\"}",
+                  .date = "Wed, 15 Nov 2023 01:13:20 GMT" },
+                { .status = 200 },
+        };
+        struct world w = { .answers = a, .n_answers = ELEMENTSOF(a) };
+        struct register_options o;
+        struct register_result res;
+        int64_t ts;
+
+        options(&o, &w);
+        assert_int_equal(register_send(&o, BODY, &res), 0);
+        assert_int_equal(res.attempts, 2);
+        assert_int_equal(w.n_sleeps, 0);
+        assert_int_equal(check_signature(w.auth[0], "/v1/hosts/n1/pci", BODY), WALL);
+        ts = check_signature(w.auth[1], "/v1/hosts/n1/pci", BODY);
+        assert_int_equal(ts, WALL + 3 * 3600);
+        assert_int_equal(res.clock_offset_s, 3 * 3600);
+        register_result_clear(&res);
+}
+
+static void test_clock_skew_twice_fails(void **state) {
+        const struct canned a[] = {
+                { .status = 401, .body = "{\"error\":\"clock_skew\"}",
+                  .date = "Wed, 15 Nov 2023 01:13:20 GMT" },
+                { .status = 401, .body = "{\"error\":\"clock_skew\"}",
+                  .date = "Wed, 15 Nov 2023 05:13:20 GMT" },
+                { .status = 200 },
+        };
+        struct world w = { .answers = a, .n_answers = ELEMENTSOF(a) };
+        struct register_options o;
+        struct register_result res;
+
+        options(&o, &w);
+        assert_int_equal(register_send(&o, BODY, &res), -EACCES);
+        assert_int_equal(res.attempts, 2);
+        register_result_clear(&res);
+}
+
+static void test_clock_offset_hook(void **state) {
+        const struct canned a[] = { { .status = 200 } };
+        struct world w = { .answers = a, .n_answers = ELEMENTSOF(a) };
+        struct register_options o;
+        struct register_result res;
+
+        assert_int_equal(setenv(REGISTER_CLOCK_OFFSET_ENV, "-7200", 1), 0);
+        register_options_init(&o);
+        assert_int_equal(o.clock_offset_s, -7200);
+        assert_int_equal(o.deadline_ms, REGISTER_DEFAULT_DEADLINE_MS);
+        assert_int_equal(setenv(REGISTER_CLOCK_OFFSET_ENV, "12h", 1), 0);
+        register_options_init(&o);
+        assert_int_equal(o.clock_offset_s, 0);
+        unsetenv(REGISTER_CLOCK_OFFSET_ENV);
+
+        options(&o, &w);
+        o.clock_offset_s = -7200;
+        assert_int_equal(register_send(&o, BODY, &res), 0);
+        assert_int_equal(check_signature(w.auth[0], "/v1/hosts/n1/pci", BODY), WALL - 7200);
+        register_result_clear(&res);
+}
+
+static void test_bad_options(void **state) {
+        struct world w = { 0 };
+        struct register_options o;
+        struct register_result res;
+
+        options(&o, &w);
+        o.node = "../etc";
+        assert_int_equal(register_send(&o, BODY, &res), -EINVAL);
+        options(&o, &w);
+        o.key_hex = "abc";
+        assert_int_equal(register_send(&o, BODY, &res), -EINVAL);
+        options(&o, &w);
+        o.url = "http://host/prefix";
+        assert_int_equal(register_send(&o, BODY, &res), -EINVAL);
+        assert_non_null(strstr(res.message, "prefix"));
+        assert_int_equal(w.next, 0);
+        register_result_clear(&res);
+}
+
+/* ------------------------------------------------------------ URL and key */
+
+static const char inventory_yaml[] =
+        "frontend:\n"
+        "  hosts:\n"
+        "    f1: { ansible_host: 192.168.122.2 }\n"
+        "    f2: { ansible_host: 192.168.122.9 }\n"
+        "node:\n"
+        "  hosts:\n"
+        "    n1: { ansible_host: 192.168.122.3 }\n";
+
+static void resolve(const char *flag, const struct host_config *cfg, const char *yaml,
+                    int expect, const char *expect_url) {
+        struct inventory *inv = NULL;
+        struct inv_error err;
+        char *url = NULL, *msg = NULL;
+
+        if (yaml)
+                assert_int_equal(inventory_load_buffer(yaml, strlen(yaml), "inv.yml", NULL,
+                                                       &inv, &err), 0);
+        assert_int_equal(register_resolve_url(flag, cfg, inv, &url, &msg), expect);
+        if (expect == 0) {
+                assert_string_equal(url, expect_url);
+                assert_null(msg);
+        } else {
+                assert_null(url);
+                assert_non_null(msg);
+        }
+        free(url);
+        free(msg);
+        inventory_free(inv);
+}
+
+static void test_resolve_url(void **state) {
+        struct host_config cfg = { .name = (char *)"n1",
+                                   .registrar_url = (char *)"https://fe.example:9000/" };
+        struct host_config plain = { .name = (char *)"n1" };
+
+        /* --registrar wins, then pci_registrar_url, then the frontend group. */
+        resolve("http://10.0.0.1:8474", &cfg, inventory_yaml, 0, "http://10.0.0.1:8474");
+        resolve(NULL, &cfg, inventory_yaml, 0, "https://fe.example:9000");
+        resolve("", &plain, inventory_yaml, 0, "http://192.168.122.2:8474");
+        resolve(NULL, &plain, "frontend:\n  hosts:\n    fe1:\n", 0, "http://fe1:8474");
+        resolve(NULL, &plain, "frontend:\n  hosts:\n    fe1: { ansible_host: 'fd00::2' }\n", 0,
+                "http://[fd00::2]:8474");
+        resolve("http://[fd00::2]:8474", NULL, NULL, 0, "http://[fd00::2]:8474");
+        resolve(NULL, &plain, "node:\n  hosts:\n    n1:\n", -ENOENT, NULL);
+        resolve(NULL, &plain, NULL, -ENOENT, NULL);
+
+        const char *bad[] = { "ftp://fe:8474", "http://", "http://fe:0", "http://fe:70000",
+                              "http://fe:84a", "http://user@fe:8474", "http://fe:8474/v1",
+                              "http://fe:8474?x=1", "http://fe fe", "http://[::1", "fe:8474" };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                resolve(bad[i], NULL, NULL, -EINVAL, NULL);
+        /* A bad pci_registrar_url is reported, not skipped. */
+        cfg.registrar_url = (char *)"http://fe/path";
+        resolve(NULL, &cfg, inventory_yaml, -EINVAL, NULL);
+}
+
+static void write_key(const char *path, const char *text, mode_t mode) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+        assert_int_equal(chmod(path, mode), 0);
+}
+
+static void test_load_key(void **state) {
+        char dir[] = "/tmp/test-register-XXXXXX", path[64];
+        char key[SIGN_KEY_HEX_LEN + 1];
+        char *msg = NULL;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof path, "%s/node.key", dir);
+
+        write_key(path, KEY "\n", 0600);
+        assert_int_equal(register_load_key(path, key, &msg), 0);
+        assert_string_equal(key, KEY);
+        assert_null(msg);
+
+        write_key(path, KEY, 0640);
+        assert_int_equal(register_load_key(path, key, &msg), 0);
+
+        write_key(path, KEY "\n", 0644);
+        assert_int_equal(register_load_key(path, key, &msg), -EPERM);
+        assert_non_null(strstr(msg, "0644"));
+        free(msg);
+        msg = NULL;
+
+        write_key(path, "not a key\n", 0600);
+        assert_int_equal(register_load_key(path, key, &msg), -EINVAL);
+        free(msg);
+        msg = NULL;
+
+        write_key(path, KEY "\n\nextra", 0600);
+        assert_int_equal(register_load_key(path, key, &msg), -EINVAL);
+        free(msg);
+        msg = NULL;
+
+        unlink(path);
+        assert_int_equal(register_load_key(path, key, &msg), -ENOENT);
+        free(msg);
+        msg = NULL;
+        assert_int_equal(register_load_key(dir, key, &msg), -EINVAL);
+        free(msg);
+        rmdir(dir);
+}
+
+/* ------------------------------------------------------------ real curl */
+
+/* A loopback HTTP server that answers one canned response per connection
+ * and keeps what it was sent. */
+struct server {
+        int fd;
+        int port;
+        const char *const *responses;
+        size_t n;
+        char requests[4][4096];
+        pthread_t thread;
+};
+
+static void *serve(void *arg) {
+        struct server *s = arg;
+
+        for (size_t i = 0; i < s->n; i++) {
+                int c = accept(s->fd, NULL, NULL);
+                size_t len = 0, want = SIZE_MAX;
+                char *req = s->requests[i < 4 ? i : 3];
+
+                if (c < 0)
+                        return NULL;
+                while (len < 4095 && len < want) {
+                        ssize_t r = read(c, req + len, 4095 - len);
+                        char *end, *cl;
+                        if (r <= 0)
+                                break;
+                        len += (size_t)r;
+                        req[len] = '\0';
+                        end = strstr(req, "\r\n\r\n");
+                        cl = strcasestr(req, "Content-Length:");
+                        if (end && cl)
+                                want = (size_t)(end + 4 - req) + strtoul(cl + 15, NULL, 10);
+                        else if (end)
+                                want = (size_t)(end + 4 - req);
+                }
+                if (write(c, s->responses[i], strlen(s->responses[i])) < 0)
+                        break;
+                close(c);
+        }
+        return NULL;
+}
+
+static void server_start(struct server *s, const char *const *responses, size_t n) {
+        struct sockaddr_in a = { .sin_family = AF_INET,
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t alen = sizeof a;
+
+        memset(s, 0, sizeof *s);
+        s->responses = responses;
+        s->n = n;
+        s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(s->fd >= 0);
+        assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof a), 0);
+        assert_int_equal(listen(s->fd, 8), 0);
+        assert_int_equal(getsockname(s->fd, (struct sockaddr *)&a, &alen), 0);
+        s->port = ntohs(a.sin_port);
+        assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+}
+
+static void server_stop(struct server *s) {
+        pthread_join(s->thread, NULL);
+        close(s->fd);
+}
+
+static const char *header_in(const char *req, const char *name, char *buf, size_t size) {
+        const char *p = strcasestr(req, name), *e;
+        if (!p)
+                return NULL;
+        p += strlen(name);
+        while (*p == ' ')
+                p++;
+        e = strstr(p, "\r\n");
+        snprintf(buf, size, "%.*s", (int)(e - p), p);
+        return buf;
+}
+
+static void test_curl_loopback(void **state) {
+        const char *const responses[] = {
+                "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 2\r\n"
+                "Content-Type: application/json\r\nContent-Length: 28\r\nConnection: close\r\n"
+                "\r\n{\"error\":\"oned_unavailable\"}",
+                "HTTP/1.1 401 Unauthorized\r\nDate: Wed, 15 Nov 2023 01:13:20 GMT\r\n"
+                "Content-Length: 22\r\nConnection: close\r\n\r\n{\"error\":\"clock_skew\"}",
+                "HTTP/1.1 200 OK\r\nContent-Length: 14\r\nConnection: close\r\n\r\n"
+                "{\"host_id\":3}\n",
+        };
+        struct world w = { 0 };
+        struct register_options o;
+        struct register_result res;
+        struct server s;
+        char url[64], buf[SIGN_HEADER_MAX], *body;
+
+        server_start(&s, responses, ELEMENTSOF(responses));
+        options(&o, &w);
+        o.hooks.transport = NULL; /* the real curl transport */
+        snprintf(url, sizeof url, "http://127.0.0.1:%d", s.port);
+        o.url = url;
+        assert_int_equal(register_send(&o, BODY, &res), 0);
+        server_stop(&s);
+
+        assert_int_equal(res.attempts, 3);
+        assert_int_equal(res.status, 200);
+        assert_string_equal(res.body, "{\"host_id\":3}\n");
+        /* Retry-After: 2 was honoured through curl's header callback. */
+        assert_int_equal(w.n_sleeps, 1);
+        assert_int_equal(w.sleeps[0], 2000);
+        /* The Date header of the 401 set the offset: 3 hours ahead of the node. */
+        assert_int_equal(res.clock_offset_s, 3 * 3600 - 2); /* after 2 s asleep */
+        for (size_t i = 0; i < 3; i++) {
+                assert_memory_equal(s.requests[i], "PUT /v1/hosts/n1/pci HTTP/1.1\r\n", 31);
+                assert_non_null(header_in(s.requests[i], "Content-Type:", buf, sizeof buf));
+                assert_string_equal(buf, "application/json");
+                assert_null(strcasestr(s.requests[i], "Expect:"));
+                body = strstr(s.requests[i], "\r\n\r\n");
+                assert_non_null(body);
+                assert_string_equal(body + 4, BODY);
+                assert_non_null(header_in(s.requests[i], "Authorization:", buf, sizeof buf));
+                check_signature(buf, "/v1/hosts/n1/pci", BODY);
+        }
+        register_result_clear(&res);
+}
+
+static void test_curl_connection_refused(void **state) {
+        struct sockaddr_in a = { .sin_family = AF_INET,
+                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t alen = sizeof a;
+        const uint64_t r[] = { 1000, 2000, 4000, 8000 }; /* the whole window */
+        struct world w = { .randoms = r, .n_randoms = ELEMENTSOF(r) };
+        struct register_options o;
+        struct register_result res;
+        char url[64];
+        int fd;
+
+        /* A port that was free a moment ago and has no listener. */
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+        assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+        close(fd);
+        snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(a.sin_port));
+
+        options(&o, &w);
+        o.hooks.transport = NULL;
+        o.url = url;
+        o.deadline_ms = 10 * 1000;
+        assert_int_equal(register_send(&o, BODY, &res), -ETIMEDOUT);
+        /* Slept 1, 2, 4 s, then the rest of the 10 s: five attempts. */
+        assert_int_equal(res.attempts, 5);
+        assert_int_equal(w.n_sleeps, 4);
+        assert_int_equal(w.sleeps[3], 3000);
+        assert_int_equal(res.status, 0);
+        assert_non_null(strstr(res.message, "cannot reach"));
+        register_result_clear(&res);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_success_first_try),
+                cmocka_unit_test(test_backoff_schedule),
+                cmocka_unit_test(test_backoff_function),
+                cmocka_unit_test(test_retry_after),
+                cmocka_unit_test(test_parse_retry_after),
+                cmocka_unit_test(test_no_retry),
+                cmocka_unit_test(test_tls_failure_not_retried),
+                cmocka_unit_test(test_deadline),
+                cmocka_unit_test(test_retry_after_beyond_deadline),
+                cmocka_unit_test(test_zero_deadline_tries_once),
+                cmocka_unit_test(test_clock_skew_recovered_once),
+                cmocka_unit_test(test_clock_skew_twice_fails),
+                cmocka_unit_test(test_clock_offset_hook),
+                cmocka_unit_test(test_bad_options),
+                cmocka_unit_test(test_resolve_url),
+                cmocka_unit_test(test_load_key),
+                cmocka_unit_test(test_curl_loopback),
+                cmocka_unit_test(test_curl_connection_refused),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
