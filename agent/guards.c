@@ -39,9 +39,14 @@ static int add_hit(struct guard_facts *g, const char *address, enum guard_kind k
 }
 
 /* The nearest PCI device at or above a resolved sysfs path, into ret.
- * -ENODEV when there is none (a virtual device, a platform device). */
-static int pci_ancestor(const char *resolved, char ret[PCI_ADDRESS_MAX]) {
-        _cleanup_free_ char *p = strdup(resolved);
+ * -ENODEV when there is none (a virtual device, a platform device) or when
+ * the path left the root (an absolute link in a copied tree). */
+static int pci_ancestor(const struct onepci_context *ctx, const char *resolved,
+                        char ret[PCI_ADDRESS_MAX]) {
+        size_t rootlen = STREQ(ctx->root, "/") ? 0 : strlen(ctx->root);
+        if (strncmp(resolved, ctx->root, rootlen) != 0 || resolved[rootlen] != '/')
+                return -ENODEV;
+        _cleanup_free_ char *p = strdup(resolved + rootlen);
         if (!p)
                 return -ENOMEM;
         for (;;) {
@@ -106,7 +111,8 @@ static int visit_bond_slaves(const struct onepci_context *ctx, const char *ifnam
         if (r < 0)
                 return r;
         char *save = NULL;
-        for (char *tok = strtok_r(data, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
+        for (char *tok = strtok_r(data, " \t\n", &save); tok;
+             tok = strtok_r(NULL, " \t\n", &save)) {
                 r = visit_netdev(ctx, tok, chain, depth + 1, g, NULL);
                 if (r < 0)
                         return r;
@@ -136,7 +142,7 @@ static int visit_netdev(const struct onepci_context *ctx, const char *ifname, co
         _cleanup_free_ char *dev = resolve(ctx, dev_rel);
         if (dev) {
                 char address[PCI_ADDRESS_MAX];
-                if (pci_ancestor(dev, address) == 0) {
+                if (pci_ancestor(ctx, dev, address) == 0) {
                         char why[160];
                         snprintf(why, sizeof(why), "carries the default route via %.129s", here);
                         return add_hit(g, address, GUARD_DEFAULT_ROUTE, why);
@@ -227,9 +233,10 @@ static int visit_block(const struct onepci_context *ctx, const char *name, const
 static int visit_block_dir(const struct onepci_context *ctx, const char *dir, const char *here,
                            int depth, struct guard_facts *g) {
         char address[PCI_ADDRESS_MAX];
-        if (pci_ancestor(dir, address) == 0) {
+        if (pci_ancestor(ctx, dir, address) == 0) {
                 char why[160];
-                snprintf(why, sizeof(why), "controls the disk of the root filesystem (%.110s)", here);
+                snprintf(why, sizeof(why), "controls the disk of the root filesystem (%.110s)",
+                         here);
                 return add_hit(g, address, GUARD_ROOT_DISK, why);
         }
 

@@ -50,15 +50,17 @@ static int want_bool(const struct inv_value *v, const char *what, bool *ret,
         if (inv_value_to_bool(v, ret) == 0)
                 return 0;
         if (inv_value_type(v) == INV_SCALAR && !inv_value_is_plain(v))
-                inv_error_set(err, v, "%s must be true or false; \"%s\" is quoted, so it is a "
-                              "string", what, inv_value_str(v));
+                inv_error_set(err, v,
+                              "%s must be true or false; \"%s\" is quoted, so it is a "
+                              "string",
+                              what, inv_value_str(v));
         else
                 inv_error_set(err, v, "%s must be true or false", what);
         return -EINVAL;
 }
 
-static int parse_address(const struct inv_value *v, const char *what,
-                         struct device_selector *sel, struct inv_error *err) {
+static int parse_address(const struct inv_value *v, const char *what, struct device_selector *sel,
+                         struct inv_error *err) {
         const char *s;
         int r = want_string(v, what, &s, err);
         if (r < 0)
@@ -78,16 +80,22 @@ static int parse_address(const struct inv_value *v, const char *what,
         if (r == -EDOM) {
                 char full[PCI_ADDRESS_MAX];
                 if (pci_address_suggest_full(s, full) == 0)
-                        inv_error_set(err, v, "%s: short PCI addresses are not supported, use "
-                                      "\"%s\"", what, full);
+                        inv_error_set(err, v,
+                                      "%s: short PCI addresses are not supported, use "
+                                      "\"%s\"",
+                                      what, full);
                 else
-                        inv_error_set(err, v, "%s: short PCI addresses are not supported, use "
-                                      "the full form with the domain, \"0000:%.60s\"", what, s);
+                        inv_error_set(err, v,
+                                      "%s: short PCI addresses are not supported, use "
+                                      "the full form with the domain, \"0000:%.60s\"",
+                                      what, s);
                 return -EINVAL;
         }
         if (r < 0) {
-                inv_error_set(err, v, "%s is not a PCI address (DDDD:BB:DD.F, e.g. "
-                              "\"0000:09:00.0\") or an address glob", what);
+                inv_error_set(err, v,
+                              "%s is not a PCI address (DDDD:BB:DD.F, e.g. "
+                              "\"0000:09:00.0\") or an address glob",
+                              what);
                 return -EINVAL;
         }
         return 0;
@@ -117,11 +125,13 @@ static int parse_selector(const struct inv_value *entry, size_t idx, struct devi
         char what[96];
         bool any = false;
 
-        *sel = (struct device_selector){ .line = inv_value_line(entry),
-                                         .column = inv_value_column(entry) };
+        *sel = (struct device_selector){.line = inv_value_line(entry),
+                                        .column = inv_value_column(entry)};
         if (inv_value_type(entry) != INV_MAPPING) {
-                inv_error_set(err, entry, "pci_devices[%zu] must be a mapping such as "
-                              "{ address: \"0000:09:00.0\" }", idx);
+                inv_error_set(err, entry,
+                              "pci_devices[%zu] must be a mapping such as "
+                              "{ address: \"0000:09:00.0\" }",
+                              idx);
                 return -EINVAL;
         }
         for (size_t i = 0; i < inv_value_len(entry); i++) {
@@ -152,8 +162,7 @@ static int parse_selector(const struct inv_value *entry, size_t idx, struct devi
                         if (r == 0 && s && STREQ(s, "omit"))
                                 sel->omit_driver = true;
                         else if (r == 0 && !(s && STREQ(s, "vfio-pci"))) {
-                                inv_error_set(err, v, "%s must be \"vfio-pci\" or \"omit\"",
-                                              what);
+                                inv_error_set(err, v, "%s must be \"vfio-pci\" or \"omit\"", what);
                                 r = -EINVAL;
                         }
                 } else {
@@ -170,8 +179,10 @@ static int parse_selector(const struct inv_value *entry, size_t idx, struct devi
                         return r;
         }
         if (!any) {
-                inv_error_set(err, entry, "pci_devices[%zu] needs at least one of address, "
-                              "vendor, device or class", idx);
+                inv_error_set(err, entry,
+                              "pci_devices[%zu] needs at least one of address, "
+                              "vendor, device or class",
+                              idx);
                 return -EINVAL;
         }
         return 0;
@@ -232,7 +243,7 @@ static int parse_mode(const struct inv_value *v, mode_t *ret, struct inv_error *
         static const struct {
                 const char *text;
                 mode_t mode;
-        } modes[] = { { "0660", 0660 }, { "0666", 0666 }, { "0640", 0640 }, { "0600", 0600 } };
+        } modes[] = {{"0660", 0660}, {"0666", 0666}, {"0640", 0640}, {"0600", 0600}};
         const char *s;
         int r = want_string(v, "onepci_vfio_mode", &s, err);
         if (r < 0)
@@ -256,8 +267,8 @@ static int dup_or_null(const char *s, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-int host_config_from_vars(const char *name, const struct inv_value *vars,
-                          struct host_config **ret, struct inv_error *ret_err) {
+int host_config_from_vars(const char *name, const struct inv_value *vars, struct host_config **ret,
+                          struct inv_error *ret_err) {
         struct inv_error scratch;
         struct inv_error *err = ret_err ? ret_err : &scratch;
         _cleanup_(host_config_freep) struct host_config *cfg = calloc(1, sizeof(*cfg));
@@ -286,7 +297,8 @@ int host_config_from_vars(const char *name, const struct inv_value *vars,
         const struct inv_value *devices = inv_map_get(vars, "pci_devices");
         if (devices && inv_value_type(devices) != INV_NULL) {
                 if (inv_value_type(devices) != INV_SEQUENCE) {
-                        inv_error_set(err, devices, "pci_devices must be a list of devices such "
+                        inv_error_set(err, devices,
+                                      "pci_devices must be a list of devices such "
                                       "as - address: \"0000:09:00.0\"");
                         return -EINVAL;
                 }
@@ -295,8 +307,7 @@ int host_config_from_vars(const char *name, const struct inv_value *vars,
                 if (!cfg->selectors)
                         return -ENOMEM;
                 for (size_t i = 0; i < n; i++) {
-                        r = parse_selector(inv_value_item(devices, i), i, &cfg->selectors[i],
-                                           err);
+                        r = parse_selector(inv_value_item(devices, i), i, &cfg->selectors[i], err);
                         if (r < 0)
                                 return r;
                 }
@@ -333,7 +344,8 @@ int host_config_from_vars(const char *name, const struct inv_value *vars,
                 return r;
         if (s) {
                 if (!valid_url(s)) {
-                        inv_error_set(err, url, "pci_registrar_url must be an http:// or "
+                        inv_error_set(err, url,
+                                      "pci_registrar_url must be an http:// or "
                                       "https:// URL with a host, e.g. "
                                       "\"https://frontend:8443\"");
                         return -EINVAL;

@@ -59,8 +59,19 @@ int identity_add(struct identity_facts *facts, enum identity_source source, cons
         char *v = strdup(value);
         if (!v)
                 return -ENOMEM;
-        facts->candidates[facts->n_candidates++] = (struct identity_candidate){ source, v };
+        facts->candidates[facts->n_candidates++] = (struct identity_candidate){source, v};
         return 0;
+}
+
+/* A name as given, then its first label ("n1.example.com", "n1"). */
+static int add_full_and_short(struct identity_facts *facts, enum identity_source source,
+                              const char *full) {
+        char short_name[256];
+        int r = identity_add(facts, source, full);
+        if (r < 0)
+                return r;
+        snprintf(short_name, sizeof(short_name), "%.*s", (int)strcspn(full, "."), full);
+        return identity_add(facts, source, short_name);
 }
 
 static int add_cloud_init(struct identity_facts *facts, const struct onepci_context *ctx) {
@@ -77,16 +88,7 @@ static int add_cloud_init(struct identity_facts *facts, const struct onepci_cont
             !json_object_object_get_ex(v1, "local_hostname", &name) ||
             !json_object_is_type(name, json_type_string))
                 return 0;
-        return identity_add(facts, IDENTITY_CLOUD_INIT, json_object_get_string(name));
-}
-
-static int add_hostname(struct identity_facts *facts, const char *full) {
-        char short_name[256];
-        int r = identity_add(facts, IDENTITY_HOSTNAME, full);
-        if (r < 0)
-                return r;
-        snprintf(short_name, sizeof(short_name), "%.*s", (int)strcspn(full, "."), full);
-        return identity_add(facts, IDENTITY_HOSTNAME, short_name);
+        return add_full_and_short(facts, IDENTITY_CLOUD_INIT, json_object_get_string(name));
 }
 
 static int add_hostnames(struct identity_facts *facts, const struct onepci_context *ctx) {
@@ -95,7 +97,7 @@ static int add_hostnames(struct identity_facts *facts, const struct onepci_conte
                 if (gethostname(name, sizeof(name)) < 0)
                         return 0;
                 name[sizeof(name) - 1] = '\0';
-                return add_hostname(facts, name);
+                return add_full_and_short(facts, IDENTITY_HOSTNAME, name);
         }
         _cleanup_free_ char *path = ctx_path(ctx, "etc/hostname");
         if (!path)
@@ -106,7 +108,7 @@ static int add_hostnames(struct identity_facts *facts, const struct onepci_conte
         name[strcspn(name, "\n")] = '\0';
         char *start = name + strspn(name, " \t");
         start[strcspn(start, " \t\r")] = '\0';
-        return add_hostname(facts, start);
+        return add_full_and_short(facts, IDENTITY_HOSTNAME, start);
 }
 
 static int add_addresses(struct identity_facts *facts) {
@@ -122,8 +124,7 @@ static int add_addresses(struct identity_facts *facts) {
                 if (i->ifa_addr->sa_family == AF_INET)
                         addr = &((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr;
                 else if (i->ifa_addr->sa_family == AF_INET6)
-                        addr = &((const struct sockaddr_in6 *)(const void *)i->ifa_addr)
-                                        ->sin6_addr;
+                        addr = &((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr;
                 else
                         continue;
                 if (inet_ntop(i->ifa_addr->sa_family, addr, buf, sizeof(buf)))
@@ -250,8 +251,10 @@ int identity_resolve(const struct identity_facts *facts, const struct inventory 
                 FILE *f = open_memstream(&buf, &size);
                 if (!f)
                         return -ENOMEM;
-                fprintf(f, "this machine matches %zu inventory hosts by %s: %s and %s%s; "
-                        "candidates: ", found, identity_source_name((enum identity_source)s),
+                fprintf(f,
+                        "this machine matches %zu inventory hosts by %s: %s and %s%s; "
+                        "candidates: ",
+                        found, identity_source_name((enum identity_source)s),
                         inventory_host_name(inv, first), inventory_host_name(inv, second),
                         found > 2 ? " and more" : "");
                 list_candidates(f, facts);

@@ -7,7 +7,8 @@
  * inventory host decides, later sources are not consulted:
  *   1. --host NAME (when given, the only candidate)
  *   2. cloud-init's ROOT/run/cloud-init/instance-data.json v1.local_hostname
- *   3. the short and the full hostname (gethostname() on a live root,
+ *      (as written, and its first label when it has dots)
+ *   3. the full and the short hostname (gethostname() on a live root,
  *      ROOT/etc/hostname otherwise)
  *   4. the machine's addresses (getifaddrs() on a live root, none otherwise)
  *      compared with each host's ansible_host

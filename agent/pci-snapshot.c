@@ -72,7 +72,7 @@ static int parse_int(const char *s, int *ret) {
 /* Domains above ffff (Intel VMD) do not fit DDDD:BB:DD.F; devices behind a
  * VMD cannot be passed through on their own anyway. */
 static bool fits_address(const struct pci_dev *p) {
-        return p->dev < 32 && p->func < 8;
+        return p->domain >= 0 && p->domain <= 0xffff && p->dev < 32 && p->func < 8;
 }
 
 static void fill_from_libpci(struct pci_dev *p, struct pci_device *d) {

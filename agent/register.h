@@ -26,7 +26,7 @@
 #define REGISTER_DEFAULT_DEADLINE_MS (300 * 1000)
 #define REGISTER_BACKOFF_BASE_MS 1000
 #define REGISTER_BACKOFF_CAP_MS (60 * 1000)
-#define REGISTER_REQUEST_TIMEOUT_MS (30 * 1000)
+#define REGISTER_REQUEST_TIMEOUT_MS (60 * 1000)
 /* A test hook only: seconds added to the wall clock used for signing, so the
  * end-to-end tests can fake a node whose clock is wrong.  Read by
  * register_options_init(). */

@@ -43,8 +43,8 @@ int vfio_rule_render(const char *group, mode_t mode, char **ret_text) {
         const char *why = (mode & 0007) ?
                 "# This mode lets EVERY local user open the device and drive its DMA; it was\n"
                 "# chosen in the inventory.  0660 with the group \"kvm\" is the safe default.\n" :
-                "# The mode keeps other local users out: whoever opens the node drives the\n"
-                "# device's DMA.  QEMU run by oneadmin (a member of the group) can open it.\n";
+                "# No access for others: whoever opens the node drives the device's DMA.\n"
+                "# QEMU run by oneadmin (a member of the group) can open it.\n";
 
         char *text = NULL;
         if (asprintf(&text,

@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""check-examples.py UNITDIR EXAMPLE...
+"""check-examples.py [--registrar PROGRAM --inventory FILE] UNITDIR EXAMPLE...
 
 Checks the cloud-init examples: each one is valid for the real
 `cloud-init schema`, the node key is written with mode 0600, an inventory
 carries one node's part only (one host, no all.vars, no one_pass), and a
 runcmd that starts the register unit uses --no-block (it is ordered after
-cloud-final.service, which runs runcmd).  Exit 77 without cloud-init."""
+cloud-final.service, which runs runcmd).  With --registrar, the user-data
+that `onepci-registrar cloud-config` renders for each node of the inventory
+is checked the same way, and must carry that node's key.  Exit 77 without
+cloud-init."""
 
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import yaml
 
@@ -89,15 +93,59 @@ def check(path, unitdir):
     return not errors
 
 
+def check_registrar(registrar, inventory, unitdir, tmp):
+    """Renders every node's user-data with the registrar and checks it."""
+    secret = os.path.join(tmp, "registrar.secret")
+    subprocess.run([registrar, "keygen", "--secret-file", secret], check=True,
+                   capture_output=True)
+    with open(inventory, encoding="utf-8") as f:
+        nodes = sorted(((yaml.safe_load(f) or {}).get("node") or {}).get("hosts") or {})
+    ok = True
+    for name in nodes:
+        r = subprocess.run([registrar, "cloud-config", "--inventory", inventory,
+                            "--secret-file", secret, "--url", "http://192.0.2.1:8474", name],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"FAIL: cloud-config {name}: exit {r.returncode}: {r.stderr.strip()}")
+            ok = False
+            continue
+        path = os.path.join(tmp, f"cloud-config-{name}.yaml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(r.stdout)
+        ok = check(path, unitdir) and ok
+        key = subprocess.run([registrar, "node-key", "--secret-file", secret, name],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        cfg = yaml.safe_load(r.stdout)
+        keys = [w.get("content", "").strip() for w in cfg.get("write_files", [])
+                if w.get("path", "").endswith("node.key")]
+        if keys != [key]:
+            print(f"FAIL: cloud-config {name}: node.key is not `node-key {name}`")
+            ok = False
+    return ok
+
+
 def main():
-    if len(sys.argv) < 3:
+    args = sys.argv[1:]
+    registrar = inventory = None
+    while args and args[0].startswith("--"):
+        if args[0] == "--registrar" and len(args) > 1:
+            registrar, args = args[1], args[2:]
+        elif args[0] == "--inventory" and len(args) > 1:
+            inventory, args = args[1], args[2:]
+        else:
+            print(__doc__)
+            return 2
+    if len(args) < 2:
         print(__doc__)
         return 2
     if shutil.which("cloud-init") is None:
         print("SKIP: cloud-init not installed (apt-get install cloud-init)")
         return 77
-    unitdir = sys.argv[1]
-    ok = all([check(p, unitdir) for p in sys.argv[2:]])
+    unitdir = args[0]
+    ok = all([check(p, unitdir) for p in args[1:]])
+    if registrar:
+        with tempfile.TemporaryDirectory() as tmp:
+            ok = check_registrar(registrar, inventory, unitdir, tmp) and ok
     return 0 if ok else 1
 
 

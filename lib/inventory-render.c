@@ -45,17 +45,16 @@ static int emit(yaml_emitter_t *e, yaml_event_t *ev, int made) {
 static int emit_str(yaml_emitter_t *e, const char *s, bool plain) {
         yaml_event_t ev;
         return emit(e, &ev,
-                    yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s,
-                                                 (int)strlen(s), plain, !plain,
-                                                 plain ? YAML_ANY_SCALAR_STYLE
-                                                       : YAML_DOUBLE_QUOTED_SCALAR_STYLE));
+                    yaml_scalar_event_initialize(
+                            &ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), plain, !plain,
+                            plain ? YAML_ANY_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE));
 }
 
 static int emit_map_start(yaml_emitter_t *e) {
         yaml_event_t ev;
-        return emit(e, &ev,
-                    yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-                                                        YAML_BLOCK_MAPPING_STYLE));
+        return emit(
+                e, &ev,
+                yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE));
 }
 
 static int emit_end(yaml_emitter_t *e, bool mapping) {
@@ -141,14 +140,14 @@ static int emit_document(yaml_emitter_t *e, const char *host, const struct inv_v
         return r;
 }
 
-int inventory_render_host(const struct inventory *inv, const char *host,
-                          const char *const *allow, char **ret_yaml) {
+int inventory_render_host(const struct inventory *inv, const char *host, const char *const *allow,
+                          char **ret_yaml) {
         _cleanup_(inv_value_unrefp) struct inv_value *vars = NULL;
         int r = inventory_host_vars(inv, host, &vars);
         if (r < 0)
                 return r;
 
-        struct out o = { 0 };
+        struct out o = {0};
         yaml_emitter_t e;
         if (!yaml_emitter_initialize(&e))
                 return -ENOMEM;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "inventory.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -123,8 +124,8 @@ static int group_get(struct inventory *inv, const char *name, unsigned line, uns
                      size_t *ret) {
         if (strmap_get(&inv->group_index, name, ret))
                 return 0;
-        struct group *groups = grow_array(inv->groups, &inv->cap_groups, inv->n_groups,
-                                          sizeof(*groups));
+        struct group *groups =
+                grow_array(inv->groups, &inv->cap_groups, inv->n_groups, sizeof(*groups));
         if (!groups)
                 return -ENOMEM;
         inv->groups = groups;
@@ -135,7 +136,7 @@ static int group_get(struct inventory *inv, const char *name, unsigned line, uns
                 free(n);
                 return -ENOMEM;
         }
-        inv->groups[inv->n_groups] = (struct group){ .name = n, .line = line, .column = column };
+        inv->groups[inv->n_groups] = (struct group){.name = n, .line = line, .column = column};
         *ret = inv->n_groups++;
         return 0;
 }
@@ -143,8 +144,7 @@ static int group_get(struct inventory *inv, const char *name, unsigned line, uns
 static int host_get(struct inventory *inv, const char *name, size_t *ret) {
         if (strmap_get(&inv->host_index, name, ret))
                 return 0;
-        struct host *hosts = grow_array(inv->hosts, &inv->cap_hosts, inv->n_hosts,
-                                        sizeof(*hosts));
+        struct host *hosts = grow_array(inv->hosts, &inv->cap_hosts, inv->n_hosts, sizeof(*hosts));
         if (!hosts)
                 return -ENOMEM;
         inv->hosts = hosts;
@@ -155,7 +155,7 @@ static int host_get(struct inventory *inv, const char *name, size_t *ret) {
                 free(n);
                 return -ENOMEM;
         }
-        inv->hosts[inv->n_hosts] = (struct host){ .name = n, .block = SIZE_MAX };
+        inv->hosts[inv->n_hosts] = (struct host){.name = n, .block = SIZE_MAX};
         *ret = inv->n_hosts++;
         return 0;
 }
@@ -170,8 +170,8 @@ static int vars_merge(struct inv_value **dst, struct inv_value *src) {
         }
         if ((*dst)->ref > 1) {
                 /* Shared (an alias): copy before changing it. */
-                struct inv_value *copy = inv_value_new(INV_MAPPING, (*dst)->file, (*dst)->line,
-                                                       (*dst)->column);
+                struct inv_value *copy =
+                        inv_value_new(INV_MAPPING, (*dst)->file, (*dst)->line, (*dst)->column);
                 if (!copy)
                         return -ENOMEM;
                 for (size_t i = 0; i < (*dst)->n; i++)
@@ -287,8 +287,8 @@ static int parse_groups(struct parse *p, size_t parent, unsigned depth) {
                 return -EINVAL;
         }
         for (;;) {
-                _cleanup_(yaml_event_delete) yaml_event_t key = { 0 };
-                _cleanup_(yaml_event_delete) yaml_event_t val = { 0 };
+                _cleanup_(yaml_event_delete) yaml_event_t key = {0};
+                _cleanup_(yaml_event_delete) yaml_event_t val = {0};
                 bool end;
                 int r = read_key(p, &key, what, &end);
                 if (r < 0)
@@ -327,7 +327,8 @@ static int parse_groups(struct parse *p, size_t parent, unsigned depth) {
                 if (val.type != YAML_MAPPING_START_EVENT) {
                         ev_error(p, &val, event_text(&val, name),
                                  "group \"%s\" must be a mapping with hosts, vars or children, "
-                                 "not %s", name, event_kind(&val));
+                                 "not %s",
+                                 name, event_kind(&val));
                         return -EINVAL;
                 }
                 r = parse_group_body(p, gi, depth + 1);
@@ -336,41 +337,161 @@ static int parse_groups(struct parse *p, size_t parent, unsigned depth) {
         }
 }
 
-static int parse_host(struct parse *p, size_t gi, const yaml_event_t *key) {
-        struct inventory *inv = p->inv;
-        const char *name = (const char *)key->data.scalar.value;
-        _cleanup_(yaml_event_delete) yaml_event_t val = { 0 };
-        size_t hi;
+/* Ansible's host ranges: "n[1:3]", "n[01:10:2].example.com", "db-[a:c]". */
+#define MAX_RANGE_HOSTS 100000
+#define MAX_RANGES 8
 
+struct names {
+        char **v;
+        size_t n, cap;
+};
+
+static void names_done(struct names *x) {
+        for (size_t i = 0; i < x->n; i++)
+                free(x->v[i]);
+        free(x->v);
+}
+
+static int names_push(struct names *x, const char *s) {
+        char **v = grow_array(x->v, &x->cap, x->n, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        x->v = v;
+        x->v[x->n] = strdup(s);
+        if (!x->v[x->n])
+                return -ENOMEM;
+        x->n++;
+        return 0;
+}
+
+static bool all_digits(const char *s) {
+        return s[0] && strspn(s, "0123456789") == strlen(s) && strlen(s) <= 9;
+}
+
+static int letter_index(const char *s) {
+        static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        const char *c = s[0] && !s[1] ? strchr(letters, s[0]) : NULL;
+        return c ? (int)(c - letters) : -1;
+}
+
+static int expand_range(const char *pattern, unsigned depth, struct names *out,
+                        const char **ret_problem);
+
+/* Expands the first [START:END(:STEP)] of pattern, the rest recursively. */
+static int expand_first_range(const char *pattern, const char *open, unsigned depth,
+                              struct names *out, const char **ret_problem) {
+        const char *close = strchr(open, ']');
+        char inner[48];
+
+        if (!close) {
+                *ret_problem = "a '[' without its ']'";
+                return -EINVAL;
+        }
+        size_t len = (size_t)(close - open - 1);
+        if (len >= sizeof(inner)) {
+                *ret_problem = "a range is too long";
+                return -EINVAL;
+        }
+        memcpy(inner, open + 1, len);
+        inner[len] = '\0';
+        /* START (may be empty: 0), END, optional STEP. */
+        char *end_s = strchr(inner, ':');
+        char *step_s = end_s ? strchr(end_s + 1, ':') : NULL;
+        if (end_s)
+                *end_s++ = '\0';
+        if (step_s)
+                *step_s++ = '\0';
+        if (!end_s || !end_s[0] || (step_s && strchr(step_s, ':'))) {
+                *ret_problem = "a range is [START:END] or [START:END:STEP]";
+                return -EINVAL;
+        }
+        const char *bounds[3] = {inner[0] ? inner : "0", end_s, step_s ? step_s : "1"};
+        if (!all_digits(bounds[2]) || atol(bounds[2]) < 1) {
+                *ret_problem = "the step of a range must be a positive number";
+                return -EINVAL;
+        }
+        long step = atol(bounds[2]);
+        size_t prefix = (size_t)(open - pattern);
+        char mid[16];
+        int r;
+
+        if (all_digits(bounds[0]) && all_digits(bounds[1])) {
+                int width = bounds[0][0] == '0' && bounds[0][1] ? (int)strlen(bounds[0]) : 0;
+                if (width && strlen(bounds[1]) != (size_t)width) {
+                        *ret_problem = "a zero-padded range needs bounds of equal length";
+                        return -EINVAL;
+                }
+                long beg = atol(bounds[0]), end = atol(bounds[1]);
+                if (end < beg) {
+                        *ret_problem = "the end of a range is before its start";
+                        return -EINVAL;
+                }
+                for (long v = beg; v <= end; v += step) {
+                        _cleanup_free_ char *name = NULL;
+                        snprintf(mid, sizeof(mid), "%0*ld", width, v);
+                        if (asprintf(&name, "%.*s%s%s", (int)prefix, pattern, mid, close + 1) < 0)
+                                return -ENOMEM;
+                        r = expand_range(name, depth + 1, out, ret_problem);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        }
+        int beg = letter_index(bounds[0]), end = letter_index(bounds[1]);
+        if (beg < 0 || end < 0) {
+                *ret_problem = "range bounds must be numbers or single letters";
+                return -EINVAL;
+        }
+        if (end < beg) {
+                *ret_problem = "the end of a range is before its start";
+                return -EINVAL;
+        }
+        for (int v = beg; v <= end; v += (int)step) {
+                _cleanup_free_ char *name = NULL;
+                snprintf(mid, sizeof(mid), "%c",
+                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[v]);
+                if (asprintf(&name, "%.*s%s%s", (int)prefix, pattern, mid, close + 1) < 0)
+                        return -ENOMEM;
+                r = expand_range(name, depth + 1, out, ret_problem);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int expand_range(const char *pattern, unsigned depth, struct names *out,
+                        const char **ret_problem) {
+        const char *open = strchr(pattern, '[');
+        if (!open) {
+                if (out->n >= MAX_RANGE_HOSTS) {
+                        *ret_problem = "the ranges expand to too many hosts";
+                        return -E2BIG;
+                }
+                return names_push(out, pattern);
+        }
+        if (depth >= MAX_RANGES) {
+                *ret_problem = "too many ranges in one name";
+                return -EINVAL;
+        }
+        return expand_first_range(pattern, open, depth, out, ret_problem);
+}
+
+/* One host name of an entry; *built caches the entry's variables, built
+ * once for all the names of a range. */
+static int add_host_entry(struct parse *p, size_t gi, const char *name, const yaml_event_t *key,
+                          const char *address, bool is_null, struct inv_value **built) {
+        struct inventory *inv = p->inv;
+        size_t hi;
         int r = host_get(inv, name, &hi);
         if (r < 0)
                 return r;
-        if (inv->hosts[hi].block == p->block) {
+        struct host *h = &inv->hosts[hi];
+        if (h->block == p->block) {
                 ev_error(p, key, name, "duplicate host \"%s\" in group \"%s\"", name,
                          inv->groups[gi].name);
                 return -EINVAL;
         }
-        inv->hosts[hi].block = p->block;
-
-        r = yaml_reader_next(&p->r, &val);
-        if (r < 0)
-                return r;
-        bool is_null = event_is_null(&val);
-        r = yaml_reader_record(&p->r, &val);
-        if (r < 0)
-                return r;
-        enum inv_type type = yaml_reader_tape_type(&p->r);
-        if (type != INV_MAPPING && type != INV_NULL) {
-                unsigned line, column;
-                yaml_reader_tape_mark(&p->r, &line, &column);
-                inv_error_at(p->err, p->r.file->name, line, column, NULL,
-                             "host \"%s\" in group \"%s\" must be a mapping of variables", name,
-                             inv->groups[gi].name);
-                return -EINVAL;
-        }
-
-        struct host *h = &inv->hosts[hi];
-        const char *address = yaml_reader_tape_lookup(&p->r, "ansible_host");
+        h->block = p->block;
         if (address) {
                 char *a = strdup(address);
                 if (!a)
@@ -389,21 +510,17 @@ static int parse_host(struct parse *p, size_t gi, const yaml_event_t *key) {
                         h->partial = true;
                 h->kept = true;
                 if (!is_null) {
-                        _cleanup_(inv_value_unrefp) struct inv_value *vars = NULL;
-                        r = yaml_reader_build(&p->r, &vars);
-                        if (r < 0)
-                                return r;
-                        r = vars_merge(&h->vars, vars);
+                        if (!*built) {
+                                r = yaml_reader_build(&p->r, built);
+                                if (r < 0)
+                                        return r;
+                        }
+                        r = vars_merge(&h->vars, *built);
                         if (r < 0)
                                 return r;
                 }
-        } else {
-                if (!is_null)
-                        h->dropped_vars = true;
-                r = yaml_reader_skip(&p->r);
-                if (r < 0)
-                        return r;
-        }
+        } else if (!is_null)
+                h->dropped_vars = true;
 
         if (!idxv_has(&h->groups, gi)) {
                 if (idxv_add(&h->groups, gi) < 0 || idxv_add(&inv->groups[gi].hosts, hi) < 0)
@@ -412,10 +529,57 @@ static int parse_host(struct parse *p, size_t gi, const yaml_event_t *key) {
         return 0;
 }
 
+static int parse_host(struct parse *p, size_t gi, const yaml_event_t *key) {
+        const char *pattern = (const char *)key->data.scalar.value;
+        _cleanup_(yaml_event_delete) yaml_event_t val = {0};
+        _cleanup_(names_done) struct names names = {0};
+        _cleanup_(inv_value_unrefp) struct inv_value *built = NULL;
+        const char *problem = NULL;
+
+        /* Most names have no range: no list to build for them. */
+        int r = strchr(pattern, '[') ? expand_range(pattern, 0, &names, &problem) : 0;
+        if (r == -EINVAL || r == -E2BIG) {
+                ev_error(p, key, pattern, "host range \"%s\": %s", pattern, problem);
+                return r;
+        }
+        if (r < 0)
+                return r;
+
+        r = yaml_reader_next(&p->r, &val);
+        if (r < 0)
+                return r;
+        bool is_null = event_is_null(&val);
+        r = yaml_reader_record(&p->r, &val);
+        if (r < 0)
+                return r;
+        enum inv_type type = yaml_reader_tape_type(&p->r);
+        if (type != INV_MAPPING && type != INV_NULL) {
+                unsigned line, column;
+                yaml_reader_tape_mark(&p->r, &line, &column);
+                inv_error_at(p->err, p->r.file->name, line, column, NULL,
+                             "host \"%s\" in group \"%s\" must be a mapping of variables", pattern,
+                             p->inv->groups[gi].name);
+                return -EINVAL;
+        }
+
+        /* Valid until the next recording, which is after this entry. */
+        const char *address = yaml_reader_tape_lookup(&p->r, "ansible_host");
+        for (size_t i = 0; i < (names.n ? names.n : 1); i++) {
+                r = add_host_entry(p, gi, names.n ? names.v[i] : pattern, key, address, is_null,
+                                   &built);
+                if (r < 0)
+                        return r;
+        }
+        /* Nothing kept: anchors inside may still serve later aliases. */
+        if (!built && !is_null)
+                return yaml_reader_skip(&p->r);
+        return 0;
+}
+
 static int parse_hosts(struct parse *p, size_t gi) {
         p->block++;
         for (;;) {
-                _cleanup_(yaml_event_delete) yaml_event_t key = { 0 };
+                _cleanup_(yaml_event_delete) yaml_event_t key = {0};
                 bool end;
                 int r = read_key(p, &key, "hosts", &end);
                 if (r < 0)
@@ -453,8 +617,8 @@ static int parse_group_body(struct parse *p, size_t gi, unsigned depth) {
         bool seen_hosts = false, seen_vars = false, seen_children = false;
 
         for (;;) {
-                _cleanup_(yaml_event_delete) yaml_event_t key = { 0 };
-                _cleanup_(yaml_event_delete) yaml_event_t val = { 0 };
+                _cleanup_(yaml_event_delete) yaml_event_t key = {0};
+                _cleanup_(yaml_event_delete) yaml_event_t val = {0};
                 bool end;
                 char what[300];
                 snprintf(what, sizeof(what), "group \"%s\"", p->inv->groups[gi].name);
@@ -472,7 +636,8 @@ static int parse_group_body(struct parse *p, size_t gi, unsigned depth) {
                 if (!seen) {
                         ev_error(p, &key, k,
                                  "unknown key \"%s\" in group \"%s\" (expected hosts, vars or "
-                                 "children)", k, p->inv->groups[gi].name);
+                                 "children)",
+                                 k, p->inv->groups[gi].name);
                         return -EINVAL;
                 }
                 if (*seen) {
@@ -510,7 +675,7 @@ static int parse_group_body(struct parse *p, size_t gi, unsigned depth) {
  * *ret_root tells whether a root mapping was opened (and is consumed by the
  * caller), and the document end is read by expect_end(). */
 static int expect_start(struct parse *p, bool *ret_root, yaml_event_t *root) {
-        _cleanup_(yaml_event_delete) yaml_event_t ev = { 0 };
+        _cleanup_(yaml_event_delete) yaml_event_t ev = {0};
         int r = yaml_reader_next(&p->r, &ev);
         if (r < 0)
                 return r;
@@ -531,7 +696,7 @@ static int expect_start(struct parse *p, bool *ret_root, yaml_event_t *root) {
 }
 
 static int expect_end(struct parse *p) {
-        _cleanup_(yaml_event_delete) yaml_event_t ev = { 0 };
+        _cleanup_(yaml_event_delete) yaml_event_t ev = {0};
         int r = yaml_reader_next(&p->r, &ev);
         if (r < 0)
                 return r;
@@ -547,7 +712,7 @@ static int expect_end(struct parse *p) {
 }
 
 static int parse_inventory(struct parse *p) {
-        _cleanup_(yaml_event_delete) yaml_event_t root = { 0 };
+        _cleanup_(yaml_event_delete) yaml_event_t root = {0};
         bool has_root;
         int r = expect_start(p, &has_root, &root);
         if (r < 0 || !has_root)
@@ -564,8 +729,7 @@ static int parse_inventory(struct parse *p) {
         return expect_end(p);
 }
 
-static int compute_depth(struct inventory *inv, size_t gi, unsigned level,
-                         struct inv_error *err) {
+static int compute_depth(struct inventory *inv, size_t gi, unsigned level, struct inv_error *err) {
         struct group *g = &inv->groups[gi];
         if (g->visit == 2)
                 return 0;
@@ -576,8 +740,8 @@ static int compute_depth(struct inventory *inv, size_t gi, unsigned level,
         }
         if (level > MAX_GROUP_DEPTH) {
                 inv_error_at(err, "", g->line, g->column, g->name,
-                             "groups nested more than %d levels deep (at \"%s\")",
-                             MAX_GROUP_DEPTH, g->name);
+                             "groups nested more than %d levels deep (at \"%s\")", MAX_GROUP_DEPTH,
+                             g->name);
                 return -EINVAL;
         }
         g->visit = 1;
@@ -610,13 +774,12 @@ static int load_vars_file(const char *path, const struct inventory_load_options 
                 return r;
         }
 
-        _cleanup_(yaml_event_delete) yaml_event_t root = { 0 };
+        _cleanup_(yaml_event_delete) yaml_event_t root = {0};
         _cleanup_(inv_value_unrefp) struct inv_value *vars = NULL;
-        struct parse p = { .opts = opts, .err = err };
-        r = yaml_reader_init(&p.r, data, len, path,
-                             opts->max_alias_nodes ? opts->max_alias_nodes
-                                                   : DEFAULT_MAX_ALIAS_NODES,
-                             err);
+        struct parse p = {.opts = opts, .err = err};
+        r = yaml_reader_init(
+                &p.r, data, len, path,
+                opts->max_alias_nodes ? opts->max_alias_nodes : DEFAULT_MAX_ALIAS_NODES, err);
         if (r < 0)
                 goto out;
         bool has_root;
@@ -653,25 +816,55 @@ static bool name_is_safe_file(const char *name) {
         return !strchr(name, '/') && !STREQ(name, ".") && !STREQ(name, "..");
 }
 
+static int load_and_merge(const char *path, const struct inventory_load_options *opts,
+                          size_t max_size, struct inv_value **dst, struct inv_error *err) {
+        _cleanup_(inv_value_unrefp) struct inv_value *vars = NULL;
+        int r = load_vars_file(path, opts, max_size, &vars, err);
+        if (r < 0)
+                return r;
+        return vars_merge(dst, vars);
+}
+
+static int is_yaml_name(const struct dirent *d) {
+        const char *dot = strrchr(d->d_name, '.');
+        return d->d_name[0] != '.' && dot && (STREQ(dot, ".yml") || STREQ(dot, ".yaml"));
+}
+
+/* KIND/NAME.yml, KIND/NAME.yaml, then the files of a KIND/NAME/ directory
+ * in name order, as Ansible reads them. */
 static int load_vars_for(const char *dir, const char *kind, const char *name,
                          const struct inventory_load_options *opts, size_t max_size,
                          struct inv_value **dst, struct inv_error *err) {
-        static const char *const exts[] = { "yml", "yaml" };
+        static const char *const exts[] = {"yml", "yaml"};
         if (!name_is_safe_file(name))
                 return 0;
         for (size_t i = 0; i < ELEMENTSOF(exts); i++) {
                 _cleanup_free_ char *path = NULL;
                 if (asprintf(&path, "%s/%s/%s.%s", dir, kind, name, exts[i]) < 0)
                         return -ENOMEM;
-                _cleanup_(inv_value_unrefp) struct inv_value *vars = NULL;
-                int r = load_vars_file(path, opts, max_size, &vars, err);
-                if (r < 0)
-                        return r;
-                r = vars_merge(dst, vars);
+                int r = load_and_merge(path, opts, max_size, dst, err);
                 if (r < 0)
                         return r;
         }
-        return 0;
+
+        _cleanup_free_ char *sub = NULL;
+        if (asprintf(&sub, "%s/%s/%s", dir, kind, name) < 0)
+                return -ENOMEM;
+        struct dirent **list = NULL;
+        int n = scandir(sub, &list, is_yaml_name, alphasort);
+        if (n < 0)
+                return 0; /* no such directory */
+        int r = 0;
+        for (int i = 0; i < n; i++) {
+                _cleanup_free_ char *path = NULL;
+                if (r >= 0 && asprintf(&path, "%s/%s", sub, list[i]->d_name) < 0)
+                        r = -ENOMEM;
+                if (r >= 0)
+                        r = load_and_merge(path, opts, max_size, dst, err);
+                free(list[i]);
+        }
+        free(list);
+        return r;
 }
 
 static int load_vars_dirs(struct inventory *inv, const char *inventory_path,
@@ -708,7 +901,7 @@ static int load_vars_dirs(struct inventory *inv, const char *inventory_path,
 static int load(const char *data, size_t len, const char *filename, const char *vars_dir_of,
                 const struct inventory_load_options *opts, struct inventory **ret,
                 struct inv_error *err) {
-        static const struct inventory_load_options defaults = { 0 };
+        static const struct inventory_load_options defaults = {0};
         if (!opts)
                 opts = &defaults;
         size_t max_size = opts->max_file_size ? opts->max_file_size : DEFAULT_MAX_FILE_SIZE;
@@ -726,11 +919,10 @@ static int load(const char *data, size_t len, const char *filename, const char *
         if (r < 0)
                 return r;
 
-        struct parse p = { .inv = inv, .opts = opts, .err = err };
-        r = yaml_reader_init(&p.r, data, len, filename,
-                             opts->max_alias_nodes ? opts->max_alias_nodes
-                                                   : DEFAULT_MAX_ALIAS_NODES,
-                             err);
+        struct parse p = {.inv = inv, .opts = opts, .err = err};
+        r = yaml_reader_init(
+                &p.r, data, len, filename,
+                opts->max_alias_nodes ? opts->max_alias_nodes : DEFAULT_MAX_ALIAS_NODES, err);
         if (r >= 0)
                 r = parse_inventory(&p);
         yaml_reader_done(&p.r);
@@ -765,8 +957,7 @@ int inventory_load(const char *path, const struct inventory_load_options *opts,
                    struct inventory **ret, struct inv_error *ret_err) {
         struct inv_error scratch;
         struct inv_error *err = ret_err ? ret_err : &scratch;
-        size_t max_size = opts && opts->max_file_size ? opts->max_file_size
-                                                      : DEFAULT_MAX_FILE_SIZE;
+        size_t max_size = opts && opts->max_file_size ? opts->max_file_size : DEFAULT_MAX_FILE_SIZE;
         _cleanup_free_ char *data = NULL;
         size_t len;
         int r = read_file_bounded(path, max_size, &data, &len);
@@ -794,8 +985,8 @@ bool inventory_host_kept(const struct inventory *inv, size_t i) {
         return i < inv->n_hosts && inv->hosts[i].kept && !inv->hosts[i].partial;
 }
 
-static int collect_hosts(const struct inventory *inv, size_t gi, bool *group_seen,
-                         bool *host_seen, char **strv, size_t *n) {
+static int collect_hosts(const struct inventory *inv, size_t gi, bool *group_seen, bool *host_seen,
+                         char **strv, size_t *n) {
         if (group_seen[gi])
                 return 0;
         group_seen[gi] = true;
@@ -886,8 +1077,7 @@ int inventory_host_vars(const struct inventory *inv, const char *host, struct in
         }
         qsort_r(order, n, sizeof(*order), group_order, (void *)inv);
 
-        _cleanup_(inv_value_unrefp) struct inv_value *vars = inv_value_new(INV_MAPPING, NULL, 0,
-                                                                           0);
+        _cleanup_(inv_value_unrefp) struct inv_value *vars = inv_value_new(INV_MAPPING, NULL, 0, 0);
         if (!vars)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
@@ -933,10 +1123,10 @@ const struct inv_value *inv_map_get(const struct inv_value *map, const char *key
 }
 
 int inv_value_to_bool(const struct inv_value *v, bool *ret) {
-        static const char *const yes[] = { "y", "Y", "yes", "Yes", "YES", "true", "True",
-                                           "TRUE", "on", "On", "ON" };
-        static const char *const no[] = { "n", "N", "no", "No", "NO", "false", "False",
-                                          "FALSE", "off", "Off", "OFF" };
+        static const char *const yes[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
+                                          "True", "TRUE", "on",  "On",  "ON"};
+        static const char *const no[] = {"n",     "N",     "no",  "No",  "NO", "false",
+                                         "False", "FALSE", "off", "Off", "OFF"};
         if (!v || v->type != INV_SCALAR || !v->plain)
                 return -EINVAL;
         for (size_t i = 0; i < ELEMENTSOF(yes); i++) {

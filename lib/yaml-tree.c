@@ -254,7 +254,7 @@ bool strmap_get(const struct strmap *m, const char *key, size_t *ret) {
 
 void strmap_done(struct strmap *m) {
         free(m->slots);
-        *m = (struct strmap){ 0 };
+        *m = (struct strmap){0};
 }
 
 /* --- the reader --- */
@@ -297,7 +297,7 @@ static const char *rec_str(const struct rec *h) {
 
 int yaml_reader_init(struct yaml_reader *r, const char *data, size_t len, const char *filename,
                      size_t max_alias_nodes, struct inv_error *err) {
-        *r = (struct yaml_reader){ .max_alias_nodes = max_alias_nodes, .err = err };
+        *r = (struct yaml_reader){.max_alias_nodes = max_alias_nodes, .err = err};
         r->file = inv_file_new(filename);
         if (!r->file)
                 return -ENOMEM;
@@ -373,15 +373,20 @@ static int tape_push(struct yaml_reader *r, enum rec_kind kind, const yaml_event
                 r->tape_cap = ncap;
         }
         char *p = r->tape + r->tape_len;
-        memset(p, 0, need);
+        char *end = p + need;
         memcpy(p, &h, sizeof(h));
         p += sizeof(h);
         if (alen) {
                 memcpy(p, anchor, alen);
-                p += alen + 1;
+                p += alen;
+                *p++ = '\0';
+                r->tape_has_anchors = true;
         }
-        if (kind == REC_SCALAR || kind == REC_ALIAS)
+        if (kind == REC_SCALAR || kind == REC_ALIAS) {
                 memcpy(p, str, str_len);
+                p += str_len;
+        }
+        memset(p, 0, (size_t)(end - p)); /* the NUL and the padding */
         r->tape_len += need;
         return 0;
 }
@@ -408,16 +413,15 @@ static int record_event(struct yaml_reader *r, const yaml_event_t *ev, unsigned 
                         return tape_push(r, REC_SEQ, ev,
                                          (const char *)ev->data.sequence_start.anchor, NULL, 0,
                                          false);
-                return tape_push(r, REC_MAP, ev, (const char *)ev->data.mapping_start.anchor,
-                                 NULL, 0, false);
+                return tape_push(r, REC_MAP, ev, (const char *)ev->data.mapping_start.anchor, NULL,
+                                 0, false);
         case YAML_SEQUENCE_END_EVENT:
         case YAML_MAPPING_END_EVENT:
                 --*depth;
                 return tape_push(r, REC_END, ev, NULL, NULL, 0, false);
         default:
                 inv_error_at(r->err, r->file->name, (unsigned)ev->start_mark.line + 1,
-                             (unsigned)ev->start_mark.column + 1, NULL,
-                             "unexpected YAML event");
+                             (unsigned)ev->start_mark.column + 1, NULL, "unexpected YAML event");
                 return -EINVAL;
         }
 }
@@ -427,6 +431,7 @@ int yaml_reader_record(struct yaml_reader *r, yaml_event_t *ev) {
         int ret;
 
         r->tape_len = 0;
+        r->tape_has_anchors = false;
         for (;;) {
                 ret = record_event(r, ev, &depth);
                 yaml_event_delete(ev);
@@ -550,9 +555,22 @@ static int add_merge_source(struct inv_value *sources, struct inv_value *v) {
         return 0;
 }
 
-static int build_mapping(struct yaml_reader *r, size_t *pos, struct inv_value *map,
-                         bool secret) {
-        _cleanup_(strmap_done) struct strmap seen = { 0 };
+/* Short mappings are searched; longer ones get a hash map of their keys. */
+static int key_is_duplicate(const struct inv_value *map, struct strmap *seen, const char *key,
+                            bool *ret) {
+        if (map->n < LINEAR_KEYS) {
+                *ret = inv_map_find(map, key) >= 0;
+                return 0;
+        }
+        for (size_t i = seen->n; i < map->n; i++)
+                if (strmap_put(seen, map->keys[i], i, NULL) < 0)
+                        return -ENOMEM;
+        *ret = strmap_get(seen, key, NULL);
+        return 0;
+}
+
+static int build_mapping(struct yaml_reader *r, size_t *pos, struct inv_value *map, bool secret) {
+        _cleanup_(strmap_done) struct strmap seen = {0};
         struct inv_value *merges = NULL;
         int ret = 0;
 
@@ -598,18 +616,9 @@ static int build_mapping(struct yaml_reader *r, size_t *pos, struct inv_value *m
                 bool is_merge = k->kind == REC_SCALAR && k->plain && STREQ(key, "<<");
                 bool dup = false;
                 if (!is_merge) {
-                        if (map->n < LINEAR_KEYS)
-                                dup = inv_map_find(map, key) >= 0;
-                        else {
-                                if (seen.n == 0)
-                                        for (size_t i = 0; i < map->n; i++)
-                                                if (strmap_put(&seen, map->keys[i], i, NULL) <
-                                                    0) {
-                                                        ret = -ENOMEM;
-                                                        goto out;
-                                                }
-                                dup = strmap_get(&seen, key, NULL);
-                        }
+                        ret = key_is_duplicate(map, &seen, key, &dup);
+                        if (ret < 0)
+                                goto out;
                 }
                 if (dup) {
                         rec_error(r, k, key, "duplicate key \"%s\"", key);
@@ -633,9 +642,6 @@ static int build_mapping(struct yaml_reader *r, size_t *pos, struct inv_value *m
                         ret = add_merge_source(merges, item);
                 } else {
                         ret = map_append(map, key, item);
-                        if (ret >= 0 && seen.n > 0 &&
-                            strmap_put(&seen, map->keys[map->n - 1], map->n - 1, NULL) < 0)
-                                ret = -ENOMEM;
                 }
                 if (ret < 0)
                         goto out;
@@ -675,8 +681,8 @@ static int build_node(struct yaml_reader *r, size_t *pos, bool secret, struct in
                 }
                 v->plain = h->plain;
         } else if (h->kind == REC_SEQ || h->kind == REC_MAP) {
-                v = inv_value_new(h->kind == REC_SEQ ? INV_SEQUENCE : INV_MAPPING, r->file,
-                                  h->line, h->column);
+                v = inv_value_new(h->kind == REC_SEQ ? INV_SEQUENCE : INV_MAPPING, r->file, h->line,
+                                  h->column);
                 if (!v)
                         return -ENOMEM;
                 if (h->kind == REC_MAP) {
@@ -718,6 +724,8 @@ int yaml_reader_build(struct yaml_reader *r, struct inv_value **ret) {
 
 int yaml_reader_skip(struct yaml_reader *r) {
         size_t pos = 0;
+        if (!r->tape_has_anchors)
+                return 0;
         while (pos < r->tape_len) {
                 const struct rec *h = rec_at(r, pos);
                 if (!h->anchor_len) {
@@ -754,8 +762,7 @@ bool yaml_reader_tape_is_alias(const struct yaml_reader *r) {
         return rec_at(r, 0)->kind == REC_ALIAS;
 }
 
-void yaml_reader_tape_mark(const struct yaml_reader *r, unsigned *ret_line,
-                           unsigned *ret_column) {
+void yaml_reader_tape_mark(const struct yaml_reader *r, unsigned *ret_line, unsigned *ret_column) {
         const struct rec *h = rec_at(r, 0);
         *ret_line = h->line;
         *ret_column = h->column;
@@ -786,8 +793,7 @@ const char *yaml_reader_tape_lookup(const struct yaml_reader *r, const char *key
                 const struct rec *v = rec_at(r, pos);
                 if (match) {
                         if (v->kind == REC_SCALAR)
-                                return v->plain && scalar_is_null(rec_str(v)) ? NULL
-                                                                              : rec_str(v);
+                                return v->plain && scalar_is_null(rec_str(v)) ? NULL : rec_str(v);
                         if (v->kind == REC_ALIAS) {
                                 const struct inv_value *t = anchor_lookup(r, rec_str(v));
                                 return t && t->type == INV_SCALAR ? t->str : NULL;

@@ -65,7 +65,7 @@ struct strmap {
         struct strmap_slot {
                 const char *key;
                 size_t val;
-        } *slots;
+        } * slots;
         size_t n, cap;
 };
 
@@ -87,6 +87,7 @@ struct yaml_reader {
         /* The recorded subtree. */
         char *tape;
         size_t tape_len, tape_cap;
+        bool tape_has_anchors; /* skipping has nothing to keep without them */
 
         /* Anchors of the current document. */
         char **anchor_names;
@@ -113,8 +114,7 @@ int yaml_reader_skip(struct yaml_reader *r);
 /* The recorded value's kind and position. */
 enum inv_type yaml_reader_tape_type(const struct yaml_reader *r);
 bool yaml_reader_tape_is_alias(const struct yaml_reader *r);
-void yaml_reader_tape_mark(const struct yaml_reader *r, unsigned *ret_line,
-                           unsigned *ret_column);
+void yaml_reader_tape_mark(const struct yaml_reader *r, unsigned *ret_line, unsigned *ret_column);
 /* When the recorded value is a mapping whose key `key` holds a scalar (or
  * an alias of one), its text (valid until the next record), else NULL. */
 const char *yaml_reader_tape_lookup(const struct yaml_reader *r, const char *key);

@@ -98,6 +98,23 @@ if grep -E "onepci|[Cc]ycle" "$tmp/verify.log" >/dev/null; then
 fi
 cat "$tmp/verify.log"
 
+# The check above must be able to fail: without After=multi-user.target the
+# register unit has to produce the ordering cycle (when cloud-init's units
+# are on this machine to close it).
+if [ -L "$vdir/multi-user.target.wants/cloud-init.target" ] &&
+   [ -f "$vdir/onepci-agent-register.service" ]; then
+    sed -i 's/^\(After=.*\) multi-user.target/\1/' "$vdir/onepci-agent-register.service"
+    SYSTEMD_UNIT_PATH="$vdir:" SYSTEMD_LOG_LEVEL=info systemd-analyze verify --man=no \
+        onepci-agent-register.service multi-user.target >"$tmp/negative.log" 2>&1 || true
+    if grep -q "ordering cycle" "$tmp/negative.log"; then
+        echo "ok: the cycle check catches a register unit without After=multi-user.target"
+    else
+        cat "$tmp/negative.log"
+        echo "FAIL: a register unit without After=multi-user.target produced no ordering cycle: the check is blind"
+        status=1
+    fi
+fi
+
 # The cloud-init ordering trap: a unit wanted by multi-user.target and
 # ordered after cloud-final.service must be After=multi-user.target.
 for u in $units; do

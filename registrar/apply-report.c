@@ -50,17 +50,16 @@ static void sleep_ms(unsigned ms) {
 }
 
 static bool str_eq(const char *a, const char *b) {
-        return (a ? a : "")[0] == (b ? b : "")[0] && STREQ(a ? a : "", b ? b : "");
+        return STREQ(a ? a : "", b ? b : "");
 }
 
-/* Host by NAME, or allocated with --create-hosts.  0, or res filled. */
-static int find_host(struct registrar *r, const char *name, struct one_host *host,
+/* The host's ID by NAME, or allocated with --create-hosts.  0, or res filled. */
+static int find_host(struct registrar *r, const char *name, int *ret_id,
                      struct apply_result *res) {
         struct one_error err = {};
-        _cleanup_free_ char *xml = NULL;
-        int id, k;
+        int k;
 
-        k = host_lookup_find(r->lookup, name, host, &err);
+        k = host_lookup_find(r->lookup, name, ret_id, &err);
         if (k >= 0)
                 return 0;
         if (k != -ENOENT) {
@@ -76,10 +75,10 @@ static int find_host(struct registrar *r, const char *name, struct one_host *hos
                 return -ENOENT;
         }
         k = one_host_allocate(r->one, name, r->cfg->im_mad, r->cfg->vm_mad, r->cfg->cluster_id,
-                              &id, &err);
+                              ret_id, &err);
         if (k == -EREMOTEIO && err.code == ONE_ERR_ALLOCATE) {
-                /* Someone else created it meanwhile: read it again. */
-                k = host_lookup_find(r->lookup, name, host, &err);
+                /* Someone else created it meanwhile: look it up again. */
+                k = host_lookup_find(r->lookup, name, ret_id, &err);
                 if (k >= 0)
                         return 0;
         }
@@ -88,24 +87,18 @@ static int find_host(struct registrar *r, const char *name, struct one_host *hos
                 return k;
         }
         res->host_created = true;
-        k = one_host_info(r->one, id, &xml, &err);
-        if (k >= 0)
-                k = pool_parse_host(xml, strlen(xml), host);
-        if (k < 0) {
-                if (!err.message[0])
-                        snprintf(err.message, sizeof(err.message), "unreadable HOST");
-                oned_failed(r, res, "reading the new host", &err);
-        }
-        return k;
+        return 0;
 }
 
-static int reread_host(struct registrar *r, struct one_host *host, struct apply_result *res) {
+/* The host's state and template as oned has them now. */
+static int read_host(struct registrar *r, int id, struct one_host *host,
+                     struct apply_result *res) {
         _cleanup_free_ char *xml = NULL;
         struct one_error err = {};
         struct one_host fresh = {};
         int k;
 
-        k = one_host_info(r->one, host->id, &xml, &err);
+        k = one_host_info(r->one, id, &xml, &err);
         if (k >= 0)
                 k = pool_parse_host(xml, strlen(xml), &fresh);
         if (k < 0) {
@@ -154,13 +147,13 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
         struct one_error err = {};
         _cleanup_free_ char *xml = NULL;
         enum filter_mode mode = r->cfg->filter_mode;
-        bool filter_changed, status_changed, widened = false;
+        bool filter_changed, status_changed, pending, need_force, widened = false;
         const char *status = rep->succeeded ? "SUCCEEDED" : "FAILED";
-        int k;
+        int id, k;
 
-        if (find_host(r, rep->host_name, &host, res) < 0)
+        if (find_host(r, rep->host_name, &id, res) < 0)
                 goto out;
-        res->host_id = host.id;
+        res->host_id = id;
 
         char reason[256] = "";
         k = probe_ensure(r, &widened, &err, reason, sizeof(reason));
@@ -177,8 +170,8 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
 
         /* Updates never race a sync's REPLACE of the templates. */
         pthread_rwlock_rdlock(&r->probe_lock);
-        /* A sync rewrote the template: read what is there now. */
-        if (widened && reread_host(r, &host, res) < 0)
+        /* Read it now: under the host's lock, and after any sync rewrote templates. */
+        if (read_host(r, id, &host, res) < 0)
                 goto unlock;
 
         /* auto keeps exact slots once a host has them: dropping them would widen it. */
@@ -194,6 +187,10 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
                          (res->pci_short_address &&
                           !str_eq(host.pci_short_address, res->pci_short_address));
         status_changed = !str_eq(host.onepci_status, status);
+        /* A forced update that failed after the filter was written is still owed:
+         * the template says so, so a retry (or another registrar) finishes it. */
+        pending = str_eq(host.onepci_forceupdate, "PENDING");
+        need_force = (filter_changed || pending) && !one_host_state_offline(host.state);
 
         if (filter_changed || status_changed) {
                 struct template_update u = {
@@ -202,6 +199,7 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
                         .succeeded = rep->succeeded,
                         .reported_at = now,
                         .agent_version = rep->agent_version,
+                        .forceupdate = need_force && !pending ? "PENDING" : NULL,
                 };
 
                 k = template_render(&u, &xml);
@@ -219,10 +217,15 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
         }
         res->changed = filter_changed;
 
-        if (filter_changed && !one_host_state_offline(host.state)) {
+        if (need_force) {
+                _cleanup_free_ char *done = NULL;
+
                 if (force_update(r, &host, res) < 0)
                         goto unlock;
                 res->forced_update = true;
+                /* Failing to clear the mark only costs one more forced update later. */
+                if (template_render_forceupdate_done(&done) >= 0)
+                        (void) one_host_update(r->one, host.id, done, 1, &err);
         }
         res->status = 200;
 unlock:

@@ -272,25 +272,21 @@ static int unquote(char *v, char **ret) {
 int config_parse_buffer(struct registrar_config *c, const char *data, size_t len,
                         const char *filename, char *reason, size_t reason_size) {
         _cleanup_free_ char *copy = strndup(data, len);
-        char *line, *save = NULL;
         unsigned lineno = 0;
-        const char *p;
 
         if (!copy)
                 return -ENOMEM;
         if (strlen(copy) != len)
                 return fail(reason, reason_size, "%s: contains a NUL byte", filename);
-        /* strtok would skip empty lines and lose the count: walk by hand. */
-        for (p = copy; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        for (char *line = copy, *next; line; line = next) {
                 char msg[256], *key, *value, *colon;
                 size_t l;
 
                 lineno++;
-                l = strcspn(p, "\n");
-                line = (char *) p;
-                save = line + l;
-                char saved = *save;
-                *save = '\0';
+                /* Cut the line off first: everything below edits it in place. */
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
 
                 /* comment: '#' at the start or after a space */
                 for (char *h = line; *h; h++)
@@ -302,10 +298,8 @@ int config_parse_buffer(struct registrar_config *c, const char *data, size_t len
                 while (l > 0 && strchr(" \t\r", line[l - 1]))
                         line[--l] = '\0';
                 key = line + strspn(line, " \t");
-                if (*key == '\0' || STREQ(key, "---") || STREQ(key, "...")) {
-                        *save = saved;
+                if (*key == '\0' || STREQ(key, "---") || STREQ(key, "..."))
                         continue;
-                }
                 if (key != line)
                         return fail(reason, reason_size, "%s:%u: indented line (the file is a "
                                     "flat mapping)", filename, lineno);
@@ -322,7 +316,6 @@ int config_parse_buffer(struct registrar_config *c, const char *data, size_t len
                                     filename, lineno, key);
                 if (config_set(c, key, value, msg, sizeof(msg)) < 0)
                         return fail(reason, reason_size, "%s:%u: %s", filename, lineno, msg);
-                *save = saved;
         }
         return 0;
 }

@@ -6,12 +6,14 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "host-lookup.h"
 #include "macros.h"
 
 struct snapshot {
         unsigned refs;
+        int64_t fetched_ms; /* CLOCK_MONOTONIC */
         int result;
         struct one_error err;
         struct one_host *hosts;
@@ -26,7 +28,15 @@ struct host_lookup {
         unsigned long started, done;
         struct snapshot *current;
         unsigned fetches;
+        unsigned max_age_ms;
 };
+
+static int64_t now_ms(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void snapshot_unref(struct snapshot *s) {
         if (s && --s->refs == 0) {
@@ -35,12 +45,13 @@ static void snapshot_unref(struct snapshot *s) {
         }
 }
 
-struct host_lookup *host_lookup_new(struct one_client *one) {
+struct host_lookup *host_lookup_new(struct one_client *one, unsigned max_age_ms) {
         struct host_lookup *l = calloc(1, sizeof(*l));
 
         if (!l)
                 return NULL;
         l->one = one;
+        l->max_age_ms = max_age_ms;
         pthread_mutex_init(&l->mu, NULL);
         pthread_cond_init(&l->cv, NULL);
         return l;
@@ -71,6 +82,7 @@ static struct snapshot *fetch(struct one_client *one) {
         if (!s)
                 return NULL;
         s->refs = 1;
+        s->fetched_ms = now_ms();
         s->result = one_hostpool_info(one, &xml, &s->err);
         if (s->result >= 0) {
                 s->result = pool_parse_hosts(xml, strlen(xml), &s->hosts, &s->n);
@@ -81,35 +93,19 @@ static struct snapshot *fetch(struct one_client *one) {
         return s;
 }
 
-static int copy_str(char **dst, const char *src) {
-        if (!src)
-                return 0;
-        *dst = strdup(src);
-        return *dst ? 0 : -ENOMEM;
-}
-
-static int host_copy(const struct one_host *src, struct one_host *ret) {
-        struct one_host h = { .id = src->id, .state = src->state, .cluster_id = src->cluster_id };
-
-        if (copy_str(&h.name, src->name) < 0 || copy_str(&h.pci_filter, src->pci_filter) < 0 ||
-            copy_str(&h.pci_short_address, src->pci_short_address) < 0 ||
-            copy_str(&h.onepci_status, src->onepci_status) < 0 ||
-            copy_str(&h.onepci_reported_at, src->onepci_reported_at) < 0) {
-                one_host_done(&h);
-                return -ENOMEM;
-        }
-        *ret = h;
-        return 0;
-}
-
-int host_lookup_find(struct host_lookup *l, const char *name, struct one_host *ret,
-                     struct one_error *err) {
-        struct snapshot *s;
+/* A snapshot to read: a fresh enough good one, else the result of a fetch
+ * (joining one in flight).  Called and returns with l->mu held; the caller
+ * owns a reference. */
+static struct snapshot *get_snapshot(struct host_lookup *l, bool force, bool *ret_reused) {
+        struct snapshot *s = l->current;
         unsigned long mine;
-        ssize_t i;
-        int r;
 
-        pthread_mutex_lock(&l->mu);
+        *ret_reused = !force && s && s->result >= 0 &&
+                      now_ms() - s->fetched_ms < (int64_t) l->max_age_ms;
+        if (*ret_reused) {
+                s->refs++;
+                return s;
+        }
         if (l->in_flight) {
                 mine = l->started;
                 while (l->done < mine)
@@ -128,29 +124,44 @@ int host_lookup_find(struct host_lookup *l, const char *name, struct one_host *r
                 l->in_flight = false;
                 l->done = mine;
                 pthread_cond_broadcast(&l->cv);
+        }
+        s = l->current;
+        if (s)
+                s->refs++;
+        return s;
+}
+
+int host_lookup_find(struct host_lookup *l, const char *name, int *ret_id,
+                     struct one_error *err) {
+        struct snapshot *s;
+        ssize_t i = -1;
+        int r;
+
+        pthread_mutex_lock(&l->mu);
+        for (int attempt = 0; attempt < 2; attempt++) {
+                bool reused;
+
+                /* A name missing from a reused pool is looked up again: it may be new. */
+                s = get_snapshot(l, attempt > 0, &reused);
                 if (!s) {
                         pthread_mutex_unlock(&l->mu);
                         return -ENOMEM;
                 }
-        }
-        s = l->current;
-        if (!s) {
-                pthread_mutex_unlock(&l->mu);
-                return -ENOMEM;
-        }
-        s->refs++;
-        pthread_mutex_unlock(&l->mu);
-
-        if (s->result < 0) {
-                if (err)
-                        *err = s->err;
-                r = s->result;
-        } else {
+                if (s->result < 0) {
+                        if (err)
+                                *err = s->err;
+                        r = s->result;
+                        snapshot_unref(s);
+                        pthread_mutex_unlock(&l->mu);
+                        return r;
+                }
                 i = pool_find_host(s->hosts, s->n, name);
-                r = i < 0 ? -ENOENT : host_copy(&s->hosts[i], ret);
+                if (i >= 0)
+                        *ret_id = s->hosts[i].id;
+                snapshot_unref(s);
+                if (i >= 0 || !reused)
+                        break;
         }
-        pthread_mutex_lock(&l->mu);
-        snapshot_unref(s);
         pthread_mutex_unlock(&l->mu);
-        return r;
+        return i >= 0 ? 0 : -ENOENT;
 }

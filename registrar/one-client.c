@@ -296,14 +296,19 @@ static int call(struct one_client *c, const char *method, xmlrpc_value *params,
 
 /* Builds the parameter array from a format such as "(si)" with the session first. */
 static xmlrpc_value *params_new(const char *fmt, ...) {
-        xmlrpc_value *v;
+        xmlrpc_value *v = NULL;
+        const char *tail = NULL;
         xmlrpc_env env;
         va_list ap;
 
         xmlrpc_env_init(&env);
         va_start(ap, fmt);
-        xmlrpc_build_value_va(&env, fmt, ap, &v, NULL);
+        xmlrpc_build_value_va(&env, fmt, ap, &v, &tail);
         va_end(ap);
+        if (!env.fault_occurred && tail && *tail) {
+                xmlrpc_DECREF(v);
+                v = NULL;
+        }
         if (env.fault_occurred)
                 v = NULL;
         xmlrpc_env_clean(&env);

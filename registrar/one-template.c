@@ -61,7 +61,9 @@ int template_render(const struct template_update *u, char **ret_xml) {
         char *xml = NULL;
         int n;
 
-        if ((u->pci_filter && !template_filter_valid(u->pci_filter)) ||
+        if ((u->forceupdate && !STREQ(u->forceupdate, "PENDING") &&
+             !STREQ(u->forceupdate, "DONE")) ||
+            (u->pci_filter && !template_filter_valid(u->pci_filter)) ||
             (u->pci_short_address && !template_short_address_valid(u->pci_short_address)) ||
             (u->agent_version && !version_valid(u->agent_version)))
                 return -EINVAL;
@@ -72,7 +74,7 @@ int template_render(const struct template_update *u, char **ret_xml) {
         n = asprintf(&xml,
                      "<TEMPLATE>%s%s%s%s%s%s"
                      "<ONEPCI_STATUS>%s</ONEPCI_STATUS>"
-                     "<ONEPCI_REPORTED_AT>%s</ONEPCI_REPORTED_AT>%s%s%s</TEMPLATE>",
+                     "<ONEPCI_REPORTED_AT>%s</ONEPCI_REPORTED_AT>%s%s%s%s%s%s</TEMPLATE>",
                      u->pci_filter ? "<PCI_FILTER>" : "", u->pci_filter ?: "",
                      u->pci_filter ? "</PCI_FILTER>" : "",
                      u->pci_short_address ? "<PCI_SHORT_ADDRESS>" : "",
@@ -80,8 +82,19 @@ int template_render(const struct template_update *u, char **ret_xml) {
                      u->pci_short_address ? "</PCI_SHORT_ADDRESS>" : "",
                      u->succeeded ? "SUCCEEDED" : "FAILED", when,
                      u->agent_version ? "<ONEPCI_AGENT_VERSION>" : "", u->agent_version ?: "",
-                     u->agent_version ? "</ONEPCI_AGENT_VERSION>" : "");
+                     u->agent_version ? "</ONEPCI_AGENT_VERSION>" : "",
+                     u->forceupdate ? "<ONEPCI_FORCEUPDATE>" : "", u->forceupdate ?: "",
+                     u->forceupdate ? "</ONEPCI_FORCEUPDATE>" : "");
         if (n < 0)
+                return -ENOMEM;
+        *ret_xml = xml;
+        return 0;
+}
+
+int template_render_forceupdate_done(char **ret_xml) {
+        char *xml = strdup("<TEMPLATE><ONEPCI_FORCEUPDATE>DONE</ONEPCI_FORCEUPDATE></TEMPLATE>");
+
+        if (!xml)
                 return -ENOMEM;
         *ret_xml = xml;
         return 0;

@@ -19,10 +19,14 @@ struct template_update {
         bool succeeded;                /* ONEPCI_STATUS */
         time_t reported_at;            /* ONEPCI_REPORTED_AT, UTC ISO 8601 */
         const char *agent_version;     /* ONEPCI_AGENT_VERSION, NULL: leave alone */
+        const char *forceupdate;       /* ONEPCI_FORCEUPDATE "PENDING"/"DONE", NULL: leave */
 };
 
 /* Renders <TEMPLATE>...</TEMPLATE>.  -EINVAL when a value fails its whitelist. */
 int template_render(const struct template_update *u, char **ret_xml);
+
+/* Renders <TEMPLATE><ONEPCI_FORCEUPDATE>DONE</ONEPCI_FORCEUPDATE></TEMPLATE>. */
+int template_render_forceupdate_done(char **ret_xml);
 
 /* Renders <TEMPLATE><PCI_FILTER>0:0</PCI_FILTER></TEMPLATE> for a cluster. */
 int template_render_deny_all(char **ret_xml);

@@ -63,6 +63,7 @@ void one_host_done(struct one_host *h) {
         free(h->pci_short_address);
         free(h->onepci_status);
         free(h->onepci_reported_at);
+        free(h->onepci_forceupdate);
         memset(h, 0, sizeof(*h));
 }
 
@@ -102,6 +103,7 @@ static int host_from_node(xmlNode *n, struct one_host *ret) {
         h.pci_short_address = text_of(child(tmpl, "PCI_SHORT_ADDRESS"));
         h.onepci_status = text_of(child(tmpl, "ONEPCI_STATUS"));
         h.onepci_reported_at = text_of(child(tmpl, "ONEPCI_REPORTED_AT"));
+        h.onepci_forceupdate = text_of(child(tmpl, "ONEPCI_FORCEUPDATE"));
         *ret = h;
         return 0;
 }

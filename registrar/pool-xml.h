@@ -29,6 +29,7 @@ struct one_host {
         char *pci_short_address; /* TEMPLATE/PCI_SHORT_ADDRESS, NULL when unset */
         char *onepci_status;     /* TEMPLATE/ONEPCI_STATUS */
         char *onepci_reported_at;
+        char *onepci_forceupdate; /* "PENDING" while a forced update is owed */
 };
 
 struct one_cluster {

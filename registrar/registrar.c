@@ -27,7 +27,7 @@ int registrar_new(const struct registrar_config *cfg, struct one_client *one,
         r->inventory = inventory;
         pthread_rwlock_init(&r->probe_lock, NULL);
         pthread_mutex_init(&r->version_mu, NULL);
-        r->lookup = host_lookup_new(one);
+        r->lookup = host_lookup_new(one, 5000);
         r->locks = host_locks_new();
         r->metrics = metrics_new();
         r->store = report_store_new();

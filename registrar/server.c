@@ -19,6 +19,7 @@
 
 #include "fileio.h"
 #include "http-util.h"
+#include "log.h"
 #include "macros.h"
 #include "registrar.h"
 #include "report-validate.h"
@@ -36,6 +37,7 @@ struct request {
         size_t len;
         bool too_large;
         bool queued, done;
+        bool orphaned; /* the connection ended while a worker had it */
         struct http_reply reply;
         struct timespec started;
 };
@@ -107,9 +109,14 @@ static void *worker(void *userdata) {
 
                 run(s, q);
                 /* Marking done and resuming under the lock orders them against
-                 * the handler's own check. */
+                 * the handler's own check and the completion callback. */
                 pthread_mutex_lock(&s->mu);
                 q->done = true;
+                if (q->orphaned) {
+                        pthread_mutex_unlock(&s->mu);
+                        request_free(q);
+                        continue;
+                }
                 MHD_resume_connection(q->conn);
                 pthread_mutex_unlock(&s->mu);
         }
@@ -137,10 +144,33 @@ static bool enqueue(struct server *s, struct request *q) {
         return ok;
 }
 
+/* One line per request: method, path (only when printable), status, and our
+ * own JSON answer, which never holds a secret or a signature. */
+static void log_request(const struct request *q, double seconds) {
+        bool api = strncmp(q->path, "/v1/", 4) == 0;
+        bool printable = strlen(q->path) < 128;
+        const char *body = "";
+        int body_len = 0;
+
+        for (const char *c = q->path; printable && *c; c++)
+                printable = *c > 0x20 && *c < 0x7f;
+        if (api && q->reply.body && STREQ(q->reply.content_type ?: "", "application/json")) {
+                body = q->reply.body;
+                body_len = (int) strcspn(body, "\n");
+                if (body_len > 400)
+                        body_len = 400;
+        }
+        log_msg(api || q->reply.status >= 500 ? LOG_LVL_INFO : LOG_LVL_DEBUG,
+                "%s %s -> %d (%.3f s)%s%.*s", q->method, printable ? q->path : "(path)",
+                q->reply.status, seconds, body_len ? ": " : "", body_len, body);
+}
+
 static MHD_RESULT send_reply(struct server *s, struct request *q) {
         MHD_RESULT ret = respond(q->conn, &q->reply);
+        double seconds = elapsed(&q->started);
 
-        metrics_request(s->r->metrics, elapsed(&q->started));
+        metrics_request(s->r->metrics, seconds);
+        log_request(q, seconds);
         return ret;
 }
 
@@ -225,6 +255,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         /* A queued request is only freed once its worker is done with it. */
         pthread_mutex_lock(&s->mu);
         bool busy = q->queued && !q->done;
+        if (busy)
+                q->orphaned = true;
         pthread_mutex_unlock(&s->mu);
         if (!busy)
                 request_free(q);
@@ -321,21 +353,23 @@ int server_start(struct registrar *r, struct server **ret, char *reason, size_t 
         unsigned pool = cfg->threads < 8 ? cfg->threads : 8;
         if (s->cert)
                 s->daemon = MHD_start_daemon(
-                        flags | af_flags, 0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, &addr,
+                        flags | af_flags, 0, NULL, NULL, handler, s,
+                        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                        MHD_OPTION_SOCK_ADDR, &addr,
                         MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_LIMIT,
                         cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
                         cfg->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 128 * 1024,
                         MHD_OPTION_HTTPS_MEM_CERT, s->cert, MHD_OPTION_HTTPS_MEM_KEY, s->key,
                         MHD_OPTION_END);
         else
                 s->daemon = MHD_start_daemon(
-                        flags | af_flags, 0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, &addr,
+                        flags | af_flags, 0, NULL, NULL, handler, s,
+                        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                        MHD_OPTION_SOCK_ADDR, &addr,
                         MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_LIMIT,
                         cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
                         cfg->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 128 * 1024,
                         MHD_OPTION_END);
         if (!s->daemon) {

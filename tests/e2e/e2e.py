@@ -7,15 +7,19 @@ real onepci-agent on a copy of the gpu-node fixture root (issue 3's tests).
 
 Each scenario starts its own double, registrar and root copy in a temporary
 directory.  Exits 77 (skipped) when a program or the fixture root is missing.
+ONEPCI_E2E_KEEP=1 keeps the directories; ONEPCI_E2E_AGENT_WRAPPER runs the
+agent under e.g. valgrind.
 """
 
 import argparse
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -125,9 +129,17 @@ class Env:
     """One world: the double, the registrar, a fixture root copy."""
 
     def __init__(self, hosts=None, version="7.0.0", registrar_args=(), sync_delay_ms=0,
-                 start_registrar=True):
+                 start_registrar=True, tls=False):
         self.tmp = tempfile.mkdtemp(prefix="onepci-e2e-")
         self.procs = []
+        self.registrar = None
+        try:
+            self.setup(hosts, version, registrar_args, sync_delay_ms, start_registrar, tls)
+        except BaseException:
+            self.close()
+            raise
+
+    def setup(self, hosts, version, registrar_args, sync_delay_ms, start_registrar, tls):
         self.seed = {"session": SESSION, "version": version,
                      "clusters": [{"id": 0, "name": "default"}],
                      "hosts": hosts if hosts is not None else seed_hosts()}
@@ -143,10 +155,14 @@ class Env:
         self.secret = os.path.join(self.tmp, "registrar.secret")
         self.run([REGISTRAR, "keygen", "--secret-file", self.secret], check=True)
         self.port = free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.tls = tls
+        self.url = "%s://127.0.0.1:%d" % ("https" if tls else "http", self.port)
         self.registrar_args = list(registrar_args)
+        if tls:
+            self.cert, key = self.self_signed("server")
+            self.registrar_args += ["--tls-cert", self.cert, "--tls-key", key]
         self.sync_delay_ms = sync_delay_ms
-        self.registrar = None
+        self.path("registrar.yml", "# e2e: every setting on the command line\n")
         if start_registrar:
             self.start_registrar()
 
@@ -158,6 +174,14 @@ class Env:
             os.chmod(p, mode)
         return p
 
+    def self_signed(self, name):
+        """A certificate for 127.0.0.1 that is its own CA."""
+        cert, key = self.path(name + ".crt"), self.path(name + ".key")
+        self.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                  "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                  "-keyout", key, "-out", cert], check=True)
+        return cert, key
+
     def run(self, argv, **kw):
         kw.setdefault("stdout", subprocess.PIPE)
         kw.setdefault("stderr", subprocess.PIPE)
@@ -166,9 +190,10 @@ class Env:
         return subprocess.run(argv, **kw)
 
     def start_double(self):
-        p = subprocess.Popen([sys.executable, DOUBLE, "--seed", self.path("seed.json"),
-                              "--port", "0", "--state-dir", self.state_dir],
-                             stdout=subprocess.PIPE, text=True)
+        with open(os.path.join(self.tmp, "oned.log"), "a") as log:
+            p = subprocess.Popen([sys.executable, DOUBLE, "--seed", self.path("seed.json"),
+                                  "--port", "0", "--state-dir", self.state_dir],
+                                 stdout=subprocess.PIPE, stderr=log, text=True)
         self.procs.append(p)
         self.one_port = int(p.stdout.readline())
         p.stdout.close()
@@ -184,7 +209,8 @@ class Env:
         argv = [REGISTRAR, "serve", "--config", os.path.join(self.tmp, "registrar.yml"),
                 "--listen", "127.0.0.1:%d" % self.port, "--secret-file", self.secret,
                 "--remotes-dir", self.remotes,
-                "--sync-command", "%s %s sync --force" % (sys.executable, ONEHOST)]
+                "--sync-command", "%s %s sync --force" % (sys.executable, ONEHOST),
+                "--retry-after", "1", "--forceupdate-pause-ms", "50"]
         self.registrar_log = open(os.path.join(self.tmp, "registrar.log"), "a")
         self.registrar = subprocess.Popen(argv + self.registrar_args,
                                           env=self.registrar_env(), stdout=self.registrar_log,
@@ -215,6 +241,8 @@ class Env:
             return "(the registrar never started)"
 
     def close(self):
+        if hasattr(self, "one"):
+            self.one("close")()
         for p in self.procs:
             if p.poll() is None:
                 p.terminate()
@@ -225,7 +253,8 @@ class Env:
                     p.wait()
         if self.registrar:
             self.registrar_log.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if not os.environ.get("ONEPCI_E2E_KEEP"):
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     # ---- the node side
 
@@ -247,8 +276,12 @@ class Env:
 
     def agent(self, host, command="apply", key_file=None, deadline=30, env=None,
               registrar=None, extra=()):
+        if self.tls and "--ca-file" not in extra:
+            extra = list(extra) + ["--ca-file", self.cert]
         root = self.root(host)
-        argv = [AGENT, "--root", root, "--inventory", INVENTORY, "--host", host,
+        # e.g. ONEPCI_E2E_AGENT_WRAPPER="valgrind --error-exitcode=99 --leak-check=full"
+        wrapper = os.environ.get("ONEPCI_E2E_AGENT_WRAPPER", "").split()
+        argv = wrapper + [AGENT, "--root", root, "--inventory", INVENTORY, "--host", host,
                 "--driverctl", DRIVERCTL, "--no-install", "--registrar",
                 registrar or self.url, "--key-file", key_file or self.key_file(host),
                 "--deadline", str(deadline)] + list(extra) + [command]
@@ -262,7 +295,11 @@ class Env:
     # ---- raw, signed requests (what a hostile or foreign node could send)
 
     def http(self, method, path, body=b"", headers=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        if self.tls:
+            ctx = ssl.create_default_context(cafile=self.cert)
+            c = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30, context=ctx)
+        else:
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             c.request(method, path, body=body, headers=headers or {})
             r = c.getresponse()
@@ -417,6 +454,8 @@ class E2E(unittest.TestCase):
         r = e.agent("n1", key_file=wrong, deadline=120)
         self.assertAgent(r, 9)
         self.assertLess(r.elapsed, 15)
+        self.assertIn("registration: FAILED", r.stdout)
+        self.assertIn("signature", r.stdout)
         self.assertNotIn("PCI_FILTER", e.host(0)["template"])
         calls = e.one.double.calls()
         self.assertNotIn("one.host.update", calls)
@@ -455,6 +494,8 @@ class E2E(unittest.TestCase):
         e.start_registrar()
         t.join(120)
         self.assertAgent(result["r"], 0)
+        m = re.search(r"after (\d+) attempt", result["r"].stdout)
+        self.assertTrue(m and int(m.group(1)) > 1, result["r"].stdout)
         self.assertEqual(e.host(0)["template"]["PCI_FILTER"], "10de:26b9")
 
     def test_oned_down_is_retried_and_nothing_half_applied(self):
@@ -496,10 +537,36 @@ class E2E(unittest.TestCase):
         self.assertEqual(h["state_name"], "MONITORED")
         self.assertIn(("OFFLINE", "INIT"), e.transitions(0))
 
+    def test_host_not_left_offline(self):
+        e = self.env()
+        # Taking the host offline works, bringing it back fails once.
+        e.one.double.set_fault("error", "one.host.status", 1, 0, 1)
+        r = e.agent("n1", deadline=90)
+        self.assertAgent(r, 0)
+        self.assertEqual(e.host(0)["state_name"], "MONITORED")
+        self.assertEqual(e.host(0)["template"]["PCI_FILTER"], "10de:26b9")
+        self.assertEqual(e.host(0)["pci_devices"], ["0000:09:00.0", "0000:0a:00.0"])
+
+    def test_hung_oned_is_bounded(self):
+        e = self.env(registrar_args=["--oned-timeout-ms", "1000"])
+        e.one.double.set_fault("slow", "", 1, 30000)
+        start = time.time()
+        status, headers, body = e.put_report(
+            "n1", report("n1", "192.168.122.3", [gpu("0000:09:00.0"), gpu("0000:0a:00.0", 14)]))
+        self.assertEqual(status, 503, body)
+        self.assertIn("Retry-After", headers)
+        self.assertLess(time.time() - start, 10)
+        self.assertNotIn("PCI_FILTER", e.host(0)["template"])
+        r = e.agent("n1", deadline=90)
+        self.assertAgent(r, 0)
+        self.assertEqual(e.host(0)["template"]["PCI_FILTER"], "10de:26b9")
+
     def test_skewed_clock_recovers(self):
         e = self.env()
         r = e.agent("n1", env={"ONEPCI_TEST_CLOCK_OFFSET": str(-3 * 3600)})
         self.assertAgent(r, 0)
+        # Refused once as clock_skew, then signed with the registrar's time.
+        self.assertIn("after 2 attempt(s)", r.stdout)
         self.assertEqual(e.host(0)["template"]["PCI_FILTER"], "10de:26b9")
         # A request signed three hours off is refused as such.
         status, headers, body = e.put_report(
@@ -508,6 +575,67 @@ class E2E(unittest.TestCase):
         self.assertEqual(status, 401)
         self.assertEqual(json.loads(body)["error"], "clock_skew")
         self.assertIn("Date", headers)
+
+    def test_failed_apply_is_reported(self):
+        e = self.env()
+        # 0a:00.0's bind "succeeds" but leaves it on no driver.
+        r = e.agent("n1", env={"ONEPCI_FAKE_DRIVERCTL_FAIL": "0000:0a:00.0"})
+        self.assertAgent(r, 7)
+        self.assertIn("registration: done", r.stdout)
+        t = e.host(0)["template"]
+        self.assertEqual(t["ONEPCI_STATUS"], "FAILED")
+        # Only what is really on vfio-pci is exposed; the failed twin is not.
+        self.assertEqual(t["PCI_FILTER"], "10de:26b9")
+        self.assertEqual(t["PCI_SHORT_ADDRESS"], "09:00.0")
+        self.assertEqual(e.host(0)["pci_devices"], ["0000:09:00.0"])
+
+    def test_register_command_after_image_build(self):
+        e = self.env()
+        r = e.agent("n1", extra=["--no-register"])
+        self.assertAgent(r, 0)
+        self.assertNotIn("PCI_FILTER", e.host(0)["template"])
+        self.assertEqual(e.one.double.calls().get("one.hostpool.info", 0), 0)
+        r = e.agent("n1", command="register")
+        self.assertAgent(r, 0)
+        self.assertEqual(e.host(0)["template"]["PCI_FILTER"], "10de:26b9")
+        self.assertNotIn("PCI_SHORT_ADDRESS", e.host(0)["template"])
+
+    def test_unknown_host_retried_until_it_exists(self):
+        hosts = [h for h in seed_hosts() if h["name"] != "192.168.122.3"]
+        e = self.env(hosts=hosts)
+        result = {}
+
+        def run():
+            result["r"] = e.agent("n1", deadline=90)
+
+        t = threading.Thread(target=run)
+        t.start()
+        time.sleep(3)
+        self.assertTrue(t.is_alive(), "the agent gave up on 409")
+        res = e.one.one.host.allocate(SESSION, "192.168.122.3", "kvm", "kvm", -1)
+        self.assertTrue(res[0], res)
+        t.join(120)
+        self.assertAgent(result["r"], 0)
+        self.assertEqual(e.templates()["192.168.122.3"]["PCI_FILTER"], "10de:26b9")
+
+    def test_create_hosts(self):
+        hosts = [h for h in seed_hosts() if h["name"] != "192.168.122.3"]
+        e = self.env(hosts=hosts, registrar_args=["--create-hosts"])
+        self.assertAgent(e.agent("n1"), 0)
+        self.assertEqual(e.templates()["192.168.122.3"]["PCI_FILTER"], "10de:26b9")
+
+    def test_tls(self):
+        e = self.env(tls=True)
+        # A CA that did not sign the registrar's certificate: refused at once.
+        other, _ = e.self_signed("other")
+        r = e.agent("n1", deadline=120, extra=["--ca-file", other])
+        self.assertAgent(r, 9)
+        self.assertLess(r.elapsed, 15)
+        self.assertIn("TLS", r.stdout)
+        self.assertNotIn("PCI_FILTER", e.host(0)["template"])
+        r = e.agent("n1")
+        self.assertAgent(r, 0)
+        self.assertEqual(e.host(0)["template"]["PCI_FILTER"], "10de:26b9")
 
     def test_old_opennebula_refused(self):
         e = self.env(version="6.10.0")

@@ -23,6 +23,12 @@ unset ONEPCI_FAKE_DRIVERCTL_FAIL
 DEVICES=$ROOT/sys/bus/pci/devices
 DRIVERCTL_LOG=$ROOT/driverctl.log
 
+# use_root NAME: start over on a fresh copy of tests/fixtures/roots/NAME.
+use_root() {
+        rm -rf -- "$ROOT"
+        cp -a -- "$FIXTURES/roots/$1" "$ROOT"
+}
+
 STEP=""
 step() {
         STEP=$*

@@ -19,6 +19,15 @@ bad() {
                 expect_output "$inv:$line:"
                 expect_output "$text"
         done
+        agent --inventory "$inv" --json apply
+        expect_rc 3 "$name: apply --json"
+        python3 - "$WORK/out" "$inv:$line:" <<'PY' || fail "$name: --json"
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["exit_code"] == 3, o
+assert o["changed"] is False, o
+assert any(sys.argv[2] in e for e in o["errors"]), o
+PY
         [ "$(root_listing)" = "$before" ] || fail "$name: the root changed"
         [ "$(log_lines)" -eq 0 ] || fail "$name: driverctl ran"
 }

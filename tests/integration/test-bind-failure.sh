@@ -31,15 +31,13 @@ echo "driverctl: failed to bind device $2 to driver $3" >&2
 exit 1
 EOF2
 chmod +x "$WORK/broken-driverctl"
-rm -rf -- "$ROOT"
-cp -a -- "$FIXTURES/roots/gpu-node" "$ROOT"
+use_root gpu-node
 agent --driverctl "$WORK/broken-driverctl" apply
 expect_rc 7 "apply with a failing driverctl"
 expect_output "failed to bind device 0000:09:00.0 to driver vfio-pci"
 
 step "a driverctl that is not there is a pre-flight failure"
-rm -rf -- "$ROOT"
-cp -a -- "$FIXTURES/roots/gpu-node" "$ROOT"
+use_root gpu-node
 before=$(root_listing)
 agent --driverctl "$WORK/no-such-driverctl" apply
 expect_rc 5 "apply without driverctl"

@@ -66,7 +66,17 @@ expect_rc 0
 expect_driver 0000:0b:00.1 ""
 [ ! -e "$ROOT/sys/bus/pci/drivers/snd_hda_intel/0000:0b:00.1" ] || fail "old driver link left"
 
+step "--nosave binds without saving; an unknown option does nothing, exit 0"
+fake --nosave set-override 0000:03:00.1 vfio-pci
+expect_rc 0
+expect_driver 0000:03:00.1 vfio-pci
+[ ! -e "$ROOT/etc/driverctl.d/pci-0000:03:00.1" ] || fail "--nosave saved"
+fake --bogus unset-override 0000:03:00.1
+expect_rc 0
+expect_output "Usage"
+expect_driver 0000:03:00.1 vfio-pci
+
 step "every invocation is logged"
-[ "$(log_lines)" -eq 7 ] || fail "$(log_lines) log lines, expected 7"
+[ "$(log_lines)" -eq 9 ] || fail "$(log_lines) log lines, expected 9"
 grep -qx "set-override 0000:09:00.0 vfio-pci" "$DRIVERCTL_LOG" || fail "set-override not logged"
 echo "ok"

@@ -15,6 +15,15 @@ refused() {
                 expect_rc "$code" "$cmd"
                 expect_output "$text"
         done
+        agent --inventory "$inv" --json apply
+        expect_rc "$code" "apply --json"
+        python3 - "$WORK/out" "$code" <<'PY' || fail "apply --json of a refusal"
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["exit_code"] == int(sys.argv[2]), o
+assert o["result"] == "refused", o
+assert any(i["action"].startswith("refuse") for i in o["items"]), o
+PY
         [ "$(root_listing)" = "$before" ] || fail "a refused run changed the root"
         [ "$(log_lines)" -eq 0 ] || fail "a refused run ran driverctl"
 }
@@ -39,6 +48,9 @@ refused 5 "bridge" '            - address: "0000:00:01.0"'
 
 step "a device that is not there is a pre-flight failure"
 refused 5 "0000:0f:00.0" '            - address: "0000:0f:00.0"'
+
+step "a device without an IOMMU group is a pre-flight failure"
+refused 5 "no IOMMU group" '            - address: "0000:05:00.0"'
 
 step "the whole IOMMU group together is accepted"
 inv=$(inventory_for_n1 group.yml '            - address: "0000:0b:00.0"

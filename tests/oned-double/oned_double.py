@@ -335,7 +335,7 @@ class State:
         self.transitions = []  # every host state change, in order
         self.calls = {}
         self.updates = []      # every successful one.host.update / one.cluster.update
-        self.fault = {"mode": "none", "method": "", "count": -1, "slow_ms": 5000}
+        self.fault = {"mode": "none", "method": "", "count": -1, "slow_ms": 5000, "skip": 0}
         self.state_dir = state_dir
         for host in self.hosts.values():
             if host.state in (MONITORED, INIT):
@@ -552,11 +552,11 @@ def m_cluster_update(st, cid, text, update_type):
 
 # Control methods of the double itself (not authenticated, not in oned).
 
-def c_set_fault(st, mode, method_name="", count=-1, slow_ms=5000):
+def c_set_fault(st, mode, method_name="", count=-1, slow_ms=5000, skip=0):
     if mode not in ("none", "down", "error", "slow"):
         raise ValueError("unknown fault mode %r" % mode)
     st.fault = {"mode": mode, "method": method_name, "count": int(count),
-                "slow_ms": int(slow_ms)}
+                "slow_ms": int(slow_ms), "skip": int(skip)}
     return True
 
 
@@ -688,7 +688,10 @@ class Handler(BaseHTTPRequestHandler):
             fault = dict(st.fault)
             hit = (name.startswith("one.") and fault["mode"] != "none" and fault["count"] != 0
                    and (not fault["method"] or fault["method"] == name))
-            if hit and st.fault["count"] > 0:
+            if hit and st.fault["skip"] > 0:  # let the first matching calls through
+                st.fault["skip"] -= 1
+                hit = False
+            elif hit and st.fault["count"] > 0:
                 st.fault["count"] -= 1
         if name in CONTROL:
             try:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -193,6 +194,16 @@ class DoubleTest(unittest.TestCase):
         calls = self.one.double.calls()
         self.assertEqual(calls["one.host.update"], 1)
         self.assertEqual(calls["one.system.version"], 2)
+        # skip: the second matching call fails, the first and third do not.
+        self.one.double.set_fault("error", "one.host.status", 1, 0, 1)
+        self.assertEqual(self.one.one.host.status(SESSION, 0, 2), [True, 0, 0])
+        self.assertEqual(self.one.one.host.status(SESSION, 0, 0)[2], 0x2000)
+        self.assertEqual(self.one.one.host.status(SESSION, 0, 0), [True, 0, 0])
+        # slow: the call waits.
+        self.one.double.set_fault("slow", "one.system.version", 1, 600)
+        start = time.time()
+        self.assertTrue(self.one.one.system.version(SESSION)[0])
+        self.assertGreaterEqual(time.time() - start, 0.6)
 
     def test_onehost_sync_replaces_every_template(self):
         log = os.path.join(self.tmp.name, "sync.log")

@@ -38,6 +38,18 @@ static void test_render(void **state) {
                                  "</TEMPLATE>");
         free(xml);
 
+        struct template_update pending = { .succeeded = true, .reported_at = 0,
+                                           .forceupdate = "PENDING" };
+        assert_int_equal(template_render(&pending, &xml), 0);
+        assert_non_null(strstr(xml, "<ONEPCI_FORCEUPDATE>PENDING</ONEPCI_FORCEUPDATE>"));
+        free(xml);
+        pending.forceupdate = "SOON";
+        assert_int_equal(template_render(&pending, &xml), -EINVAL);
+        assert_int_equal(template_render_forceupdate_done(&xml), 0);
+        assert_string_equal(xml, "<TEMPLATE><ONEPCI_FORCEUPDATE>DONE</ONEPCI_FORCEUPDATE>"
+                                 "</TEMPLATE>");
+        free(xml);
+
         assert_int_equal(template_render_deny_all(&xml), 0);
         assert_string_equal(xml, "<TEMPLATE><PCI_FILTER>0:0</PCI_FILTER></TEMPLATE>");
         free(xml);

@@ -183,9 +183,9 @@ static void test_path_join(void **state) {
         const struct {
                 const char *root, *rel, *out;
         } cases[] = {
-                { "/", "sys/bus/pci", "/sys/bus/pci" },   { "/", "/etc", "/etc" },
-                { "/tmp/r/", "/etc/x", "/tmp/r/etc/x" }, { "/tmp/r", "etc", "/tmp/r/etc" },
-                { "/tmp/r//", "//etc", "/tmp/r/etc" },
+                {"/", "sys/bus/pci", "/sys/bus/pci"},  {"/", "/etc", "/etc"},
+                {"/tmp/r/", "/etc/x", "/tmp/r/etc/x"}, {"/tmp/r", "etc", "/tmp/r/etc"},
+                {"/tmp/r//", "//etc", "/tmp/r/etc"},
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 _cleanup_free_ char *p = path_join(cases[i].root, cases[i].rel);

@@ -22,7 +22,8 @@
 #define NIC1 "0000:03:00.1" /* enp3s0f1 */
 #define NVME "0000:04:00.0" /* nvme0n1 */
 
-#define ROUTE_HEADER "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+#define ROUTE_HEADER                                                                       \
+        "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
 #define V6_ZERO "00000000000000000000000000000000"
 
 /* ---- helpers: a writable copy of a fixture root ---- */
@@ -139,8 +140,8 @@ static void test_vlan_on_bond_in_bridge(void **state) {
         assert_int_equal(g->n, 2); /* the NIC and the root disk */
         const struct guard_hit *h = guard_facts_find(g, NIC1);
         assert_non_null(h);
-        assert_string_equal(h->why,
-                            "carries the default route via vmbr0 -> bond0.100 -> bond0 -> enp3s0f1");
+        assert_string_equal(h->why, "carries the default route via "
+                                    "vmbr0 -> bond0.100 -> bond0 -> enp3s0f1");
         assert_null(guard_facts_find(g, NIC0));
         guard_facts_free(g);
         remove_root(root);
@@ -203,6 +204,26 @@ static void test_virtual_interface_without_device(void **state) {
         assert_int_equal(g->n, 1);
         assert_int_equal(g->hits[0].kind, GUARD_ROOT_DISK);
         guard_facts_free(g);
+        remove_root(root);
+}
+
+/* An absolute link leads out of the root (a tree copied without care):
+ * what lies outside is another machine's and guards nothing here. */
+static void test_link_out_of_root_ignored(void **state) {
+        char *root = copy_root(GPU_NODE);
+        char outside[] = "/tmp/onepci-outside-XXXXXX";
+        assert_non_null(mkdtemp(outside));
+        put(outside, "sys/devices/pci0000:00/0000:00:07.0/vendor", "0x8086\n");
+        char target[PATH_MAX];
+        snprintf(target, sizeof(target), "%s/sys/devices/pci0000:00/0000:00:07.0", outside);
+        link_at(root, "sys/class/net/eth9/device", target);
+        put(root, "proc/net/route",
+            ROUTE_HEADER "eth9\t00000000\t017AA8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n");
+        struct guard_facts *g = collect(root);
+        assert_null(guard_facts_find(g, "0000:00:07.0"));
+        assert_int_equal(g->n, 1); /* the root disk only */
+        guard_facts_free(g);
+        remove_root(strdup(outside));
         remove_root(root);
 }
 
@@ -333,6 +354,7 @@ int main(void) {
                 cmocka_unit_test(test_ipv6_routes_that_are_not_defaults),
                 cmocka_unit_test(test_ipv4_routes_that_are_not_defaults),
                 cmocka_unit_test(test_virtual_interface_without_device),
+                cmocka_unit_test(test_link_out_of_root_ignored),
                 cmocka_unit_test(test_dm_root),
                 cmocka_unit_test(test_md_partition_root),
                 cmocka_unit_test(test_btrfs_root_by_source),

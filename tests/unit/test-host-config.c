@@ -23,8 +23,7 @@ static int config_of(const char *yaml, const char *host, struct host_config **re
         *ret = NULL;
         int r = inventory_load_buffer(yaml, strlen(yaml), "hc.yml", NULL, &inv, err);
         if (r < 0)
-                fail_msg("inventory: %s:%u:%u %s", err->file, err->line, err->column,
-                         err->message);
+                fail_msg("inventory: %s:%u:%u %s", err->file, err->line, err->column, err->message);
         assert_int_equal(inventory_host_vars(inv, host, &vars), 0);
         r = host_config_from_vars(host, vars, ret, err);
         inv_value_unref(vars);
@@ -41,13 +40,18 @@ static int config_vars(const char *body, struct host_config **ret, struct inv_er
 
 static void test_sample(void **state) {
         struct inventory *inv = NULL;
-        struct inv_error err = { 0 };
+        struct inv_error err = {0};
         assert_int_equal(inventory_load(FIXTURES_DIR "/demo/inventory.yml", NULL, &inv, &err), 0);
         static const struct {
                 const char *host;
                 bool enabled;
                 size_t n;
-        } expect[] = { { "n1", true, 2 }, { "n2", true, 1 }, { "n3", false, 0 }, { "f1", false, 0 } };
+        } expect[] = {
+                {"n1", true, 2},
+                {"n2", true, 1},
+                {"n3", false, 0},
+                {"f1", false, 0},
+        };
         for (size_t i = 0; i < ELEMENTSOF(expect); i++) {
                 struct inv_value *vars = NULL;
                 struct host_config *cfg = NULL;
@@ -122,7 +126,7 @@ static void test_short_address(void **state) {
         struct inventory *inv = NULL;
         struct inv_value *vars = NULL;
         struct host_config *cfg = NULL;
-        struct inv_error err = { 0 };
+        struct inv_error err = {0};
         const char *path = FIXTURES_DIR "/inventories/bad/short-address.yml";
         assert_int_equal(inventory_load(path, NULL, &inv, &err), 0);
         assert_int_equal(inventory_host_vars(inv, "n1", &vars), 0);
@@ -146,7 +150,7 @@ static void test_unknown_selector_key(void **state) {
         struct inventory *inv = NULL;
         struct inv_value *vars = NULL;
         struct host_config *cfg = NULL;
-        struct inv_error err = { 0 };
+        struct inv_error err = {0};
         const char *path = FIXTURES_DIR "/inventories/bad/unknown-selector-key.yml";
         assert_int_equal(inventory_load(path, NULL, &inv, &err), 0);
         assert_int_equal(inventory_host_vars(inv, "n1", &vars), 0);
@@ -197,43 +201,42 @@ struct bad_case {
 
 static void test_selector_errors(void **state) {
         static const struct bad_case cases[] = {
-                { "      pci_devices: [{address: \"0000:09:00.0\", set_driver: nvidia}]\n",
-                  "nvidia", "set_driver must be \"vfio-pci\" or \"omit\"" },
-                { "      pci_devices: [{address: \"0000:09:20.0\"}]\n", "0000:09:20.0",
-                  "not a PCI address" },
-                { "      pci_devices: [{address: \"0000:09:00.8\"}]\n", "0000:09:00.8",
-                  "not a PCI address" },
-                { "      pci_devices: [{address: \"gpu0\"}]\n", "gpu0", "not a PCI address" },
-                { "      pci_devices: [{address: \"\"}]\n", "", "not a PCI address" },
-                { "      pci_devices: [{vendor: \"10d\"}]\n", "10d", "4 hex digits" },
-                { "      pci_devices: [{vendor: nvidia}]\n", "nvidia", "4 hex digits" },
-                { "      pci_devices: [{class: \"03020\"}]\n", "03020", "4 or 6 hex" },
-                { "      pci_devices: [{excluded: true}]\n", "", "at least one of" },
-                { "      pci_devices: [{address: \"0000:09:00.0\", excluded: \"true\"}]\n",
-                  "true", "quoted" },
-                { "      pci_devices: [\"0000:09:00.0\"]\n", "0000:09:00.0", "must be a mapping" },
-                { "      pci_devices: {address: \"0000:09:00.0\"}\n", "", "must be a list" },
-                { "      pci_devices: [{address: [1]}]\n", "", "single value" },
-                { "      onepci_vfio_group: \"Kvm Users\"\n", "Kvm Users", "group name" },
-                { "      onepci_vfio_group: 0kvm\n", "0kvm", "group name" },
-                { "      onepci_vfio_mode: \"0777\"\n", "0777", "onepci_vfio_mode must be" },
-                { "      onepci_vfio_mode: 660\n", "660", "onepci_vfio_mode must be" },
-                { "      pci_registrar_url: ftp://front\n", "ftp://front", "http://" },
-                { "      pci_registrar_url: \"http://\"\n", "http://", "http://" },
-                { "      pci_registrar_url: \"http://front:99999/\"\n", "http://front:99999/",
-                  "http://" },
-                { "      pci_registrar_url: \"http://a b\"\n", "http://a b", "http://" },
-                { "      pci_registrar_url: \"https://user@front\"\n", "https://user@front",
-                  "http://" },
-                { "      ansible_host: [a]\n", "", "ansible_host must be a single value" },
+                {"      pci_devices: [{address: \"0000:09:00.0\", set_driver: nvidia}]\n", "nvidia",
+                 "set_driver must be \"vfio-pci\" or \"omit\""},
+                {"      pci_devices: [{address: \"0000:09:20.0\"}]\n", "0000:09:20.0",
+                 "not a PCI address"},
+                {"      pci_devices: [{address: \"0000:09:00.8\"}]\n", "0000:09:00.8",
+                 "not a PCI address"},
+                {"      pci_devices: [{address: \"gpu0\"}]\n", "gpu0", "not a PCI address"},
+                {"      pci_devices: [{address: \"\"}]\n", "", "not a PCI address"},
+                {"      pci_devices: [{vendor: \"10d\"}]\n", "10d", "4 hex digits"},
+                {"      pci_devices: [{vendor: nvidia}]\n", "nvidia", "4 hex digits"},
+                {"      pci_devices: [{class: \"03020\"}]\n", "03020", "4 or 6 hex"},
+                {"      pci_devices: [{excluded: true}]\n", "", "at least one of"},
+                {"      pci_devices: [{address: \"0000:09:00.0\", excluded: \"true\"}]\n", "true",
+                 "quoted"},
+                {"      pci_devices: [\"0000:09:00.0\"]\n", "0000:09:00.0", "must be a mapping"},
+                {"      pci_devices: {address: \"0000:09:00.0\"}\n", "", "must be a list"},
+                {"      pci_devices: [{address: [1]}]\n", "", "single value"},
+                {"      onepci_vfio_group: \"Kvm Users\"\n", "Kvm Users", "group name"},
+                {"      onepci_vfio_group: 0kvm\n", "0kvm", "group name"},
+                {"      onepci_vfio_mode: \"0777\"\n", "0777", "onepci_vfio_mode must be"},
+                {"      onepci_vfio_mode: 660\n", "660", "onepci_vfio_mode must be"},
+                {"      pci_registrar_url: ftp://front\n", "ftp://front", "http://"},
+                {"      pci_registrar_url: \"http://\"\n", "http://", "http://"},
+                {"      pci_registrar_url: \"http://front:99999/\"\n", "http://front:99999/",
+                 "http://"},
+                {"      pci_registrar_url: \"http://a b\"\n", "http://a b", "http://"},
+                {"      pci_registrar_url: \"https://user@front\"\n", "https://user@front",
+                 "http://"},
+                {"      ansible_host: [a]\n", "", "ansible_host must be a single value"},
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 struct host_config *cfg = NULL;
                 struct inv_error err;
                 int r = config_vars(cases[i].vars, &cfg, &err);
                 if (r != -EINVAL || cfg || !STREQ(err.value, cases[i].value) ||
-                    !strstr(err.message, cases[i].message_part) || err.line != 4 ||
-                    err.column == 0)
+                    !strstr(err.message, cases[i].message_part) || err.line != 4 || err.column == 0)
                         fail_msg("case %zu: %d %u:%u \"%s\" (%s)", i, r, err.line, err.column,
                                  err.message, err.value);
                 host_config_free(cfg);
@@ -257,7 +260,7 @@ static void test_vfio_and_url(void **state) {
         static const struct {
                 const char *text;
                 mode_t mode;
-        } modes[] = { { "0600", 0600 }, { "0640", 0640 }, { "0660", 0660 } };
+        } modes[] = {{"0600", 0600}, {"0640", 0640}, {"0660", 0660}};
         for (size_t i = 0; i < ELEMENTSOF(modes); i++) {
                 char body[128];
                 snprintf(body, sizeof(body), "      onepci_vfio_mode: %s\n", modes[i].text);
@@ -265,8 +268,7 @@ static void test_vfio_and_url(void **state) {
                 assert_int_equal(cfg->vfio_mode, modes[i].mode);
                 host_config_free(cfg);
         }
-        assert_int_equal(config_vars("      pci_registrar_url: http://10.0.0.1:8080\n", &cfg,
-                                     &err),
+        assert_int_equal(config_vars("      pci_registrar_url: http://10.0.0.1:8080\n", &cfg, &err),
                          0);
         assert_string_equal(cfg->registrar_url, "http://10.0.0.1:8080");
         host_config_free(cfg);
@@ -282,7 +284,7 @@ static void test_no_vars(void **state) {
 }
 
 static void test_match(void **state) {
-        struct device_selector s = { 0 };
+        struct device_selector s = {0};
         strcpy(s.address, "0000:09:00.0");
         assert_true(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", "030200"));
         assert_false(device_selector_match(&s, "0000:09:00.1", "10de", "26b9", "030200"));
@@ -290,7 +292,7 @@ static void test_match(void **state) {
         assert_true(device_selector_match(&s, "0000:03:00.1", "8086", "1521", "020000"));
         assert_false(device_selector_match(&s, "0000:04:00.1", "8086", "1521", "020000"));
 
-        s = (struct device_selector){ 0 };
+        s = (struct device_selector){0};
         strcpy(s.vendor, "10de");
         strcpy(s.class_, "0302");
         assert_true(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", "030200"));
@@ -304,7 +306,7 @@ static void test_match(void **state) {
         assert_true(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", "030000"));
         assert_false(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", NULL));
 
-        s = (struct device_selector){ 0 };
+        s = (struct device_selector){0};
         strcpy(s.device, "26b?");
         assert_true(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", "030200"));
         assert_false(device_selector_match(&s, "0000:09:00.0", "10de", "26c9", "030200"));
@@ -312,14 +314,10 @@ static void test_match(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_sample),
-                cmocka_unit_test(test_enabled_rules),
-                cmocka_unit_test(test_short_address),
-                cmocka_unit_test(test_unknown_selector_key),
-                cmocka_unit_test(test_selectors),
-                cmocka_unit_test(test_selector_errors),
-                cmocka_unit_test(test_vfio_and_url),
-                cmocka_unit_test(test_no_vars),
+                cmocka_unit_test(test_sample),        cmocka_unit_test(test_enabled_rules),
+                cmocka_unit_test(test_short_address), cmocka_unit_test(test_unknown_selector_key),
+                cmocka_unit_test(test_selectors),     cmocka_unit_test(test_selector_errors),
+                cmocka_unit_test(test_vfio_and_url),  cmocka_unit_test(test_no_vars),
                 cmocka_unit_test(test_match),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

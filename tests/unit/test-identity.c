@@ -35,8 +35,8 @@ static char *make_root(const char *hostname, const char *instance_data) {
                 snprintf(path, sizeof(path), "%s/run/cloud-init", tmpl);
                 assert_int_equal(mkdir_parents(path, 0755), 0);
                 snprintf(path, sizeof(path), "%s/run/cloud-init/instance-data.json", tmpl);
-                assert_int_equal(write_file_atomic(path, instance_data, strlen(instance_data),
-                                                   0644), 0);
+                assert_int_equal(
+                        write_file_atomic(path, instance_data, strlen(instance_data), 0644), 0);
         }
         return strdup(tmpl);
 }
@@ -62,8 +62,8 @@ static struct identity_facts *collect(const char *root, const char *host) {
 
 static struct inventory *load_with(struct identity_facts *facts, const char *yaml) {
         struct inventory *inv = NULL;
-        struct inv_error err = { 0 };
-        struct inventory_load_options o = { .keep_host = identity_keep_host, .userdata = facts };
+        struct inv_error err = {0};
+        struct inventory_load_options o = {.keep_host = identity_keep_host, .userdata = facts};
         int r = yaml ? inventory_load_buffer(yaml, strlen(yaml), "t.yml", &o, &inv, &err)
                      : inventory_load(INVENTORY, &o, &inv, &err);
         assert_int_equal(r, 0);
@@ -138,6 +138,18 @@ static void test_hostname_fallback(void **state) {
         resolve(facts, inv, 0, "n1"); /* case-insensitive */
         assert_true(inventory_host_kept(inv, 1));
         assert_false(inventory_host_kept(inv, 2));
+        inventory_free(inv);
+        identity_facts_free(facts);
+        remove_root(root);
+
+        /* A fully qualified cloud-init name also offers its first label. */
+        root = make_root(NULL, "{\"v1\": {\"local_hostname\": \"n2.dc.example\"}}");
+        facts = collect(root, NULL);
+        assert_int_equal(facts->n_candidates, 2);
+        assert_string_equal(facts->candidates[1].value, "n2");
+        assert_int_equal(facts->candidates[1].source, IDENTITY_CLOUD_INIT);
+        inv = load_with(facts, NULL);
+        resolve(facts, inv, 0, "n2");
         inventory_free(inv);
         identity_facts_free(facts);
         remove_root(root);

@@ -13,22 +13,22 @@
 #include "inventory.h"
 #include "macros.h"
 
-static const char *const agent_vars[] = { "ansible_host", "pci_*", "onepci_*", "one_*", NULL };
+static const char *const agent_vars[] = {"ansible_host", "pci_*", "onepci_*", "one_*", NULL};
 
 static struct inventory *load_file(const char *path) {
         struct inventory *inv = NULL;
-        struct inv_error err = { 0 };
+        struct inv_error err = {0};
         assert_int_equal(inventory_load(path, NULL, &inv, &err), 0);
         return inv;
 }
 
 static struct inventory *reparse(const char *yaml) {
         struct inventory *inv = NULL;
-        struct inv_error err = { 0 };
+        struct inv_error err = {0};
         int r = inventory_load_buffer(yaml, strlen(yaml), "rendered.yml", NULL, &inv, &err);
         if (r < 0)
-                fail_msg("re-parse: %s:%u:%u %s\n%s", err.file, err.line, err.column,
-                         err.message, yaml);
+                fail_msg("re-parse: %s:%u:%u %s\n%s", err.file, err.line, err.column, err.message,
+                         yaml);
         return inv;
 }
 
@@ -84,7 +84,7 @@ static void test_render_keeps_types_and_precedence(void **state) {
         struct inv_error err;
         assert_int_equal(inventory_load_buffer(src, strlen(src), "s.yml", NULL, &inv, &err), 0);
         char *yaml = NULL;
-        const char *const allow[] = { "pci_*", "api_*", NULL };
+        const char *const allow[] = {"pci_*", "api_*", NULL};
         assert_int_equal(inventory_render_host(inv, "h:1", allow, &yaml), 0);
         assert_null(strstr(yaml, "t0ps3cret"));
 
@@ -120,7 +120,7 @@ static void test_render_errors(void **state) {
         assert_int_equal(inventory_render_host(inv, "nope", agent_vars, &yaml), -ENOENT);
         assert_null(yaml);
         /* Nothing allowed: the host alone. */
-        const char *const none[] = { NULL };
+        const char *const none[] = {NULL};
         assert_int_equal(inventory_render_host(inv, "n3", none, &yaml), 0);
         struct inventory *back = reparse(yaml);
         struct inv_value *vars = NULL;
@@ -132,7 +132,7 @@ static void test_render_errors(void **state) {
         inventory_free(inv);
 
         struct inv_error err;
-        struct inventory_load_options o = { .keep_host = keep_none };
+        struct inventory_load_options o = {.keep_host = keep_none};
         assert_int_equal(inventory_load(FIXTURES_DIR "/demo/inventory.yml", &o, &inv, &err), 0);
         assert_int_equal(inventory_render_host(inv, "n1", agent_vars, &yaml), -ESTALE);
         inventory_free(inv);

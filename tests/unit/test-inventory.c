@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@
 
 static struct inventory *load_ok(const char *yaml) {
         struct inventory *inv = NULL;
-        struct inv_error err = { 0 };
+        struct inv_error err = {0};
         int r = inventory_load_buffer(yaml, strlen(yaml), "t.yml", NULL, &inv, &err);
         if (r < 0)
                 fail_msg("load failed: %d %s:%u:%u: %s (%s)", r, err.file, err.line, err.column,
@@ -50,12 +51,12 @@ static const char *var_str(const struct inventory *inv, const char *host, const 
         return buf;
 }
 
-#define assert_var(inv, host, key, expected)                                                \
-        do {                                                                                 \
-                char _b[128];                                                                \
-                const char *_s = var_str(inv, host, key, _b, sizeof(_b));                    \
-                assert_non_null(_s);                                                         \
-                assert_string_equal(_s, expected);                                           \
+#define assert_var(inv, host, key, expected)                                                       \
+        do {                                                                                       \
+                char _b[128];                                                                      \
+                const char *_s = var_str(inv, host, key, _b, sizeof(_b));                          \
+                assert_non_null(_s);                                                               \
+                assert_string_equal(_s, expected);                                                 \
         } while (0)
 
 static void assert_strv(char **strv, const char *const *expected, size_t n) {
@@ -69,13 +70,12 @@ static void assert_strv(char **strv, const char *const *expected, size_t n) {
 
 static void test_sample_inventory(void **state) {
         struct inventory *inv = NULL;
-        struct inv_error err = { 0 };
+        struct inv_error err = {0};
         assert_int_equal(inventory_load(FIXTURES_DIR "/demo/inventory.yml", NULL, &inv, &err), 0);
 
         assert_int_equal(inventory_n_hosts(inv), 4);
-        const char *names[] = { "f1", "n1", "n2", "n3" };
-        const char *addrs[] = { "192.168.122.2", "192.168.122.3", "192.168.122.4",
-                                "192.168.122.5" };
+        const char *names[] = {"f1", "n1", "n2", "n3"};
+        const char *addrs[] = {"192.168.122.2", "192.168.122.3", "192.168.122.4", "192.168.122.5"};
         for (size_t i = 0; i < 4; i++) {
                 assert_string_equal(inventory_host_name(inv, i), names[i]);
                 assert_string_equal(inventory_host_address(inv, i), addrs[i]);
@@ -84,7 +84,7 @@ static void test_sample_inventory(void **state) {
 
         char **hosts = NULL;
         assert_int_equal(inventory_group_hosts(inv, "node", &hosts), 0);
-        assert_strv(hosts, (const char *[]){ "n1", "n2", "n3" }, 3);
+        assert_strv(hosts, (const char *[]){"n1", "n2", "n3"}, 3);
         strv_free(hosts);
         assert_int_equal(inventory_group_hosts(inv, "all", &hosts), 0);
         assert_strv(hosts, names, 4);
@@ -115,7 +115,7 @@ static void test_sample_inventory(void **state) {
 
 static void test_precedence(void **state) {
         struct inventory *inv = NULL;
-        struct inv_error err = { 0 };
+        struct inv_error err = {0};
         assert_int_equal(inventory_load(INV_DIR "/precedence.yml", NULL, &inv, &err), 0);
         assert_var(inv, "h1", "v_all", "all");
         assert_var(inv, "h1", "v_parent", "node");
@@ -135,7 +135,7 @@ static void test_precedence(void **state) {
 
         char **hosts = NULL;
         assert_int_equal(inventory_group_hosts(inv, "node", &hosts), 0);
-        assert_strv(hosts, (const char *[]){ "h1" }, 1);
+        assert_strv(hosts, (const char *[]){"h1"}, 1);
         strv_free(hosts);
         inventory_free(inv);
 }
@@ -164,10 +164,10 @@ static void test_children_nesting(void **state) {
                                         "          hosts: {o1: }\n");
         char **hosts = NULL;
         assert_int_equal(inventory_group_hosts(inv, "cloud", &hosts), 0);
-        assert_strv(hosts, (const char *[]){ "c1", "g1", "g2", "o1" }, 4);
+        assert_strv(hosts, (const char *[]){"c1", "g1", "g2", "o1"}, 4);
         strv_free(hosts);
         assert_int_equal(inventory_group_hosts(inv, "node", &hosts), 0);
-        assert_strv(hosts, (const char *[]){ "g1", "g2" }, 2);
+        assert_strv(hosts, (const char *[]){"g1", "g2"}, 2);
         strv_free(hosts);
         assert_var(inv, "g1", "level", "gpu");
         assert_var(inv, "o1", "level", "cloud");
@@ -192,26 +192,26 @@ static void test_host_in_several_groups(void **state) {
         assert_var(inv, "n1", "ansible_host", "10.0.0.1");
         char **hosts = NULL;
         assert_int_equal(inventory_group_hosts(inv, "gpu", &hosts), 0);
-        assert_strv(hosts, (const char *[]){ "n1", "n2" }, 2);
+        assert_strv(hosts, (const char *[]){"n1", "n2"}, 2);
         strv_free(hosts);
         assert_int_equal(inventory_group_hosts(inv, "node", &hosts), 0);
-        assert_strv(hosts, (const char *[]){ "n1" }, 1);
+        assert_strv(hosts, (const char *[]){"n1"}, 1);
         strv_free(hosts);
         inventory_free(inv);
 }
 
 static void test_vars_dirs(void **state) {
         struct inventory *inv = NULL;
-        struct inv_error err = { 0 };
+        struct inv_error err = {0};
         /* n3's host_vars file is broken: with everything kept it is read. */
         assert_int_equal(inventory_load(INV_DIR "/vars-dirs/inventory.yml", NULL, &inv, &err),
                          -EINVAL);
         assert_string_equal(err.file, INV_DIR "/vars-dirs/host_vars/n3.yml");
         assert_int_equal(err.line, 3);
 
-        struct inventory_load_options no_dirs = { .no_vars_dirs = true };
-        assert_int_equal(inventory_load(INV_DIR "/vars-dirs/inventory.yml", &no_dirs, &inv,
-                                        &err), 0);
+        struct inventory_load_options no_dirs = {.no_vars_dirs = true};
+        assert_int_equal(inventory_load(INV_DIR "/vars-dirs/inventory.yml", &no_dirs, &inv, &err),
+                         0);
         assert_var(inv, "n1", "from_all", "inventory");
         assert_var(inv, "n1", "level", "host-inventory");
         inventory_free(inv);
@@ -223,8 +223,8 @@ static bool keep_n1_n2(const char *name, const char *ansible_host, void *userdat
 
 static void test_vars_dirs_apply(void **state) {
         struct inventory *inv = NULL;
-        struct inv_error err = { 0 };
-        struct inventory_load_options o = { .keep_host = keep_n1_n2 };
+        struct inv_error err = {0};
+        struct inventory_load_options o = {.keep_host = keep_n1_n2};
         assert_int_equal(inventory_load(INV_DIR "/vars-dirs/inventory.yml", &o, &inv, &err), 0);
         assert_var(inv, "n1", "from_all", "group_vars");
         assert_var(inv, "n1", "only_in_all_file", "true");
@@ -232,6 +232,12 @@ static void test_vars_dirs_apply(void **state) {
         assert_var(inv, "n1", "from_host", "inventory");
         assert_var(inv, "n1", "level", "host_vars");
         assert_var(inv, "n2", "level", "node");
+        /* group_vars/node/: files in name order, other names ignored. */
+        assert_var(inv, "n2", "from_dir", "second");
+        struct inv_value *n2 = NULL;
+        assert_int_equal(inventory_host_vars(inv, "n2", &n2), 0);
+        assert_int_equal(inv_value_len(inv_map_get(n2, "pci_devices")), 1);
+        inv_value_unref(n2);
         struct inv_value *vars = NULL;
         assert_int_equal(inventory_host_vars(inv, "n3", &vars), -ESTALE);
         assert_false(inventory_host_kept(inv, 2));
@@ -240,10 +246,10 @@ static void test_vars_dirs_apply(void **state) {
 }
 
 static void test_booleans(void **state) {
-        static const char *const yes[] = { "y", "Y", "yes", "Yes", "YES", "true", "True",
-                                           "TRUE", "on", "On", "ON" };
-        static const char *const no[] = { "n", "N", "no", "No", "NO", "false", "False",
-                                          "FALSE", "off", "Off", "OFF" };
+        static const char *const yes[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
+                                          "True", "TRUE", "on",  "On",  "ON"};
+        static const char *const no[] = {"n",     "N",     "no",  "No",  "NO", "false",
+                                         "False", "FALSE", "off", "Off", "OFF"};
         for (size_t pass = 0; pass < 2; pass++) {
                 const char *const *list = pass ? no : yes;
                 for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
@@ -282,7 +288,7 @@ static void test_booleans(void **state) {
 
 static void test_aliases(void **state) {
         struct inventory *inv = NULL;
-        struct inv_error err = { 0 };
+        struct inv_error err = {0};
         assert_int_equal(inventory_load(INV_DIR "/anchors.yml", NULL, &inv, &err), 0);
         for (size_t i = 0; i < 2; i++) {
                 struct inv_value *vars = NULL;
@@ -301,7 +307,7 @@ static void test_aliases(void **state) {
 
 static void test_alias_bomb(void **state) {
         struct inventory *inv = NULL;
-        struct inv_error err = { 0 };
+        struct inv_error err = {0};
         assert_int_equal(inventory_load(INV_DIR "/bad/alias-bomb.yml", NULL, &inv, &err), -E2BIG);
         assert_null(inv);
         assert_string_equal(err.file, INV_DIR "/bad/alias-bomb.yml");
@@ -310,21 +316,21 @@ static void test_alias_bomb(void **state) {
 
         /* A tighter budget stops a small expansion too; a wider one lets it through. */
         const char *yaml = "all:\n  vars:\n    a: &a [1, 2, 3]\n    b: [*a, *a]\n";
-        struct inventory_load_options tight = { .max_alias_nodes = 7 };
+        struct inventory_load_options tight = {.max_alias_nodes = 7};
         assert_int_equal(inventory_load_buffer(yaml, strlen(yaml), "t.yml", &tight, &inv, &err),
                          -E2BIG);
         assert_int_equal(err.line, 4);
         assert_int_equal(err.column, 13);
         assert_string_equal(err.value, "a");
-        struct inventory_load_options wide = { .max_alias_nodes = 8 };
+        struct inventory_load_options wide = {.max_alias_nodes = 8};
         assert_int_equal(inventory_load_buffer(yaml, strlen(yaml), "t.yml", &wide, &inv, &err), 0);
         inventory_free(inv);
 }
 
 static void test_size_limit(void **state) {
         struct inventory *inv = NULL;
-        struct inv_error err = { 0 };
-        struct inventory_load_options small = { .max_file_size = 64 };
+        struct inv_error err = {0};
+        struct inventory_load_options small = {.max_file_size = 64};
         assert_int_equal(inventory_load(FIXTURES_DIR "/demo/inventory.yml", &small, &inv, &err),
                          -EFBIG);
         assert_null(inv);
@@ -334,11 +340,9 @@ static void test_size_limit(void **state) {
         assert_int_equal(inventory_load_buffer(yaml, strlen(yaml), "t.yml", &small, &inv, &err),
                          -EFBIG);
         small.max_file_size = strlen(yaml);
-        assert_int_equal(inventory_load_buffer(yaml, strlen(yaml), "t.yml", &small, &inv, &err),
-                         0);
+        assert_int_equal(inventory_load_buffer(yaml, strlen(yaml), "t.yml", &small, &inv, &err), 0);
         inventory_free(inv);
-        assert_int_equal(inventory_load(INV_DIR "/does-not-exist.yml", NULL, &inv, &err),
-                         -ENOENT);
+        assert_int_equal(inventory_load(INV_DIR "/does-not-exist.yml", NULL, &inv, &err), -ENOENT);
 }
 
 struct error_case {
@@ -351,27 +355,26 @@ struct error_case {
 
 static void test_errors(void **state) {
         static const struct error_case cases[] = {
-                { "node:\n  hosts:\n    - n1\n", -EINVAL, 3, 5, "", "not a list" },
-                { "node: n1\n", -EINVAL, 1, 7, "n1", "must be a mapping" },
-                { "node:\n  host:\n    n1:\n", -EINVAL, 2, 3, "host", "unknown key \"host\"" },
-                { "node:\n  hosts: {n1: }\nnode:\n  hosts: {n2: }\n", -EINVAL, 3, 1, "node",
-                  "duplicate group" },
-                { "node:\n  hosts:\n    n1:\n    n1:\n", -EINVAL, 4, 5, "n1",
-                  "duplicate host" },
-                { "node:\n  hosts:\n    n1: yes\n", -EINVAL, 3, 9, "", "mapping of variables" },
-                { "node:\n  hosts:\n    n1:\n      a: 1\n      b: 2\n      a: 3\n", -EINVAL, 6,
-                  7, "a", "duplicate key \"a\"" },
-                { "node:\n  vars: [1]\n", -EINVAL, 2, 9, "", "vars of group" },
-                { "node:\n  vars:\n    a: *nope\n", -EINVAL, 3, 8, "nope", "no anchor" },
-                { "node:\n  hosts:\n    n1: {a: [1, 2}\n", -EINVAL, 3, 18, "", "YAML error" },
-                { "a:\n  children:\n    b:\nb:\n  children:\n    a:\n", -EINVAL, 1, 1, "a",
-                  "own ancestor" },
-                { "a:\n  children:\n    a:\n", -EINVAL, 3, 5, "a", "itself" },
-                { "a:\n  children:\n    all:\n", -EINVAL, 3, 5, "all", "cannot be a child" },
-                { "- a\n- b\n", -EINVAL, 1, 1, "", "mapping of groups" },
-                { "a: {}\n---\nb: {}\n", -EINVAL, 2, 1, "", "one YAML document" },
-                { "node:\n  children: [a]\n", -EINVAL, 2, 13, "", "mapping of group names" },
-                { "[a]: {}\n", -EINVAL, 1, 1, "", "plain name" },
+                {"node:\n  hosts:\n    - n1\n", -EINVAL, 3, 5, "", "not a list"},
+                {"node: n1\n", -EINVAL, 1, 7, "n1", "must be a mapping"},
+                {"node:\n  host:\n    n1:\n", -EINVAL, 2, 3, "host", "unknown key \"host\""},
+                {"node:\n  hosts: {n1: }\nnode:\n  hosts: {n2: }\n", -EINVAL, 3, 1, "node",
+                 "duplicate group"},
+                {"node:\n  hosts:\n    n1:\n    n1:\n", -EINVAL, 4, 5, "n1", "duplicate host"},
+                {"node:\n  hosts:\n    n1: yes\n", -EINVAL, 3, 9, "", "mapping of variables"},
+                {"node:\n  hosts:\n    n1:\n      a: 1\n      b: 2\n      a: 3\n", -EINVAL, 6, 7,
+                 "a", "duplicate key \"a\""},
+                {"node:\n  vars: [1]\n", -EINVAL, 2, 9, "", "vars of group"},
+                {"node:\n  vars:\n    a: *nope\n", -EINVAL, 3, 8, "nope", "no anchor"},
+                {"node:\n  hosts:\n    n1: {a: [1, 2}\n", -EINVAL, 3, 18, "", "YAML error"},
+                {"a:\n  children:\n    b:\nb:\n  children:\n    a:\n", -EINVAL, 1, 1, "a",
+                 "own ancestor"},
+                {"a:\n  children:\n    a:\n", -EINVAL, 3, 5, "a", "itself"},
+                {"a:\n  children:\n    all:\n", -EINVAL, 3, 5, "all", "cannot be a child"},
+                {"- a\n- b\n", -EINVAL, 1, 1, "", "mapping of groups"},
+                {"a: {}\n---\nb: {}\n", -EINVAL, 2, 1, "", "one YAML document"},
+                {"node:\n  children: [a]\n", -EINVAL, 2, 13, "", "mapping of group names"},
+                {"[a]: {}\n", -EINVAL, 1, 1, "", "plain name"},
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 const struct error_case *c = &cases[i];
@@ -380,8 +383,8 @@ static void test_errors(void **state) {
                 if (r != c->ret || err.line != c->line || err.column != c->column ||
                     !STREQ(err.value, c->value) || !strstr(err.message, c->message_part) ||
                     !STREQ(err.file, "t.yml"))
-                        fail_msg("case %zu: got %d %s:%u:%u \"%s\" (%s)", i, r, err.file,
-                                 err.line, err.column, err.message, err.value);
+                        fail_msg("case %zu: got %d %s:%u:%u \"%s\" (%s)", i, r, err.file, err.line,
+                                 err.column, err.message, err.value);
         }
 }
 
@@ -393,7 +396,7 @@ static void assert_no_secret(const struct inv_error *err) {
 
 static void test_secret_never_in_errors(void **state) {
         struct inventory *inv = NULL;
-        struct inv_error err = { 0 };
+        struct inv_error err = {0};
         assert_int_equal(inventory_load(INV_DIR "/bad/duplicate-key.yml", NULL, &inv, &err),
                          -EINVAL);
         assert_int_equal(err.line, 5);
@@ -410,10 +413,8 @@ static void test_secret_never_in_errors(void **state) {
         assert_int_equal(err.line, 1);
         assert_int_equal(err.column, 11);
         assert_no_secret(&err);
-        assert_int_equal(load_err("node:\n  hosts:\n    api_token: " SECRET "\n", &err),
-                         -EINVAL);
+        assert_int_equal(load_err("node:\n  hosts:\n    api_token: " SECRET "\n", &err), -EINVAL);
         assert_no_secret(&err);
-
 }
 
 static void test_secret_values_flagged(void **state) {
@@ -427,7 +428,7 @@ static void test_secret_values_flagged(void **state) {
         struct inv_value *vars = NULL;
         struct inv_error err;
         assert_int_equal(inventory_host_vars(inv, "h", &vars), 0);
-        const char *keys[] = { "one_pass", "ansible_become_password", "copy" };
+        const char *keys[] = {"one_pass", "ansible_become_password", "copy"};
         for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
                 inv_error_set(&err, inv_map_get(vars, keys[i]), "bad %s", keys[i]);
                 assert_no_secret(&err);
@@ -456,9 +457,9 @@ static bool keep_only_n2(const char *name, const char *ansible_host, void *userd
 
 static void test_keep_host_filters(void **state) {
         struct inventory *inv = NULL;
-        struct inv_error err = { 0 };
-        const char *seen[8] = { 0 };
-        struct inventory_load_options o = { .keep_host = keep_only_n2, .userdata = seen };
+        struct inv_error err = {0};
+        const char *seen[8] = {0};
+        struct inventory_load_options o = {.keep_host = keep_only_n2, .userdata = seen};
         keep_calls = 0;
         assert_int_equal(inventory_load(FIXTURES_DIR "/demo/inventory.yml", &o, &inv, &err), 0);
         assert_int_equal(keep_calls, 4);
@@ -504,7 +505,7 @@ static void test_keep_host_partial(void **state) {
                            "10.0.0.9}\n";
         struct inventory *inv = NULL;
         struct inv_error err;
-        struct inventory_load_options o = { .keep_host = keep_by_address };
+        struct inventory_load_options o = {.keep_host = keep_by_address};
         assert_int_equal(inventory_load_buffer(yaml, strlen(yaml), "t.yml", &o, &inv, &err), 0);
         struct inv_value *vars = NULL;
         assert_int_equal(inventory_host_vars(inv, "n1", &vars), -ESTALE);
@@ -569,13 +570,114 @@ static void test_long_group_chain(void **state) {
         yaml = malloc(100 * 60 + 64);
         p = yaml;
         for (size_t i = 100; i-- > 0;)
-                p += sprintf(p, "g%zu:\n  vars: {x: g%zu}\n  children:\n    g%zu:\n", i, i,
-                             i + 1);
+                p += sprintf(p, "g%zu:\n  vars: {x: g%zu}\n  children:\n    g%zu:\n", i, i, i + 1);
         sprintf(p, "g100:\n  hosts: {h: }\n");
         struct inventory *inv = load_ok(yaml);
         assert_var(inv, "h", "x", "g99");
         inventory_free(inv);
         free(yaml);
+}
+
+static bool keep_h0(const char *name, const char *ansible_host, void *userdata) {
+        return STREQ(name, "h0");
+}
+
+/* Heap in use after loading n hosts that each carry ~2 KiB of variables
+ * (the inventory stays loaded); 0 when the allocator cannot tell (sanitizers). */
+static size_t heap_after_load(size_t n, bool filtered) {
+        size_t cap = n * 2300 + 64, len = 0;
+        char *yaml = malloc(cap);
+        assert_non_null(yaml);
+        len += (size_t)sprintf(yaml, "node:\n  hosts:\n");
+        for (size_t i = 0; i < n; i++) {
+                len += (size_t)sprintf(yaml + len,
+                                       "    h%zu:\n      ansible_host: 10.0.%zu.%zu\n"
+                                       "      payload:\n",
+                                       i, i / 256, i % 256);
+                for (int k = 0; k < 40; k++)
+                        len += (size_t)sprintf(yaml + len, "        - {k: v%d, w: [1, 2]}\n", k);
+        }
+        struct inventory *inv = NULL;
+        struct inv_error err;
+        struct inventory_load_options o = {.keep_host = filtered ? keep_h0 : NULL};
+        size_t before = mallinfo2().uordblks;
+        assert_int_equal(inventory_load_buffer(yaml, len, "big.yml", &o, &inv, &err), 0);
+        size_t after = mallinfo2().uordblks;
+        inventory_free(inv);
+        free(yaml);
+        return after > before ? after - before : 0;
+}
+
+static void test_keep_host_memory_flat(void **state) {
+        size_t all_1k = heap_after_load(1000, false);
+        if (all_1k == 0)
+                skip();
+        size_t kept_1k = heap_after_load(1000, true);
+        size_t kept_4k = heap_after_load(4000, true);
+        /* Without a filter every host's ~2 KiB stays... */
+        assert_true(all_1k > 1000 * 2000);
+        /* ...with one, only names, addresses and membership grow with the
+         * host count (about 230 bytes a host). */
+        assert_true((kept_4k - kept_1k) / 3000 < 512);
+        assert_true(kept_1k * 8 < all_1k);
+}
+
+static void test_host_ranges(void **state) {
+        struct inventory *inv = load_ok("node:\n"
+                                        "  hosts:\n"
+                                        "    n[08:10].dc:\n"
+                                        "      pci_devices: [{address: \"0000:09:00.0\"}]\n"
+                                        "    gpu-[a:c]-[1:3:2]:\n"
+                                        "    h[:1]:\n");
+        const char *expect[] = {"n08.dc",  "n09.dc",  "n10.dc",  "gpu-a-1", "gpu-a-3", "gpu-b-1",
+                                "gpu-b-3", "gpu-c-1", "gpu-c-3", "h0",      "h1"};
+        assert_int_equal(inventory_n_hosts(inv), ELEMENTSOF(expect));
+        for (size_t i = 0; i < ELEMENTSOF(expect); i++)
+                assert_string_equal(inventory_host_name(inv, i), expect[i]);
+        for (size_t i = 0; i < 3; i++) {
+                struct inv_value *vars = NULL;
+                assert_int_equal(inventory_host_vars(inv, expect[i], &vars), 0);
+                assert_int_equal(inv_value_len(inv_map_get(vars, "pci_devices")), 1);
+                inv_value_unref(vars);
+        }
+        inventory_free(inv);
+
+        /* Only the kept names of a range keep the variables. */
+        const char *yaml = "node:\n  hosts:\n    n[1:3]: {x: 1}\n";
+        struct inventory_load_options o = {.keep_host = keep_only_n2};
+        const char *seen[8];
+        o.userdata = seen;
+        keep_calls = 0;
+        struct inv_error err;
+        assert_int_equal(inventory_load_buffer(yaml, strlen(yaml), "t.yml", &o, &inv, &err), 0);
+        assert_int_equal(keep_calls, 3);
+        assert_false(inventory_host_kept(inv, 0));
+        assert_true(inventory_host_kept(inv, 1));
+        assert_var(inv, "n2", "x", "1");
+        inventory_free(inv);
+
+        static const struct {
+                const char *name, *problem;
+        } bad[] = {
+                {"n[3:1]", "before its start"},
+                {"n[01:9]", "equal length"},
+                {"n[1-3]", "[START:END]"},
+                {"n[1:3", "without its ']'"},
+                {"n[a:3]", "numbers or single letters"},
+                {"n[1:3:0]", "step"},
+                {"n[1:]", "[START:END]"},
+                {"n[0:999999999]", "too many hosts"},
+                {"n[1:2][1:2][1:2][1:2][1:2][1:2][1:2][1:2][1:2]", "too many ranges"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                char buf[256];
+                snprintf(buf, sizeof(buf), "node:\n  hosts:\n    \"%s\":\n", bad[i].name);
+                int r = load_err(buf, &err);
+                if ((r != -EINVAL && r != -E2BIG) || err.line != 3 || err.column != 5 ||
+                    !STREQ(err.value, bad[i].name) || !strstr(err.message, bad[i].problem))
+                        fail_msg("%s: %d %u:%u %s (%s)", bad[i].name, r, err.line, err.column,
+                                 err.message, err.value);
+        }
 }
 
 static void test_many_keys_duplicate(void **state) {
@@ -613,6 +715,8 @@ int main(void) {
                 cmocka_unit_test(test_empty_and_odd),
                 cmocka_unit_test(test_deep_nesting_refused),
                 cmocka_unit_test(test_long_group_chain),
+                cmocka_unit_test(test_host_ranges),
+                cmocka_unit_test(test_keep_host_memory_flat),
                 cmocka_unit_test(test_many_keys_duplicate),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,9 +21,20 @@ static void test_normalize(void **state) {
         assert_string_equal(out, "abcd:ff:00.3");
 
         static const char *const bad[] = {
-                "",            "0000:09:00",   "0000:09:00.",  "0000:09:00.00", "000:09:00.0",
-                "00000:09:00.0", "0000-09:00.0", "0000:09:00.8", "0000:09:20.0", "0000:g9:00.0",
-                "0000:09:00.0 ", " 0000:09:00.0", "0000:09.00.0", "0000:09:00:0",
+                "",
+                "0000:09:00",
+                "0000:09:00.",
+                "0000:09:00.00",
+                "000:09:00.0",
+                "00000:09:00.0",
+                "0000-09:00.0",
+                "0000:09:00.8",
+                "0000:09:20.0",
+                "0000:g9:00.0",
+                "0000:09:00.0 ",
+                " 0000:09:00.0",
+                "0000:09.00.0",
+                "0000:09:00:0",
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 memcpy(out, "unchanged", 10);
@@ -90,10 +101,8 @@ static void test_id_glob(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_normalize),
-                cmocka_unit_test(test_short_form),
-                cmocka_unit_test(test_glob_normalize),
-                cmocka_unit_test(test_glob_match),
+                cmocka_unit_test(test_normalize),      cmocka_unit_test(test_short_form),
+                cmocka_unit_test(test_glob_normalize), cmocka_unit_test(test_glob_match),
                 cmocka_unit_test(test_id_glob),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,10 @@
 static uint8_t secret[32];
 #define N1_KEY "d70fff7fa24912f3a06caec17c3f64d36010c634c33f04412a8681b72b730b68"
 #define NONCE "00112233445566778899aabbccddeeff"
+#define N1_KEY_UPPER "D70FFF7FA24912F3A06CAEC17C3F64D36010C634C33F04412A8681B72B730B68"
+#define N1_KEY_BAD "g70fff7fa24912f3a06caec17c3f64d36010c634c33f04412a8681b72b730b68"
+#define PUT_SIG_UPPER "65882EA97371B95861235BE31E60A780E1A127531A230DCA963ECB4842846A67"
+#define H "ONEPCI-HMAC-SHA256 "
 #define BODY "{\"schema\":1}"
 #define PUT_SIG "65882ea97371b95861235be31e60a780e1a127531a230dca963ecb4842846a67"
 #define GET_SIG "a55b92dd03a440941565e2bba21692e3e2530d279b9041fd35ecbc88cf0fec68"
@@ -65,13 +69,13 @@ static void test_parse_hex_key(void **state) {
         assert_int_equal(k[0], 0xd7);
         assert_int_equal(k[31], 0x68);
         assert_int_equal(sign_parse_hex_key(N1_KEY "\n", k), 0);
-        assert_int_equal(sign_parse_hex_key("D70FFF7FA24912F3A06CAEC17C3F64D36010C634C33F04412A8681B72B730B68", k), 0);
+        assert_int_equal(sign_parse_hex_key(N1_KEY_UPPER, k), 0);
         assert_int_equal(k[0], 0xd7);
         assert_int_equal(sign_parse_hex_key(N1_KEY "\n\n", k), -EINVAL);
         assert_int_equal(sign_parse_hex_key(N1_KEY " ", k), -EINVAL);
         assert_int_equal(sign_parse_hex_key(N1_KEY "00", k), -EINVAL);
         assert_int_equal(sign_parse_hex_key("d70fff", k), -EINVAL);
-        assert_int_equal(sign_parse_hex_key("g70fff7fa24912f3a06caec17c3f64d36010c634c33f04412a8681b72b730b68", k), -EINVAL);
+        assert_int_equal(sign_parse_hex_key(N1_KEY_BAD, k), -EINVAL);
         assert_int_equal(sign_parse_hex_key("", k), -EINVAL);
         assert_int_equal(sign_parse_hex_key(NULL, k), -EINVAL);
 }
@@ -174,16 +178,16 @@ static void test_parse_header_strict(void **state) {
                 "ONEPCI-HMAC-SHA256 node=n1, ts=+5, nonce=" NONCE ", sig=" PUT_SIG,
                 "ONEPCI-HMAC-SHA256 node=n1, ts=05, nonce=" NONCE ", sig=" PUT_SIG,
                 "ONEPCI-HMAC-SHA256 node=n1, ts=5x, nonce=" NONCE ", sig=" PUT_SIG,
-                "ONEPCI-HMAC-SHA256 node=n1, ts=99999999999999999999, nonce=" NONCE ", sig=" PUT_SIG,
+                H "node=n1, ts=99999999999999999999, nonce=" NONCE ", sig=" PUT_SIG,
                 "ONEPCI-HMAC-SHA256 node=n1, ts=, nonce=" NONCE ", sig=" PUT_SIG,
                 "ONEPCI-HMAC-SHA256 node=n1, ts=5, nonce=0011, sig=" PUT_SIG,
-                "ONEPCI-HMAC-SHA256 node=n1, ts=5, nonce=00112233445566778899AABBCCDDEEFF, sig=" PUT_SIG,
+                H "node=n1, ts=5, nonce=00112233445566778899AABBCCDDEEFF, sig=" PUT_SIG,
                 "ONEPCI-HMAC-SHA256 node=n1, ts=5, nonce=" NONCE ", sig=" PUT_SIG "0",
                 "ONEPCI-HMAC-SHA256 node=n1, ts=5, nonce=" NONCE ", sig=" PUT_SIG " ",
                 "ONEPCI-HMAC-SHA256 node=n1, ts=5, nonce=" NONCE ", sig=" PUT_SIG ", x=1",
                 "ONEPCI-HMAC-SHA256 node=n1, ts=5, nonce=" NONCE ", sig=",
                 "ONEPCI-HMAC-SHA256 node=n1, ts=5, nonce=" NONCE,
-                "ONEPCI-HMAC-SHA256 node=n1, ts=5, nonce=" NONCE ", sig=65882EA97371B95861235BE31E60A780E1A127531A230DCA963ECB4842846A67",
+                H "node=n1, ts=5, nonce=" NONCE ", sig=" PUT_SIG_UPPER,
         };
 
         assert_int_equal(sign_parse_header(ok, &p), 0);

@@ -16,6 +16,7 @@
 # usage: build-guest.sh OUT AGENT INIT [EXTRA_FILE...]
 #   EXTRA_FILE files copied into the guest's /onepci-test/ (inventories, ...)
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin" # modinfo, depmod for a non-root user
 
 die() { echo "build-guest: $*" >&2; exit 1; }
 

@@ -12,6 +12,7 @@
 #   ONEPCI_VM_BREAK     with ONEPCI_VM_AGENT=driverctl: make the stand-in
 #                       misbehave (guard,rule,wait,rebind,check,save; see init)
 #   ONEPCI_VM_REGISTER  0: skip step 5 even when the registrar is built
+#   ONEPCI_VM_REGISTRAR the onepci-registrar to use (default BUILD_DIR/registrar/...)
 #   ONEPCI_VM_OUT       where the guest is built and logs go (default BUILD_DIR/vm)
 # exit: 0 pass, 1 fail (the guest's log is printed), 77 QEMU not installed.
 set -uo pipefail
@@ -33,18 +34,7 @@ mkdir -p "$out"
 log=$out/console.log
 rm -f "$log"
 
-t0=$(date +%s)
-if ! "$here/build-guest.sh" "$out" "$agent" "$here/init"; then
-        echo "FAIL: could not build the guest" >&2
-        exit 1
-fi
-t1=$(date +%s)
-
 cmdline="console=ttyS0 intel_iommu=on quiet panic=-1"
-if [ "${ONEPCI_VM_AGENT:-}" = driverctl ]; then
-        cmdline+=" onepci.agent=driverctl"
-        [ -z "${ONEPCI_VM_BREAK:-}" ] || cmdline+=" onepci.break=$ONEPCI_VM_BREAK"
-fi
 
 # --- step 5's host side: the registrar and the oned double on loopback ---------
 register=0
@@ -55,18 +45,36 @@ cleanup() {
         for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 guestfwd=
-if [ "${ONEPCI_VM_REGISTER:-1}" != 0 ] && [ -x "$here/registrar-side.sh" ]; then
-        # registrar-side.sh OUT starts the double and the registrar, prints
-        # "PORT PID..." and later checks the double with "registrar-side.sh OUT verify".
-        if read -r port rpids < <("$here/registrar-side.sh" "$out" start "$build"); then
-                if [ -n "${port:-}" ]; then
-                        register=1
-                        pids+=($rpids)
-                        guestfwd=",guestfwd=tcp:10.0.2.100:8474-cmd:$here/relay.py 127.0.0.1 $port"
-                        cmdline+=" onepci.register=1"
-                fi
+extra=()
+if [ "${ONEPCI_VM_REGISTER:-1}" != 0 ]; then
+        # Starts the oned double and the registrar when the registrar is
+        # built; prints "PORT PID PID" (nothing when it is not built).
+        if ! side=$("$here/registrar-side.sh" "$out" start "$build"); then
+                echo "FAIL: the registrar side of step 5 did not start" >&2
+                exit 1
         fi
+        read -r port rpids <<<"$side"
+        if [ -n "${port:-}" ]; then
+                register=1
+                pids+=($rpids)
+                guestfwd=",guestfwd=tcp:10.0.2.100:8474-cmd:$here/relay.py 127.0.0.1 $port"
+                cmdline+=" onepci.register=1 onepci.hostport=$port"
+                extra+=("$out/registrar/node.key")
+        fi
+fi
+
+t0=$(date +%s)
+if ! "$here/build-guest.sh" "$out" "$agent" "$here/init" "${extra[@]}"; then
+        echo "FAIL: could not build the guest" >&2
+        exit 1
+fi
+t1=$(date +%s)
+
+if [ "${ONEPCI_VM_AGENT:-}" = driverctl ]; then
+        cmdline+=" onepci.agent=driverctl"
+        [ -z "${ONEPCI_VM_BREAK:-}" ] || cmdline+=" onepci.break=$ONEPCI_VM_BREAK"
 fi
 
 nics=()
@@ -125,6 +133,6 @@ if [ ${#fail[@]} -ne 0 ]; then
         printf 'FAIL: %s\n' "${fail[@]}"
         exit 1
 fi
-[ $register = 1 ] || echo "NOTE: step 5 (registration) skipped: no tests/vm/registrar-side.sh or ONEPCI_VM_REGISTER=0"
+[ $register = 1 ] || echo "NOTE: step 5 (registration) skipped: onepci-registrar not built or ONEPCI_VM_REGISTER=0"
 echo "PASS"
 exit 0

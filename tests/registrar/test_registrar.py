@@ -1,0 +1,592 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""onepci-registrar against the oned test double, on loopback.
+
+Usage: test_registrar.py REGISTRAR_BINARY
+
+Each test starts a fresh oned double (tests/oned-double) and a registrar
+with its own secret, remotes directory and `onehost` stand-in, sends signed
+requests (signed here independently of lib/sign.c, from the protocol text
+in lib/sign.h) and checks what oned ends up with.
+"""
+
+import concurrent.futures
+import email.utils
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ET
+import xmlrpc.client
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.dirname(HERE)
+DOUBLE = os.path.join(TESTS, "oned-double", "oned_double.py")
+ONEHOST = os.path.join(TESTS, "oned-double", "onehost")
+REGISTRAR = None
+
+SHIPPED_PCI_CONF = """# PCI monitoring probe configuration
+#   :filter: '*:*'    # all devices
+:filter: '0:0'
+
+# exact addresses
+:short_address: []
+:device_name: []
+"""
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def node_key(secret_hex, name):
+    return hmac.new(bytes.fromhex(secret_hex), b"onepci-node-key/v1:" + name.encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def sign(key_hex, node, method, path, body, ts=None, nonce=None):
+    ts = int(time.time()) if ts is None else ts
+    nonce = nonce or secrets.token_hex(16)
+    string = "\n".join(["ONEPCI-HMAC-SHA256", method, path, str(ts), nonce,
+                        hashlib.sha256(body).hexdigest()])
+    sig = hmac.new(bytes.fromhex(key_hex), string.encode(), hashlib.sha256).hexdigest()
+    return f"ONEPCI-HMAC-SHA256 node={node}, ts={ts}, nonce={nonce}, sig={sig}"
+
+
+def device(addr, vendor="10de", dev="26b9", cls="030200", driver="vfio-pci"):
+    return {"address": addr, "vendor": vendor, "device": dev, "class": cls,
+            "driver": driver, "iommu_group": 14, "numa_node": 0}
+
+
+def report(name="n1", host="192.168.122.3", devices=None, twins=None, result="succeeded",
+           errors=None):
+    r = {"schema": 1, "inventory_name": name, "host_name": host, "agent_version": "0.1.0",
+         "outcome": {"result": result, "errors": errors or []},
+         "devices": devices if devices is not None else [
+             device("0000:09:00.0"), device("0000:0b:00.0", dev="24b0", cls="030000")]}
+    if twins is not None:
+        r["twins"] = twins
+    return r
+
+
+def seed(hosts=None, clusters=None, version="7.0.0"):
+    return {"session": "oneadmin:password", "version": version,
+            "clusters": clusters or [{"id": 0, "name": "default"}],
+            "hosts": hosts if hosts is not None else [
+                {"id": 0, "name": "192.168.122.3", "state": 2, "cluster_id": 0,
+                 "template": {"ARCH": "x86_64"},
+                 "pci": [{"address": "0000:09:00.0", "vendor": "10de", "device": "26b9",
+                          "class": "030200", "numa_node": 0},
+                         {"address": "0000:0a:00.0", "vendor": "10de", "device": "26b9",
+                          "class": "030200", "numa_node": 0},
+                         {"address": "0000:0b:00.0", "vendor": "10de", "device": "24b0",
+                          "class": "030000", "numa_node": 0}]},
+                {"id": 1, "name": "192.168.122.4", "state": 4, "cluster_id": 0,
+                 "template": {"ARCH": "x86_64"}},
+                {"id": 2, "name": "192.168.122.5", "state": 8, "cluster_id": 0,
+                 "template": {"ARCH": "x86_64"}}]}
+
+
+class Frontend:
+    """An oned double and a registrar in a temporary directory."""
+
+    def __init__(self, seed_data, extra_args=(), inventory=None, pci_conf=SHIPPED_PCI_CONF,
+                 env_extra=None, tls=False):
+        self.dir = tempfile.mkdtemp(prefix="onepci-reg-")
+        self.procs = []
+        with open(os.path.join(self.dir, "seed.json"), "w") as f:
+            json.dump(seed_data, f)
+        os.makedirs(os.path.join(self.dir, "remotes", "kvm-probes.d"))
+        self.pci_conf = os.path.join(self.dir, "remotes", "kvm-probes.d", "pci.conf")
+        with open(self.pci_conf, "w") as f:
+            f.write(pci_conf)
+        self.oned_log = open(os.path.join(self.dir, "oned.log"), "w")
+        oned = subprocess.Popen([sys.executable, DOUBLE, "--seed",
+                                 os.path.join(self.dir, "seed.json"), "--port", "0"],
+                                stdout=subprocess.PIPE, stderr=self.oned_log, text=True)
+        self.procs.append(oned)
+        self.oned_port = int(oned.stdout.readline())
+        self.oned_url = f"http://127.0.0.1:{self.oned_port}/RPC2"
+        self.oned = xmlrpc.client.ServerProxy(self.oned_url)
+        with open(os.path.join(self.dir, "one_auth"), "w") as f:
+            f.write("oneadmin:password\n")
+        self.secret_file = os.path.join(self.dir, "registrar.secret")
+        subprocess.run([REGISTRAR, "keygen", "--secret-file", self.secret_file], check=True,
+                       stderr=subprocess.DEVNULL)
+        with open(self.secret_file) as f:
+            self.secret = f.read().strip()
+        self.sync_log = os.path.join(self.dir, "sync.log")
+        self.env = dict(os.environ, ONE_XMLRPC=self.oned_url,
+                        ONE_AUTH=os.path.join(self.dir, "one_auth"),
+                        ONEPCI_ONEHOST_LOG=self.sync_log, HOME=self.dir)
+        self.env.update(env_extra or {})
+        self.port = free_port()
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self.ssl = None
+        if tls:
+            cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-days", "1", "-keyout", key, "-out", cert], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            extra_args = list(extra_args) + ["--tls-cert", cert, "--tls-key", key]
+            self.ssl = ssl.create_default_context(cafile=cert)
+        args = [REGISTRAR, "serve", "--listen", f"127.0.0.1:{self.port}", "--config",
+                "/dev/null", "--secret-file", self.secret_file, "--remotes-dir",
+                os.path.join(self.dir, "remotes"), "--sync-command", f"{ONEHOST} sync --force",
+                "--forceupdate-pause-ms", "0", "--retry-after", "2", "--version-cache", "0"]
+        if inventory is not None:
+            inv = os.path.join(self.dir, "inventory.yml")
+            with open(inv, "w") as f:
+                f.write(inventory)
+            args += ["--inventory", inv]
+        self.reg_log_path = os.path.join(self.dir, "registrar.log")
+        self.reg_log = open(self.reg_log_path, "w")
+        self.registrar = subprocess.Popen(args + list(extra_args), env=self.env,
+                                          stderr=self.reg_log)
+        self.procs.append(self.registrar)
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(self.url + "/metrics", timeout=1, context=self.ssl).read()
+                break
+            except OSError:
+                if self.registrar.poll() is not None:
+                    raise RuntimeError("registrar exited: " + self.log())
+                time.sleep(0.05)
+
+    def log(self):
+        with open(self.reg_log_path) as f:
+            return f.read()
+
+    def close(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+            if p.stdout:
+                p.stdout.close()
+        self.oned_log.close()
+        self.reg_log.close()
+        # A clean stop (sanitizer builds: no leak, no error) is part of every test.
+        code = self.registrar.returncode
+        log = self.log()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        if code != 0:
+            raise AssertionError(f"registrar exited with {code}:\n{log}")
+
+    def key(self, name):
+        return node_key(self.secret, name)
+
+    def request(self, method, path, body=b"", node=None, key=None, ts=None, nonce=None,
+                auth=None, headers=None):
+        if node is None and path.startswith("/v1/hosts/"):
+            node = path.split("/")[3]
+        if auth is None:
+            auth = sign(key or self.key(node), node, method, path, body, ts=ts, nonce=nonce)
+        req = urllib.request.Request(self.url + path, data=body if method == "PUT" else None,
+                                     method=method)
+        if auth:
+            req.add_header("Authorization", auth)
+        req.add_header("Content-Type", "application/json")
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=60, context=self.ssl) as resp:
+                return resp.status, resp.headers, resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    def put_report(self, rep, name=None, **kw):
+        name = name or (rep.get("inventory_name", "n1") if isinstance(rep, dict) else "n1")
+        body = rep if isinstance(rep, bytes) else json.dumps(rep).encode()
+        status, headers, data = self.request("PUT", f"/v1/hosts/{name}/pci", body, **kw)
+        try:
+            return status, headers, json.loads(data)
+        except ValueError:
+            return status, headers, data
+
+    def host(self, hid):
+        ok, xml, _ = self.oned.one.host.info("oneadmin:password", hid)[:3]
+        assert ok, xml
+        h = ET.fromstring(xml)
+        tmpl = {a.tag: a.text for a in h.find("TEMPLATE")}
+        return int(h.findtext("STATE")), tmpl
+
+    def transitions(self, hid):
+        return [t for t in json.loads(self.oned.double.transitions()) if t["host_id"] == hid]
+
+    def syncs(self):
+        try:
+            with open(self.sync_log) as f:
+                return len(f.readlines())
+        except FileNotFoundError:
+            return 0
+
+
+class RegistrarTest(unittest.TestCase):
+    def frontend(self, *args, **kw):
+        fe = Frontend(*args, **kw)
+        self.addCleanup(fe.close)
+        return fe
+
+    def test_report_sets_filter_widens_probe_forces_update(self):
+        fe = self.frontend(seed())
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 200, ans)
+        self.assertEqual(ans["host_id"], 0)
+        self.assertEqual(ans["pci_filter"], "10de:24b0,10de:26b9")
+        self.assertIsNone(ans["pci_short_address"])
+        self.assertTrue(ans["changed"])
+        self.assertTrue(ans["forced_update"])
+        self.assertTrue(ans["probe_widened"])
+        state, tmpl = fe.host(0)
+        self.assertEqual(tmpl["PCI_FILTER"], "10de:24b0,10de:26b9")
+        self.assertEqual(tmpl["ONEPCI_STATUS"], "SUCCEEDED")
+        self.assertIn("ONEPCI_REPORTED_AT", tmpl)
+        self.assertEqual(tmpl["ARCH"], "x86_64")  # merge, not replace
+        self.assertEqual(tmpl["ONEPCI_FORCEUPDATE"], "DONE")
+        self.assertEqual(state, 2)
+        # forceupdate: OFFLINE then back to enabled
+        tos = [t["to"] for t in fe.transitions(0)]
+        self.assertIn("OFFLINE", tos)
+        self.assertEqual(tos[-1], "MONITORED")
+        # the probe was widened with the comments kept, and one sync ran
+        with open(fe.pci_conf) as f:
+            conf = f.read()
+        self.assertIn(":filter: '*:*'\n", conf)
+        self.assertIn("# exact addresses\n", conf)
+        self.assertIn("#   :filter: '*:*'    # all devices\n", conf)
+        self.assertEqual(fe.syncs(), 1)
+        # the cluster without a filter was protected first
+        ok, xml, _ = fe.oned.one.cluster.info("oneadmin:password", 0)[:3]
+        self.assertIn("0:0", ET.fromstring(xml).find("TEMPLATE").findtext("PCI_FILTER"))
+
+        # the same report again changes nothing and forces nothing
+        n_trans = len(fe.transitions(0))
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 200, ans)
+        self.assertFalse(ans["changed"])
+        self.assertFalse(ans["forced_update"])
+        self.assertFalse(ans["probe_widened"])
+        self.assertEqual(len(fe.transitions(0)), n_trans)
+        self.assertEqual(fe.syncs(), 1)
+
+        # GET /v1/hosts/n1 shows the last report, signed
+        status, _, data = fe.request("GET", "/v1/hosts/n1")
+        self.assertEqual(status, 200)
+        last = json.loads(data)
+        self.assertEqual(last["host_name"], "192.168.122.3")
+        self.assertEqual(last["answer"]["pci_filter"], "10de:24b0,10de:26b9")
+        status, _, _ = fe.request("GET", "/v1/hosts/n1", auth="")
+        self.assertEqual(status, 401)
+
+        # metrics count both reports
+        metrics = urllib.request.urlopen(fe.url + "/metrics").read().decode()
+        self.assertIn('onepci_reports_total{result="changed"} 1', metrics)
+        self.assertIn('onepci_reports_total{result="unchanged"} 1', metrics)
+        # the filter update, then the forced update's mark cleared
+        self.assertIn('onepci_oned_calls_total{method="one.host.update",result="ok"} 2',
+                      metrics)
+        self.assertIn("onepci_request_duration_seconds_count", metrics)
+
+    def test_twins_give_short_addresses(self):
+        fe = self.frontend(seed())
+        twins = [dict(device("0000:0a:00.0", driver="nvidia"))]
+        for t in twins:
+            del t["iommu_group"], t["numa_node"]
+        status, _, ans = fe.put_report(report(devices=[device("0000:09:00.0")], twins=twins))
+        self.assertEqual(status, 200, ans)
+        self.assertEqual(ans["pci_filter"], "10de:26b9")
+        self.assertEqual(ans["pci_short_address"], "09:00.0")
+        _, tmpl = fe.host(0)
+        self.assertEqual(tmpl["PCI_SHORT_ADDRESS"], "09:00.0")
+
+    def test_filter_mode_ids_and_addresses(self):
+        fe = self.frontend(seed(), extra_args=["--filter-mode", "addresses"])
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 200, ans)
+        self.assertEqual(ans["pci_short_address"], "09:00.0,0b:00.0")
+
+    def test_disabled_host_stays_disabled_offline_left_alone(self):
+        fe = self.frontend(seed())
+        status, _, ans = fe.put_report(report(name="n2", host="192.168.122.4"))
+        self.assertEqual(status, 200, ans)
+        self.assertTrue(ans["forced_update"])
+        state, tmpl = fe.host(1)
+        self.assertEqual(state, 4)
+        self.assertEqual(tmpl["PCI_FILTER"], "10de:24b0,10de:26b9")
+        self.assertIn("OFFLINE", [t["to"] for t in fe.transitions(1)])
+        self.assertEqual(fe.transitions(1)[-1]["to"], "DISABLED")
+
+        status, _, ans = fe.put_report(report(name="n3", host="192.168.122.5"))
+        self.assertEqual(status, 200, ans)
+        self.assertTrue(ans["changed"])
+        self.assertFalse(ans["forced_update"])
+        state, _ = fe.host(2)
+        self.assertEqual(state, 8)
+        self.assertEqual(fe.transitions(2), [])
+
+    def test_failed_forceupdate_is_owed_and_retried(self):
+        fe = self.frontend(seed())
+        fe.oned.double.set_fault("error", "one.host.status", 1)
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 503, ans)
+        self.assertIn("offline", ans["reason"])
+        state, tmpl = fe.host(0)
+        self.assertEqual(tmpl["ONEPCI_FORCEUPDATE"], "PENDING")
+        self.assertEqual(state, 2)
+        # the retry has nothing to change but still owes the forced update
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 200, ans)
+        self.assertFalse(ans["changed"])
+        self.assertTrue(ans["forced_update"])
+        state, tmpl = fe.host(0)
+        self.assertEqual(tmpl["ONEPCI_FORCEUPDATE"], "DONE")
+        self.assertIn("OFFLINE", [t["to"] for t in fe.transitions(0)])
+        # and then it is done
+        status, _, ans = fe.put_report(report())
+        self.assertFalse(ans["forced_update"])
+
+    def test_unknown_host_409_then_create_hosts(self):
+        fe = self.frontend(seed())
+        status, headers, ans = fe.put_report(report(name="n9", host="10.0.0.9"))
+        self.assertEqual(status, 409, ans)
+        self.assertEqual(ans["error"], "unknown_host")
+        self.assertEqual(headers["Retry-After"], "2")
+
+        fe2 = self.frontend(seed(), extra_args=["--create-hosts", "--cluster-id", "0"])
+        status, _, ans = fe2.put_report(report(name="n9", host="10.0.0.9"))
+        self.assertEqual(status, 200, ans)
+        self.assertTrue(ans["host_created"])
+        state, tmpl = fe2.host(ans["host_id"])
+        self.assertEqual(tmpl["PCI_FILTER"], "10de:24b0,10de:26b9")
+
+    def test_auth(self):
+        fe = self.frontend(seed())
+        body = json.dumps(report()).encode()
+        # wrong key
+        status, _, ans = fe.put_report(report(), key="00" * 32)
+        self.assertEqual((status, ans["error"]), (401, "bad_signature"))
+        # missing
+        status, _, ans = fe.put_report(report(), auth="")
+        self.assertEqual((status, ans["error"]), (401, "missing_auth"))
+        # another node's valid signature for n1's path -> 403
+        status, _, ans = fe.put_report(report(), node="n2")
+        self.assertEqual((status, ans["error"]), (403, "wrong_node"))
+        # n2 reporting with n1's inventory name in its own path -> 403
+        status, _, ans = fe.put_report(report(), name="n2")
+        self.assertEqual((status, ans["error"]), (403, "wrong_node"))
+        # clock skew: answer carries Date; re-signing with the server's time works
+        status, headers, ans = fe.put_report(report(), ts=int(time.time()) - 7200)
+        self.assertEqual((status, ans["error"]), (401, "clock_skew"))
+        server_now = int(email.utils.parsedate_to_datetime(headers["Date"]).timestamp())
+        self.assertLess(abs(server_now - time.time()), 5)
+        nonce = secrets.token_hex(16)
+        status, _, ans = fe.put_report(report(), ts=server_now, nonce=nonce)
+        self.assertEqual(status, 200, ans)
+        # replay of that exact request
+        status, _, ans = fe.put_report(report(), ts=server_now, nonce=nonce)
+        self.assertEqual((status, ans["error"]), (401, "replay"))
+        # tampered body under a valid signature
+        auth = sign(fe.key("n1"), "n1", "PUT", "/v1/hosts/n1/pci", body)
+        status, _, ans = fe.put_report(body.replace(b"26b9", b"26ba"), auth=auth)
+        self.assertEqual((status, ans["error"]), (401, "bad_signature"))
+        self.assertNotIn(fe.key("n1"), fe.log())
+        self.assertNotIn("sig=", fe.log())
+
+    def test_hostile_values_rejected_template_unchanged(self):
+        fe = self.frontend(seed())
+        _, before = fe.host(0)
+        hostile = [
+            report(devices=[device("0000:09:00.0", vendor='10de"')]),
+            report(devices=[device("0000:09:00.0", dev="26b9]]>")]),
+            report(devices=[device("0000:09:00.0", dev="26b9\n")]),
+            report(devices=[device("0000:09:00.0", vendor="")]),
+            report(devices=[device("0000:09:00.0", vendor=",10de")]),
+            report(host="192.168.122.3]]>"),
+            report(devices=[device("0000:%02x:00.0" % i) for i in range(65)]),
+        ]
+        for rep in hostile:
+            status, _, ans = fe.put_report(rep)
+            self.assertEqual(status, 400, ans)
+            self.assertEqual(ans["error"], "invalid_report")
+        huge = json.dumps(report(errors=["x" * 500] * 200)).encode()
+        self.assertGreater(len(huge), 64 * 1024)
+        status, _, _ = fe.put_report(huge)
+        self.assertEqual(status, 413)
+        _, after = fe.host(0)
+        self.assertEqual(before, after)
+        self.assertEqual(fe.syncs(), 0)
+
+    def test_inventory_host_name_check(self):
+        inv = ("node:\n  hosts:\n    n1: { ansible_host: 192.168.122.3 }\n"
+               "    n2:\n      pci_devices: []\n")
+        fe = self.frontend(seed(), inventory=inv)
+        status, _, ans = fe.put_report(report(host="192.168.122.4"))
+        self.assertEqual((status, ans["error"]), (403, "wrong_node"), ans)
+        status, _, ans = fe.put_report(report(name="n7", host="n7"))
+        self.assertEqual((status, ans["error"]), (403, "wrong_node"), ans)
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 200, ans)
+        # a node fetches its own part of the inventory, nothing else
+        status, headers, data = fe.request("GET", "/v1/hosts/n1/inventory")
+        self.assertEqual(status, 200, data)
+        self.assertEqual(headers["Content-Type"], "application/yaml")
+        self.assertIn(b"n1:", data)
+        self.assertIn(b"192.168.122.3", data)
+        self.assertNotIn(b"n2", data)
+        status, _, _ = fe.request("GET", "/v1/hosts/n1/inventory", node="n2")
+        self.assertEqual(status, 403)
+        status, _, _ = fe.request("GET", "/v1/hosts/n7/inventory")
+        self.assertEqual(status, 404)
+
+    def test_cli_node_key_matches_protocol(self):
+        d = tempfile.mkdtemp(prefix="onepci-reg-cli-")
+        self.addCleanup(shutil.rmtree, d, True)
+        sf = os.path.join(d, "s")
+        subprocess.run([REGISTRAR, "keygen", "--secret-file", sf], check=True,
+                       stderr=subprocess.DEVNULL)
+        self.assertEqual(os.stat(sf).st_mode & 0o777, 0o600)
+        again = subprocess.run([REGISTRAR, "keygen", "--secret-file", sf],
+                               stderr=subprocess.PIPE, text=True)
+        self.assertNotEqual(again.returncode, 0)
+        self.assertIn("exists", again.stderr)
+        with open(sf) as f:
+            secret_hex = f.read().strip()
+        out = subprocess.run([REGISTRAR, "node-key", "--secret-file", sf, "n1"], check=True,
+                             stdout=subprocess.PIPE, text=True).stdout
+        self.assertEqual(out, node_key(secret_hex, "n1") + "\n")
+        bad = subprocess.run([REGISTRAR, "node-key", "--secret-file", sf, "../n1"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertEqual(bad.stdout, b"")
+        help_text = subprocess.run([REGISTRAR, "--help"], check=True, stdout=subprocess.PIPE,
+                                   text=True).stdout
+        for opt in ["--listen", "--secret-file", "--remotes-dir", "--sync-command",
+                    "--filter-mode", "--protect-clusters", "--create-hosts", "--tls-cert",
+                    "--tls-key", "--inventory", "--forceupdate-pause-ms", "keygen", "node-key"]:
+            self.assertIn(opt, help_text)
+        # a bad config line is reported with its line number
+        cfg = os.path.join(d, "registrar.yml")
+        with open(cfg, "w") as f:
+            f.write("# c\nlisten: 127.0.0.1:1\nfilter-mode: everything\n")
+        r = subprocess.run([REGISTRAR, "serve", "--config", cfg], stderr=subprocess.PIPE,
+                           text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("registrar.yml:3: filter-mode", r.stderr)
+
+    def test_old_opennebula_refused(self):
+        fe = self.frontend(seed(version="6.10.0"))
+        _, before = fe.host(0)
+        status, headers, ans = fe.put_report(report())
+        self.assertEqual(status, 503, ans)
+        self.assertEqual(ans["error"], "unsupported_opennebula")
+        self.assertIn("6.10.0", ans["reason"])
+        self.assertIn("Retry-After", headers)
+        _, after = fe.host(0)
+        self.assertEqual(before, after)
+        with open(fe.pci_conf) as f:
+            self.assertEqual(f.read(), SHIPPED_PCI_CONF)
+        status, _, _ = fe.request("GET", "/healthz", auth="")
+        self.assertEqual(status, 503)
+
+    def test_oned_down_503_nothing_half_written_then_recovers(self):
+        fe = self.frontend(seed())
+        # widen the probe first (a sync needs oned too)
+        status, _, ans = fe.put_report(report(name="n2", host="192.168.122.4"))
+        self.assertEqual(status, 200, ans)
+        fe.oned.double.set_fault("down", "one.host.update", -1)
+        status, headers, ans = fe.put_report(report())
+        self.assertEqual(status, 503, ans)
+        self.assertEqual(ans["error"], "oned_unavailable")
+        self.assertEqual(headers["Retry-After"], "2")
+        _, tmpl = fe.host(0)
+        self.assertNotIn("PCI_FILTER", tmpl)
+        self.assertEqual(fe.transitions(0), [])
+        fe.oned.double.set_fault("none")
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 200, ans)
+        self.assertTrue(ans["changed"])
+        _, tmpl = fe.host(0)
+        self.assertEqual(tmpl["PCI_FILTER"], "10de:24b0,10de:26b9")
+
+        # /healthz follows oned
+        status, _, data = fe.request("GET", "/healthz", auth="")
+        self.assertEqual((status, json.loads(data)["oned"]), (200, "ok"))
+        fe.oned.double.set_fault("down")
+        status, _, _ = fe.request("GET", "/healthz", auth="")
+        self.assertEqual(status, 503)
+        fe.oned.double.set_fault("none")
+
+    def test_concurrent_reports_share_one_sync(self):
+        hosts = [{"id": i, "name": f"10.0.0.{i}", "state": 2, "cluster_id": 0,
+                  "template": {"ARCH": "x86_64"}} for i in range(40)]
+        fe = self.frontend(seed(hosts=hosts), env_extra={"ONEPCI_ONEHOST_DELAY_MS": "300"})
+
+        def one(i):
+            return fe.put_report(report(name=f"n{i}", host=f"10.0.0.{i}"))[0]
+
+        with concurrent.futures.ThreadPoolExecutor(40) as pool:
+            statuses = list(pool.map(one, range(40)))
+        self.assertEqual(statuses, [200] * 40)
+        self.assertEqual(fe.syncs(), 1)
+        # name lookups were batched: a few pool fetches (the sync stand-in makes one), not 40
+        pool_fetches = fe.oned.double.calls().get("one.hostpool.info", 0)
+        self.assertLessEqual(pool_fetches, 5)
+        for i in range(40):
+            _, tmpl = fe.host(i)
+            # no update was lost to the sync's REPLACE
+            self.assertEqual(tmpl.get("PCI_FILTER"), "10de:24b0,10de:26b9", i)
+
+    def test_unsupported_pci_conf_503_and_untouched(self):
+        conf = ":filter: ['10de:*',\n  '8086:*']\n"
+        fe = self.frontend(seed(), pci_conf=conf)
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 503, ans)
+        self.assertIn("spans lines", ans["reason"])
+        with open(fe.pci_conf) as f:
+            self.assertEqual(f.read(), conf)
+
+    def test_tls(self):
+        fe = self.frontend(seed(), tls=True)
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 200, ans)
+        # plain HTTP on the TLS port gets no answer
+        with self.assertRaises(Exception):
+            urllib.request.urlopen(f"http://127.0.0.1:{fe.port}/healthz", timeout=5).read()
+
+    def test_routes(self):
+        fe = self.frontend(seed())
+        self.assertEqual(fe.request("GET", "/nope", auth="")[0], 404)
+        self.assertEqual(fe.request("GET", "/v1/hosts/..%2f/pci", auth="", node="x")[0], 404)
+        self.assertEqual(fe.request("DELETE", "/v1/hosts/n1/pci")[0], 405)
+
+
+def main():
+    global REGISTRAR
+    REGISTRAR = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
