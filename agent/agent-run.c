@@ -169,12 +169,9 @@ static int make_plan(struct run_state *s) {
         return 0;
 }
 
-/* IOMMU, vfio-pci and driverctl: only needed when something will be bound. */
+/* vfio-pci and driverctl: only needed when something will be bound. */
 static int preflight(struct run_state *s, char **ret_driverctl) {
         _cleanup_free_ char *msg = NULL;
-        if (iommu_check_active(s->ctx, &msg) < 0)
-                return fail(s, EXIT_PREFLIGHT, "%s", msg ? msg : "the IOMMU is not active");
-        free(TAKE_PTR(msg));
         if (preflight_vfio_pci(s->ctx, &msg) < 0)
                 return fail(s, EXIT_PREFLIGHT, "%s", msg ? msg : "vfio-pci is not available");
         free(TAKE_PTR(msg));
@@ -334,6 +331,34 @@ static void warn_oneadmin(struct run_state *s) {
                                  s->cfg->vfio_group, s->cfg->vfio_group);
 }
 
+/* "OpenNebula host X (id 3): PCI_FILTER=..., changed" from the registrar's 200 answer. */
+static char *describe_acceptance(const char *url, const struct register_result *res) {
+        _cleanup_(json_object_putp) struct json_object *o = res->body ? json_tokener_parse(res->body) : NULL;
+        struct json_object *v;
+        const char *host = "?", *filter = "", *short_addr = NULL;
+        int id = -1;
+        bool changed = false;
+        if (o) {
+                if (json_object_object_get_ex(o, "host_name", &v))
+                        host = json_object_get_string(v);
+                if (json_object_object_get_ex(o, "host_id", &v))
+                        id = json_object_get_int(v);
+                if (json_object_object_get_ex(o, "pci_filter", &v) && v)
+                        filter = json_object_get_string(v);
+                if (json_object_object_get_ex(o, "pci_short_address", &v) && v)
+                        short_addr = json_object_get_string(v);
+                if (json_object_object_get_ex(o, "changed", &v))
+                        changed = json_object_get_boolean(v);
+        }
+        char *msg = NULL;
+        if (asprintf(&msg, "%s (attempt %u): OpenNebula host %s (id %d) PCI_FILTER=\"%s\"%s%s%s, %s",
+                     url, res->attempts, host, id, filter, short_addr ? " PCI_SHORT_ADDRESS=\"" : "",
+                     short_addr ? short_addr : "", short_addr ? "\"" : "",
+                     changed ? "updated" : "already set") < 0)
+                return NULL;
+        return msg;
+}
+
 static int do_register(struct run_state *s, bool succeeded) {
         if (s->o->no_register) {
                 (void)strv_push(&s->rec.skipped, "registration (--no-register)");
@@ -373,12 +398,21 @@ static int do_register(struct run_state *s, bool succeeded) {
         explicit_bzero(key, sizeof(key));
         s->rec.registered = r == 0;
         if (r == 0)
-                (void)asprintf(&s->rec.register_message, "%s accepted the report after %u attempt(s)%s%s",
-                               url, res.attempts, res.body ? ": " : "", res.body ? res.body : "");
+                s->rec.register_message = describe_acceptance(url, &res);
         else
                 (void)asprintf(&s->rec.register_message, "%s: %s", url, res.message);
         register_result_clear(&res);
         return r == 0 ? 0 : EXIT_REGISTER;
+}
+
+/* What `apply` would send, assuming it binds everything it plans to. */
+static void preview_report(struct run_state *s) {
+        _cleanup_(json_object_putp) struct json_object *report = NULL;
+        if (report_build(s->cfg, s->plan, s->snap, true, s->rec.errors, &report) < 0 ||
+            report_to_string(report, &s->rec.report_preview) < 0)
+                return;
+        if (register_resolve_url(s->o->registrar_url, s->cfg, s->inv, &s->rec.report_url, NULL) < 0)
+                s->rec.report_url = NULL;
 }
 
 static int run_apply(struct run_state *s) {
@@ -450,11 +484,19 @@ static int run_steps(struct run_state *s) {
         if (!s->rec.enabled)
                 return 0;
 
+        /* Without an IOMMU every device would be refused for lacking a group;
+         * say the real reason once instead. */
+        _cleanup_free_ char *iommu_msg = NULL;
+        if (iommu_check_active(s->ctx, &iommu_msg) < 0)
+                return fail(s, EXIT_PREFLIGHT, "%s", iommu_msg ? iommu_msg : "the IOMMU is not active");
+
         r = make_plan(s);
         switch (o->command) {
         case CMD_PLAN:
                 if (r == 0)
                         (void)install_rule(s, false);
+                if (!o->no_register)
+                        preview_report(s);
                 return r;
         case CMD_CHECK:
                 return r ? r : run_check(s);

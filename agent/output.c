@@ -131,6 +131,10 @@ void output_text(const struct run_record *rec, FILE *f) {
         print_list(f, "skipped", rec->skipped);
         print_list(f, "warning", rec->warnings);
         print_list(f, "drift", rec->drift);
+        if (rec->report_preview)
+                fprintf(f, "  would register with %s as %s, sending:\n    %s\n",
+                        rec->report_url ? rec->report_url : "(no registrar configured)", rec->host,
+                        rec->report_preview);
         if (rec->register_attempted)
                 fprintf(f, "  registration: %s%s%s\n", rec->registered ? "done" : "FAILED",
                         rec->register_message ? ": " : "",
@@ -140,6 +144,9 @@ void output_text(const struct run_record *rec, FILE *f) {
                         rec->changed ? "changes applied" : "already configured, nothing changed");
         else if (STREQ(rec->command, "check") && rec->exit_code == EXIT_OK)
                 fprintf(f, "  result: in line with the inventory\n");
+        else if (rec->exit_code != EXIT_OK)
+                fprintf(f, "  result: %s (exit %d)%s\n", result_word(rec), rec->exit_code,
+                        rec->errors ? ", the reasons are on stderr" : "");
 }
 
 static struct json_object *strv_to_json(char *const *v) {
@@ -228,6 +235,11 @@ struct json_object *output_json_build(const struct run_record *rec) {
         json_object_object_add(reg, "ok", json_object_new_boolean(rec->registered));
         json_object_object_add(reg, "message", rec->register_message ?
                                                        json_object_new_string(rec->register_message) : NULL);
+        if (rec->report_preview) {
+                json_object_object_add(reg, "url", rec->report_url ?
+                                                           json_object_new_string(rec->report_url) : NULL);
+                json_object_object_add(reg, "report", json_tokener_parse(rec->report_preview));
+        }
         json_object_object_add(o, "registration", reg);
         return o;
 }
@@ -253,5 +265,7 @@ void run_record_clear(struct run_record *rec) {
         strv_free(rec->errors);
         strv_free(rec->drift);
         free(rec->register_message);
+        free(rec->report_preview);
+        free(rec->report_url);
         memset(rec, 0, sizeof(*rec));
 }

@@ -49,14 +49,21 @@ int preflight_driverctl(const struct onepci_context *ctx, char **ret_path, char 
         int r = driverctl_locate(ctx, ret_path);
         if (r != -ENOENT)
                 return r;
-        if (!ctx->live || ctx->no_install || ctx->driverctl) {
+        if (!ctx->live && !ctx->driverctl) {
+                /* Under a fixture root the system's driverctl would touch the real /sys. */
+                if (ret_message && asprintf(ret_message, "--root %s is not /: name the driverctl "
+                                                         "stand-in for that root with --driverctl PATH",
+                                            ctx->root) < 0)
+                        *ret_message = NULL;
+                return -ENOENT;
+        }
+        if (ctx->no_install || ctx->driverctl) {
                 if (ret_message &&
                     asprintf(ret_message, "driverctl is not installed%s; install the driverctl "
                                           "package (apt-get install driverctl / dnf install "
                                           "driverctl)",
                              ctx->driverctl ? " at the --driverctl path" :
-                             ctx->no_install ? " and --no-install was given" :
-                                               " and --root is not /") < 0)
+                                              " and --no-install was given") < 0)
                         *ret_message = NULL;
                 return -ENOENT;
         }

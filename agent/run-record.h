@@ -32,6 +32,8 @@ struct run_record {
         char **warnings;
         char **errors;
         char **drift;              /* `check`: how the node differs */
+        char *report_preview;      /* `plan`: the report registration would send */
+        char *report_url;          /* `plan`: where it would go (NULL: not configured) */
         bool register_attempted;
         bool registered;
         char *register_message;

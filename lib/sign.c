@@ -53,8 +53,8 @@ bool sign_node_name_valid(const char *name) {
                 return false;
         for (size_t i = 0; i < len; i++) {
                 char c = name[i];
-                bool alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                             (c >= '0' && c <= '9');
+                bool alnum =
+                        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 
                 if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
                         return false;
@@ -66,7 +66,7 @@ static int hmac_sha256(const void *key, size_t key_len, const void *data, size_t
                        uint8_t ret[32]) {
         unsigned out_len = 0;
 
-        if (!HMAC(EVP_sha256(), key, (int) key_len, data, len, ret, &out_len) || out_len != 32)
+        if (!HMAC(EVP_sha256(), key, (int)key_len, data, len, ret, &out_len) || out_len != 32)
                 return -EIO;
         return 0;
 }
@@ -103,7 +103,7 @@ int sign_parse_hex_key(const char *text, uint8_t ret_key[32]) {
 
                 if (hi < 0 || lo < 0)
                         return -EINVAL;
-                ret_key[i] = (uint8_t) (hi << 4 | lo);
+                ret_key[i] = (uint8_t)(hi << 4 | lo);
         }
         return 0;
 }
@@ -139,8 +139,8 @@ static int compute_sig(const char *key_hex, const char *method, const char *path
                 goto out;
         }
         hex_encode(digest, sizeof(digest), digest_hex);
-        if (asprintf(&string, SIGN_SCHEME "\n%s\n%s\n%" PRId64 "\n%s\n%s", method, path, ts,
-                     nonce, digest_hex) < 0) {
+        if (asprintf(&string, SIGN_SCHEME "\n%s\n%s\n%" PRId64 "\n%s\n%s", method, path, ts, nonce,
+                     digest_hex) < 0) {
                 string = NULL;
                 r = -ENOMEM;
                 goto out;
@@ -186,7 +186,7 @@ static int take_field(const char **p, const char *name, bool last, char *buf, si
         end = last ? *p + strlen(*p) : strstr(*p, ", ");
         if (!end)
                 return -EINVAL;
-        len = (size_t) (end - *p);
+        len = (size_t)(end - *p);
         if (len == 0 || len >= size)
                 return -EINVAL;
         memcpy(buf, *p, len);

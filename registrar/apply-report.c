@@ -43,7 +43,7 @@ static void oned_failed(struct registrar *r, struct apply_result *res, const cha
 }
 
 static void sleep_ms(unsigned ms) {
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L };
+        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
 
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;
@@ -54,8 +54,7 @@ static bool str_eq(const char *a, const char *b) {
 }
 
 /* The host's ID by NAME, or allocated with --create-hosts.  0, or res filled. */
-static int find_host(struct registrar *r, const char *name, int *ret_id,
-                     struct apply_result *res) {
+static int find_host(struct registrar *r, const char *name, int *ret_id, struct apply_result *res) {
         struct one_error err = {};
         int k;
 
@@ -91,8 +90,7 @@ static int find_host(struct registrar *r, const char *name, int *ret_id,
 }
 
 /* The host's state and template as oned has them now. */
-static int read_host(struct registrar *r, int id, struct one_host *host,
-                     struct apply_result *res) {
+static int read_host(struct registrar *r, int id, struct one_host *host, struct apply_result *res) {
         _cleanup_free_ char *xml = NULL;
         struct one_error err = {};
         struct one_host fresh = {};
@@ -183,9 +181,9 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
                 goto unlock;
         }
 
-        filter_changed = !str_eq(host.pci_filter, res->pci_filter) ||
-                         (res->pci_short_address &&
-                          !str_eq(host.pci_short_address, res->pci_short_address));
+        filter_changed =
+                !str_eq(host.pci_filter, res->pci_filter) ||
+                (res->pci_short_address && !str_eq(host.pci_short_address, res->pci_short_address));
         status_changed = !str_eq(host.onepci_status, status);
         /* A forced update that failed after the filter was written is still owed:
          * the template says so, so a retry (or another registrar) finishes it. */
@@ -205,8 +203,9 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
                 k = template_render(&u, &xml);
                 if (k < 0) {
                         /* Validation upstream makes this unreachable; refuse anyway. */
-                        answer(res, 400, "invalid_report", "a value failed the template "
-                                                           "whitelist");
+                        answer(res, 400, "invalid_report",
+                               "a value failed the template "
+                               "whitelist");
                         goto unlock;
                 }
                 k = one_host_update(r->one, host.id, xml, 1, &err);
@@ -225,7 +224,7 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
                 res->forced_update = true;
                 /* Failing to clear the mark only costs one more forced update later. */
                 if (template_render_forceupdate_done(&done) >= 0)
-                        (void) one_host_update(r->one, host.id, done, 1, &err);
+                        (void)one_host_update(r->one, host.id, done, 1, &err);
         }
         res->status = 200;
 unlock:

@@ -15,8 +15,8 @@
 struct registrar;
 
 struct apply_result {
-        int status;          /* HTTP status */
-        const char *error;   /* JSON "error", NULL on success */
+        int status;        /* HTTP status */
+        const char *error; /* JSON "error", NULL on success */
         char reason[512];
         unsigned retry_after; /* seconds; 0 = no header */
         int host_id;

@@ -80,7 +80,7 @@ int auth_secret_create(const char *path, char *reason, size_t reason_size) {
                                       : strerror(-r));
                 goto out;
         }
-        if (fchmod(fd, 0600) < 0 || write(fd, hex, strlen(hex)) != (ssize_t) strlen(hex) ||
+        if (fchmod(fd, 0600) < 0 || write(fd, hex, strlen(hex)) != (ssize_t)strlen(hex) ||
             fsync(fd) < 0) {
                 r = errno ? -errno : -EIO;
                 snprintf(reason, reason_size, "%s: %s", path, strerror(-r));
@@ -115,8 +115,8 @@ int auth_secret_load(const char *path, bool create, uint8_t ret[AUTH_SECRET_LEN]
         }
         if (st.st_mode & 077) {
                 snprintf(reason, reason_size,
-                         "%s: readable by group or others (mode %04o); chmod 600 it",
-                         path, (unsigned) (st.st_mode & 07777));
+                         "%s: readable by group or others (mode %04o); chmod 600 it", path,
+                         (unsigned)(st.st_mode & 07777));
                 return -EPERM;
         }
         r = read_file_bounded(path, 256, &data, &len);
@@ -166,10 +166,10 @@ static uint64_t fnv1a(const char *a, const char *b) {
         uint64_t h = 1469598103934665603ULL;
 
         for (; *a; a++)
-                h = (h ^ (uint8_t) *a) * 1099511628211ULL;
+                h = (h ^ (uint8_t)*a) * 1099511628211ULL;
         h = (h ^ 0xff) * 1099511628211ULL;
         for (; *b; b++)
-                h = (h ^ (uint8_t) *b) * 1099511628211ULL;
+                h = (h ^ (uint8_t)*b) * 1099511628211ULL;
         return h;
 }
 

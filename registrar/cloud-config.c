@@ -12,7 +12,7 @@
 #include "inventory.h"
 #include "macros.h"
 
-const char *const cloud_config_node_vars[] = { "ansible_host", "pci_*", "onepci_*", NULL };
+const char *const cloud_config_node_vars[] = {"ansible_host", "pci_*", "onepci_*", NULL};
 
 /* A URL safe to put in a shell-style EnvironmentFile line unquoted-ish. */
 static bool url_valid(const char *u) {
@@ -29,7 +29,7 @@ static void put_block(FILE *f, const char *text) {
                 size_t l = strcspn(p, "\n");
 
                 if (l > 0)
-                        fprintf(f, "      %.*s\n", (int) l, p);
+                        fprintf(f, "      %.*s\n", (int)l, p);
                 else
                         fputs("\n", f);
                 p += l;
@@ -63,27 +63,29 @@ int cloud_config_render(const struct inventory *inv, const char *node, const cha
         f = open_memstream(&buf, &size);
         if (!f)
                 return -ENOMEM;
-        fprintf(f, "#cloud-config\n"
-                   "# onepci user-data for node %s.  It holds the node's key: keep it secret.\n"
-                   "write_files:\n"
-                   "  - path: /etc/onepci/node.key\n"
-                   "    owner: root:root\n"
-                   "    permissions: '0600'\n"
-                   "    content: |\n"
-                   "      %s\n"
-                   "  - path: /etc/onepci/inventory.yml\n"
-                   "    owner: root:root\n"
-                   "    permissions: '0644'\n"
-                   "    content: |\n",
+        fprintf(f,
+                "#cloud-config\n"
+                "# onepci user-data for node %s.  It holds the node's key: keep it secret.\n"
+                "write_files:\n"
+                "  - path: /etc/onepci/node.key\n"
+                "    owner: root:root\n"
+                "    permissions: '0600'\n"
+                "    content: |\n"
+                "      %s\n"
+                "  - path: /etc/onepci/inventory.yml\n"
+                "    owner: root:root\n"
+                "    permissions: '0644'\n"
+                "    content: |\n",
                 node, key_hex);
         put_block(f, yaml);
         if (url)
-                fprintf(f, "  - path: /etc/default/onepci-agent\n"
-                           "    owner: root:root\n"
-                           "    permissions: '0644'\n"
-                           "    content: |\n"
-                           "      ONEPCI_AGENT_OPTS=\"--host %s\"\n"
-                           "      ONEPCI_REGISTER_OPTS=\"--registrar %s\"\n",
+                fprintf(f,
+                        "  - path: /etc/default/onepci-agent\n"
+                        "    owner: root:root\n"
+                        "    permissions: '0644'\n"
+                        "    content: |\n"
+                        "      ONEPCI_AGENT_OPTS=\"--host %s\"\n"
+                        "      ONEPCI_REGISTER_OPTS=\"--registrar %s\"\n",
                         node, url);
         if (fclose(f) != 0) {
                 free(buf);

@@ -39,8 +39,8 @@ int config_init(struct registrar_config *c) {
                 .retry_after_s = 10,
                 .version_cache_s = 60,
         };
-        if (!c->listen || !c->secret_file || !c->remotes_dir || !c->sync_command ||
-            !c->im_mad || !c->vm_mad) {
+        if (!c->listen || !c->secret_file || !c->remotes_dir || !c->sync_command || !c->im_mad ||
+            !c->vm_mad) {
                 config_done(c);
                 return -ENOMEM;
         }
@@ -79,13 +79,13 @@ static int parse_uint(const char *v, unsigned min, unsigned max, unsigned *ret) 
         n = strtoul(v, &end, 10);
         if (errno != 0 || *end != '\0' || n < min || n > max)
                 return -EINVAL;
-        *ret = (unsigned) n;
+        *ret = (unsigned)n;
         return 0;
 }
 
 static int parse_bool(const char *v, bool *ret) {
-        static const char *const yes[] = { "yes", "true", "on", "1" };
-        static const char *const no[] = { "no", "false", "off", "0" };
+        static const char *const yes[] = {"yes", "true", "on", "1"};
+        static const char *const no[] = {"no", "false", "off", "0"};
 
         for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
                 if (strcasecmp(v, yes[i]) == 0) {
@@ -122,12 +122,12 @@ int config_split_listen(const char *listen, char **ret_host, unsigned *ret_port)
                 if (!close || close[1] != ':')
                         return -EINVAL;
                 colon = close + 1;
-                host = strndup(listen + 1, (size_t) (close - listen - 1));
+                host = strndup(listen + 1, (size_t)(close - listen - 1));
         } else {
                 colon = strrchr(listen, ':');
-                if (!colon || memchr(listen, ':', (size_t) (colon - listen)))
+                if (!colon || memchr(listen, ':', (size_t)(colon - listen)))
                         return -EINVAL;
-                host = strndup(listen, (size_t) (colon - listen));
+                host = strndup(listen, (size_t)(colon - listen));
         }
         if (!host)
                 return -ENOMEM;
@@ -155,33 +155,32 @@ int config_set(struct registrar_config *c, const char *key, const char *value, c
                 size_t offset;
                 unsigned min, max;
         } uints[] = {
-                { "forceupdate-pause-ms", offsetof(struct registrar_config, forceupdate_pause_ms),
-                  0, 60000 },
-                { "sync-timeout", offsetof(struct registrar_config, sync_timeout_s), 1, 3600 },
-                { "oned-timeout-ms", offsetof(struct registrar_config, oned_timeout_ms), 100,
-                  600000 },
-                { "oned-max-concurrent",
-                  offsetof(struct registrar_config, oned_max_concurrent), 1, 256 },
-                { "threads", offsetof(struct registrar_config, threads), 1, 256 },
-                { "max-connections", offsetof(struct registrar_config, max_connections), 1,
-                  65536 },
-                { "connection-timeout",
-                  offsetof(struct registrar_config, connection_timeout_s), 1, 3600 },
-                { "auth-window", offsetof(struct registrar_config, auth_window_s), 1, 86400 },
-                { "retry-after", offsetof(struct registrar_config, retry_after_s), 1, 3600 },
-                { "version-cache", offsetof(struct registrar_config, version_cache_s), 0, 86400 },
+                {"forceupdate-pause-ms", offsetof(struct registrar_config, forceupdate_pause_ms), 0,
+                 60000},
+                {"sync-timeout", offsetof(struct registrar_config, sync_timeout_s), 1, 3600},
+                {"oned-timeout-ms", offsetof(struct registrar_config, oned_timeout_ms), 100,
+                 600000},
+                {"oned-max-concurrent", offsetof(struct registrar_config, oned_max_concurrent), 1,
+                 256},
+                {"threads", offsetof(struct registrar_config, threads), 1, 256},
+                {"max-connections", offsetof(struct registrar_config, max_connections), 1, 65536},
+                {"connection-timeout", offsetof(struct registrar_config, connection_timeout_s), 1,
+                 3600},
+                {"auth-window", offsetof(struct registrar_config, auth_window_s), 1, 86400},
+                {"retry-after", offsetof(struct registrar_config, retry_after_s), 1, 3600},
+                {"version-cache", offsetof(struct registrar_config, version_cache_s), 0, 86400},
         };
         static const struct {
                 const char *name;
                 size_t offset;
         } strs[] = {
-                { "secret-file", offsetof(struct registrar_config, secret_file) },
-                { "remotes-dir", offsetof(struct registrar_config, remotes_dir) },
-                { "sync-command", offsetof(struct registrar_config, sync_command) },
-                { "tls-cert", offsetof(struct registrar_config, tls_cert) },
-                { "tls-key", offsetof(struct registrar_config, tls_key) },
-                { "im-mad", offsetof(struct registrar_config, im_mad) },
-                { "vm-mad", offsetof(struct registrar_config, vm_mad) },
+                {"secret-file", offsetof(struct registrar_config, secret_file)},
+                {"remotes-dir", offsetof(struct registrar_config, remotes_dir)},
+                {"sync-command", offsetof(struct registrar_config, sync_command)},
+                {"tls-cert", offsetof(struct registrar_config, tls_cert)},
+                {"tls-key", offsetof(struct registrar_config, tls_key)},
+                {"im-mad", offsetof(struct registrar_config, im_mad)},
+                {"vm-mad", offsetof(struct registrar_config, vm_mad)},
         };
         unsigned u;
         int r;
@@ -194,7 +193,7 @@ int config_set(struct registrar_config *c, const char *key, const char *value, c
                 if (parse_uint(value, uints[i].min, uints[i].max, &u) < 0)
                         return fail(reason, reason_size, "%s: \"%s\" is not a number in %u..%u",
                                     uints[i].name, value, uints[i].min, uints[i].max);
-                *(unsigned *) ((char *) c + uints[i].offset) = u;
+                *(unsigned *)((char *)c + uints[i].offset) = u;
                 return 0;
         }
         for (size_t i = 0; i < ELEMENTSOF(strs); i++) {
@@ -202,15 +201,15 @@ int config_set(struct registrar_config *c, const char *key, const char *value, c
                         continue;
                 if (!*value)
                         return fail(reason, reason_size, "%s: empty", strs[i].name);
-                return set_str((char **) ((char *) c + strs[i].offset), value);
+                return set_str((char **)((char *)c + strs[i].offset), value);
         }
         if (key_is(key, "listen")) {
                 _cleanup_free_ char *host = NULL;
                 unsigned port;
 
                 if (config_split_listen(value, &host, &port) < 0)
-                        return fail(reason, reason_size,
-                                    "listen: \"%s\" is not ADDRESS:PORT", value);
+                        return fail(reason, reason_size, "listen: \"%s\" is not ADDRESS:PORT",
+                                    value);
                 return set_str(&c->listen, value);
         }
         if (key_is(key, "inventory")) {
@@ -227,8 +226,7 @@ int config_set(struct registrar_config *c, const char *key, const char *value, c
                 bool b;
 
                 if (parse_bool(value, &b) < 0)
-                        return fail(reason, reason_size, "%s: \"%s\" is not yes or no", key,
-                                    value);
+                        return fail(reason, reason_size, "%s: \"%s\" is not yes or no", key, value);
                 if (key_is(key, "create-hosts"))
                         c->create_hosts = b;
                 else
@@ -244,11 +242,11 @@ int config_set(struct registrar_config *c, const char *key, const char *value, c
                 if (errno != 0 || end == value || *end != '\0' || n < -1 || n > INT_MAX)
                         return fail(reason, reason_size,
                                     "cluster-id: \"%s\" is not -1 or a cluster id", value);
-                c->cluster_id = (int) n;
+                c->cluster_id = (int)n;
                 return 0;
         }
         r = fail(reason, reason_size, "unknown key \"%s\"", key);
-        (void) r;
+        (void)r;
         return -ENOENT;
 }
 
@@ -301,8 +299,10 @@ int config_parse_buffer(struct registrar_config *c, const char *data, size_t len
                 if (*key == '\0' || STREQ(key, "---") || STREQ(key, "..."))
                         continue;
                 if (key != line)
-                        return fail(reason, reason_size, "%s:%u: indented line (the file is a "
-                                    "flat mapping)", filename, lineno);
+                        return fail(reason, reason_size,
+                                    "%s:%u: indented line (the file is a "
+                                    "flat mapping)",
+                                    filename, lineno);
                 colon = strstr(key, ": ");
                 if (!colon && l > 0 && key[l - 1] == ':')
                         colon = key + l - 1;
@@ -320,8 +320,8 @@ int config_parse_buffer(struct registrar_config *c, const char *data, size_t len
         return 0;
 }
 
-int config_load_file(struct registrar_config *c, const char *path, bool must_exist,
-                     char *reason, size_t reason_size) {
+int config_load_file(struct registrar_config *c, const char *path, bool must_exist, char *reason,
+                     size_t reason_size) {
         _cleanup_free_ char *data = NULL;
         size_t len;
         int r;

@@ -44,7 +44,7 @@ void filter_short_address(const char *address, char ret[PCI_ADDRESS_MAX]) {
 }
 
 static int cmp_str(const void *a, const void *b) {
-        return strcmp(*(const char *const *) a, *(const char *const *) b);
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Sorts items, drops duplicates and joins them with commas. */
@@ -103,7 +103,7 @@ int filter_compute(const struct pci_report *r, enum filter_mode mode, char **ret
                 /* Already validated lowercase; lowercase again so the rule lives here too. */
                 for (char *c = ids[i]; *c; c++)
                         if (*c >= 'A' && *c <= 'F')
-                                *c = (char) (*c - 'A' + 'a');
+                                *c = (char)(*c - 'A' + 'a');
                 addrs[i] = addr_buf + PCI_ADDRESS_MAX * i;
                 filter_short_address(d->address, addrs[i]);
         }

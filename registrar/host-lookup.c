@@ -35,7 +35,7 @@ static int64_t now_ms(void) {
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void snapshot_unref(struct snapshot *s) {
@@ -100,8 +100,8 @@ static struct snapshot *get_snapshot(struct host_lookup *l, bool force, bool *re
         struct snapshot *s = l->current;
         unsigned long mine;
 
-        *ret_reused = !force && s && s->result >= 0 &&
-                      now_ms() - s->fetched_ms < (int64_t) l->max_age_ms;
+        *ret_reused =
+                !force && s && s->result >= 0 && now_ms() - s->fetched_ms < (int64_t)l->max_age_ms;
         if (*ret_reused) {
                 s->refs++;
                 return s;
@@ -131,8 +131,7 @@ static struct snapshot *get_snapshot(struct host_lookup *l, bool force, bool *re
         return s;
 }
 
-int host_lookup_find(struct host_lookup *l, const char *name, int *ret_id,
-                     struct one_error *err) {
+int host_lookup_find(struct host_lookup *l, const char *name, int *ret_id, struct one_error *err) {
         struct snapshot *s;
         ssize_t i = -1;
         int r;

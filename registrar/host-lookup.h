@@ -21,8 +21,7 @@ void host_lookup_free(struct host_lookup *l);
 
 /* 0 with the host's ID; -ENOENT when no host has that NAME; oned errors as
  * one-client.h. */
-int host_lookup_find(struct host_lookup *l, const char *name, int *ret_id,
-                     struct one_error *err);
+int host_lookup_find(struct host_lookup *l, const char *name, int *ret_id, struct one_error *err);
 
 /* Pool fetches done so far (for tests). */
 unsigned host_lookup_fetches(struct host_lookup *l);

@@ -29,8 +29,8 @@ int reply_json(struct http_reply *r, int status, struct json_object *obj) {
                 r->status = 500;
                 return -ENOMEM;
         }
-        s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-                                                        JSON_C_TO_STRING_NOSLASHESCAPE);
+        s = json_object_to_json_string_ext(obj,
+                                           JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         r->body = s ? malloc(strlen(s) + 2) : NULL;
         if (r->body)
                 sprintf(r->body, "%s\n", s);
@@ -68,8 +68,7 @@ struct MHD_Response *http_reply_to_mhd(const struct http_reply *r) {
         const char *body = r->body ? r->body : "";
         struct MHD_Response *resp;
 
-        resp = MHD_create_response_from_buffer(strlen(body), (void *) body,
-                                               MHD_RESPMEM_MUST_COPY);
+        resp = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
         if (!resp)
                 return NULL;
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -89,7 +88,7 @@ MHD_RESULT respond(struct MHD_Connection *c, const struct http_reply *r) {
 
         if (!resp)
                 return MHD_NO;
-        return MHD_queue_response(c, (unsigned) r->status, resp);
+        return MHD_queue_response(c, (unsigned)r->status, resp);
 }
 
 MHD_RESULT respond_error(struct MHD_Connection *c, int status, const char *error,

@@ -76,8 +76,9 @@ static const char usage[] =
         "  --version-cache S        how long oned's version is cached (default 60)\n"
         "  -v, --verbose            log every request\n"
         "\n"
-        "oned is found as OpenNebula's tools find it: ONE_XMLRPC, ~/.one/one_endpoint,\n"
-        ONEADMIN_HOME "/.one/one_endpoint, http://localhost:2633/RPC2; the session from\n"
+        "oned is found as OpenNebula's tools find it: ONE_XMLRPC, "
+        "~/.one/one_endpoint,\n" ONEADMIN_HOME
+        "/.one/one_endpoint, http://localhost:2633/RPC2; the session from\n"
         "the file named by ONE_AUTH, ~/.one/one_auth, " ONEADMIN_HOME "/.one/one_auth.\n"
         "\n"
         "keygen creates the secret (refuses to overwrite one).  node-key prints NAME's\n"
@@ -92,36 +93,35 @@ enum {
 };
 
 static const struct option serve_options[] = {
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, 'V' },
-        { "verbose", no_argument, NULL, 'v' },
-        { "config", required_argument, NULL, OPT_CONFIG },
-        { "url", required_argument, NULL, OPT_URL },
-        { "create-hosts", no_argument, NULL, OPT_SETTING },
-        { "listen", required_argument, NULL, OPT_SETTING },
-        { "secret-file", required_argument, NULL, OPT_SETTING },
-        { "remotes-dir", required_argument, NULL, OPT_SETTING },
-        { "sync-command", required_argument, NULL, OPT_SETTING },
-        { "sync-timeout", required_argument, NULL, OPT_SETTING },
-        { "filter-mode", required_argument, NULL, OPT_SETTING },
-        { "protect-clusters", required_argument, NULL, OPT_SETTING },
-        { "im-mad", required_argument, NULL, OPT_SETTING },
-        { "vm-mad", required_argument, NULL, OPT_SETTING },
-        { "cluster-id", required_argument, NULL, OPT_SETTING },
-        { "tls-cert", required_argument, NULL, OPT_SETTING },
-        { "tls-key", required_argument, NULL, OPT_SETTING },
-        { "inventory", required_argument, NULL, OPT_SETTING },
-        { "forceupdate-pause-ms", required_argument, NULL, OPT_SETTING },
-        { "oned-timeout-ms", required_argument, NULL, OPT_SETTING },
-        { "oned-max-concurrent", required_argument, NULL, OPT_SETTING },
-        { "threads", required_argument, NULL, OPT_SETTING },
-        { "max-connections", required_argument, NULL, OPT_SETTING },
-        { "connection-timeout", required_argument, NULL, OPT_SETTING },
-        { "auth-window", required_argument, NULL, OPT_SETTING },
-        { "retry-after", required_argument, NULL, OPT_SETTING },
-        { "version-cache", required_argument, NULL, OPT_SETTING },
-        {}
-};
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"url", required_argument, NULL, OPT_URL},
+        {"create-hosts", no_argument, NULL, OPT_SETTING},
+        {"listen", required_argument, NULL, OPT_SETTING},
+        {"secret-file", required_argument, NULL, OPT_SETTING},
+        {"remotes-dir", required_argument, NULL, OPT_SETTING},
+        {"sync-command", required_argument, NULL, OPT_SETTING},
+        {"sync-timeout", required_argument, NULL, OPT_SETTING},
+        {"filter-mode", required_argument, NULL, OPT_SETTING},
+        {"protect-clusters", required_argument, NULL, OPT_SETTING},
+        {"im-mad", required_argument, NULL, OPT_SETTING},
+        {"vm-mad", required_argument, NULL, OPT_SETTING},
+        {"cluster-id", required_argument, NULL, OPT_SETTING},
+        {"tls-cert", required_argument, NULL, OPT_SETTING},
+        {"tls-key", required_argument, NULL, OPT_SETTING},
+        {"inventory", required_argument, NULL, OPT_SETTING},
+        {"forceupdate-pause-ms", required_argument, NULL, OPT_SETTING},
+        {"oned-timeout-ms", required_argument, NULL, OPT_SETTING},
+        {"oned-max-concurrent", required_argument, NULL, OPT_SETTING},
+        {"threads", required_argument, NULL, OPT_SETTING},
+        {"max-connections", required_argument, NULL, OPT_SETTING},
+        {"connection-timeout", required_argument, NULL, OPT_SETTING},
+        {"auth-window", required_argument, NULL, OPT_SETTING},
+        {"retry-after", required_argument, NULL, OPT_SETTING},
+        {"version-cache", required_argument, NULL, OPT_SETTING},
+        {}};
 
 struct cli {
         const char *command;
@@ -226,11 +226,10 @@ static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
         if (r < 0)
                 goto out;
 
-        r = one_resolve_endpoint(getenv("ONE_XMLRPC"), getenv("HOME"), ONEADMIN_HOME,
-                                 &endpoint);
+        r = one_resolve_endpoint(getenv("ONE_XMLRPC"), getenv("HOME"), ONEADMIN_HOME, &endpoint);
         if (r >= 0)
-                r = one_resolve_session(getenv("ONE_AUTH"), getenv("HOME"), ONEADMIN_HOME,
-                                        &session, reason, sizeof(reason));
+                r = one_resolve_session(getenv("ONE_AUTH"), getenv("HOME"), ONEADMIN_HOME, &session,
+                                        reason, sizeof(reason));
         if (r < 0) {
                 log_error("%s", reason[0] ? reason : strerror(-r));
                 goto out;
@@ -249,8 +248,7 @@ static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
                 log_error("xmlrpc-c initialisation failed");
                 goto out;
         }
-        r = one_client_new(endpoint, session, cfg->oned_max_concurrent, cfg->oned_timeout_ms,
-                           &one);
+        r = one_client_new(endpoint, session, cfg->oned_max_concurrent, cfg->oned_timeout_ms, &one);
         explicit_bzero(session, strlen(session));
         if (r < 0)
                 goto out_global;
@@ -392,7 +390,7 @@ int main(int argc, char **argv) {
         int r;
 
         log_set_program("onepci-registrar");
-        (void) dummy;
+        (void)dummy;
         if (argc < 2) {
                 fputs(usage, stderr);
                 return 2;

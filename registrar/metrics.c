@@ -17,7 +17,7 @@ struct series {
         unsigned long long count;
 };
 
-static const double buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
 struct metrics {
         pthread_mutex_t mu;
@@ -112,10 +112,9 @@ char *metrics_render(struct metrics *m) {
               "# TYPE onepci_request_duration_seconds histogram\n",
               f);
         for (size_t i = 0; i < ELEMENTSOF(buckets); i++)
-                fprintf(f, "onepci_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-                        buckets[i], m->latency[i]);
-        fprintf(f, "onepci_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
-                m->latency_count);
+                fprintf(f, "onepci_request_duration_seconds_bucket{le=\"%g\"} %llu\n", buckets[i],
+                        m->latency[i]);
+        fprintf(f, "onepci_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", m->latency_count);
         fprintf(f, "onepci_request_duration_seconds_sum %.6f\n", m->latency_sum);
         fprintf(f, "onepci_request_duration_seconds_count %llu\n", m->latency_count);
         pthread_mutex_unlock(&m->mu);

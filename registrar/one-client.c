@@ -104,8 +104,7 @@ int one_resolve_session(const char *env_auth, const char *home, const char *onea
                                  r == -ENOENT ? "missing or empty" : strerror(-r));
                 return r;
         }
-        if (from_home(home, "one_auth", ret) >= 0 ||
-            from_home(oneadmin_home, "one_auth", ret) >= 0)
+        if (from_home(home, "one_auth", ret) >= 0 || from_home(oneadmin_home, "one_auth", ret) >= 0)
                 return 0;
         snprintf(reason, reason_size,
                  "no oned session: set ONE_AUTH or create ~/.one/one_auth or "
@@ -217,7 +216,7 @@ static int decode(xmlrpc_env *env, xmlrpc_value *res, const char *method, struct
                 xmlrpc_env_clean(env);
                 xmlrpc_env_init(env);
                 set_err(err, code, "%s: %s (code 0x%x)", method, msg ? msg : "failed", code);
-                free((void *) msg);
+                free((void *)msg);
                 xmlrpc_DECREF(val);
                 return -EREMOTEIO;
         }
@@ -226,7 +225,7 @@ static int decode(xmlrpc_env *env, xmlrpc_value *res, const char *method, struct
                 const char *s = NULL;
 
                 xmlrpc_read_string(env, val, &s);
-                ret->str = (char *) s;
+                ret->str = (char *)s;
                 ret->is_str = true;
         } else if (xmlrpc_value_type(val) == XMLRPC_TYPE_INT) {
                 xmlrpc_read_int(env, val, &ret->num);
@@ -245,7 +244,7 @@ bad:
 /* Runs one call: params is an array the function consumes. */
 static int call(struct one_client *c, const char *method, xmlrpc_value *params,
                 struct one_value *ret, struct one_error *err) {
-        struct xmlrpc_curl_xportparms xp = { .timeout = c->timeout_ms, .dont_advertise = true };
+        struct xmlrpc_curl_xportparms xp = {.timeout = c->timeout_ms, .dont_advertise = true};
         struct xmlrpc_clientparms cp = {
                 .transport = "curl",
                 .transportparmsP = &xp,
@@ -264,8 +263,8 @@ static int call(struct one_client *c, const char *method, xmlrpc_value *params,
         while (sem_wait(&c->slots) < 0 && errno == EINTR)
                 ;
         xmlrpc_env_init(&env);
-        xmlrpc_client_create(&env, XMLRPC_CLIENT_NO_FLAGS, "onepci-registrar", ONEPCI_VERSION,
-                             &cp, XMLRPC_CPSIZE(transportparm_size), &client);
+        xmlrpc_client_create(&env, XMLRPC_CLIENT_NO_FLAGS, "onepci-registrar", ONEPCI_VERSION, &cp,
+                             XMLRPC_CPSIZE(transportparm_size), &client);
         if (!env.fault_occurred)
                 server = xmlrpc_server_info_new(&env, c->endpoint);
         if (!env.fault_occurred)
@@ -315,8 +314,8 @@ static xmlrpc_value *params_new(const char *fmt, ...) {
         return v;
 }
 
-static int call_string(struct one_client *c, const char *method, xmlrpc_value *params,
-                       char **ret, struct one_error *err) {
+static int call_string(struct one_client *c, const char *method, xmlrpc_value *params, char **ret,
+                       struct one_error *err) {
         struct one_value v;
         int r;
 
@@ -362,8 +361,7 @@ int one_hostpool_info(struct one_client *c, char **ret_xml, struct one_error *er
 }
 
 int one_host_info(struct one_client *c, int id, char **ret_xml, struct one_error *err) {
-        return call_string(c, "one.host.info", params_new("(si)", c->session, id), ret_xml,
-                           err);
+        return call_string(c, "one.host.info", params_new("(si)", c->session, id), ret_xml, err);
 }
 
 int one_host_update(struct one_client *c, int id, const char *tmpl, int type,
@@ -375,8 +373,8 @@ int one_host_update(struct one_client *c, int id, const char *tmpl, int type,
 int one_host_allocate(struct one_client *c, const char *name, const char *im_mad,
                       const char *vm_mad, int cluster_id, int *ret_id, struct one_error *err) {
         return call_int(c, "one.host.allocate",
-                        params_new("(ssssi)", c->session, name, im_mad, vm_mad, cluster_id),
-                        ret_id, err);
+                        params_new("(ssssi)", c->session, name, im_mad, vm_mad, cluster_id), ret_id,
+                        err);
 }
 
 int one_host_status(struct one_client *c, int id, int status, struct one_error *err) {
@@ -385,12 +383,11 @@ int one_host_status(struct one_client *c, int id, int status, struct one_error *
 }
 
 int one_clusterpool_info(struct one_client *c, char **ret_xml, struct one_error *err) {
-        return call_string(c, "one.clusterpool.info", params_new("(s)", c->session), ret_xml,
-                           err);
+        return call_string(c, "one.clusterpool.info", params_new("(s)", c->session), ret_xml, err);
 }
 
 int one_cluster_update(struct one_client *c, int id, const char *tmpl, int type,
                        struct one_error *err) {
-        return call_int(c, "one.cluster.update",
-                        params_new("(sisi)", c->session, id, tmpl, type), NULL, err);
+        return call_int(c, "one.cluster.update", params_new("(sisi)", c->session, id, tmpl, type),
+                        NULL, err);
 }

@@ -28,8 +28,8 @@
  *   -EREMOTEIO  oned answered with a failure array (code and message filled)
  *   -EBADMSG    oned's answer was not the shape the API promises */
 struct one_error {
-        int code;           /* oned's code, 0 when not from oned */
-        char message[512];  /* for a person: oned's message or the transport's */
+        int code;          /* oned's code, 0 when not from oned */
+        char message[512]; /* for a person: oned's message or the transport's */
 };
 
 struct one_client;

@@ -15,12 +15,11 @@
 #include "macros.h"
 #include "pool-xml.h"
 
-#define XML_OPTS \
-        (XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+#define XML_OPTS (XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
 
 static xmlNode *child(xmlNode *n, const char *name) {
         for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-                if (c->type == XML_ELEMENT_NODE && STREQ((const char *) c->name, name))
+                if (c->type == XML_ELEMENT_NODE && STREQ((const char *)c->name, name))
                         return c;
         return NULL;
 }
@@ -35,7 +34,7 @@ static char *text_of(xmlNode *n) {
         t = xmlNodeGetContent(n);
         if (!t)
                 return strdup("");
-        s = strdup((const char *) t);
+        s = strdup((const char *)t);
         xmlFree(t);
         return s;
 }
@@ -51,7 +50,7 @@ static int int_of(xmlNode *n, int *ret) {
         v = strtol(s, &end, 10);
         if (errno != 0 || *end != '\0' || v < -1 || v > INT32_MAX)
                 return -EBADMSG;
-        *ret = (int) v;
+        *ret = (int)v;
         return 0;
 }
 
@@ -111,7 +110,7 @@ static int host_from_node(xmlNode *n, struct one_host *ret) {
 static xmlDoc *read_doc(const char *xml, size_t len) {
         if (!xml || len > INT32_MAX)
                 return NULL;
-        return xmlReadMemory(xml, (int) len, "oned.xml", NULL, XML_OPTS);
+        return xmlReadMemory(xml, (int)len, "oned.xml", NULL, XML_OPTS);
 }
 
 int pool_parse_hosts(const char *xml, size_t len, struct one_host **ret, size_t *ret_n) {
@@ -124,12 +123,12 @@ int pool_parse_hosts(const char *xml, size_t len, struct one_host **ret, size_t 
         if (!doc)
                 return -EBADMSG;
         root = xmlDocGetRootElement(doc);
-        if (!root || !STREQ((const char *) root->name, "HOST_POOL")) {
+        if (!root || !STREQ((const char *)root->name, "HOST_POOL")) {
                 xmlFreeDoc(doc);
                 return -EBADMSG;
         }
         for (xmlNode *c = root->children; c; c = c->next) {
-                if (c->type != XML_ELEMENT_NODE || !STREQ((const char *) c->name, "HOST"))
+                if (c->type != XML_ELEMENT_NODE || !STREQ((const char *)c->name, "HOST"))
                         continue;
                 if (n == cap) {
                         size_t ncap = cap ? cap * 2 : 16;
@@ -165,7 +164,7 @@ int pool_parse_host(const char *xml, size_t len, struct one_host *ret) {
         if (!doc)
                 return -EBADMSG;
         root = xmlDocGetRootElement(doc);
-        if (!root || !STREQ((const char *) root->name, "HOST"))
+        if (!root || !STREQ((const char *)root->name, "HOST"))
                 r = -EBADMSG;
         else
                 r = host_from_node(root, ret);
@@ -183,12 +182,12 @@ int pool_parse_clusters(const char *xml, size_t len, struct one_cluster **ret, s
         if (!doc)
                 return -EBADMSG;
         root = xmlDocGetRootElement(doc);
-        if (!root || !STREQ((const char *) root->name, "CLUSTER_POOL")) {
+        if (!root || !STREQ((const char *)root->name, "CLUSTER_POOL")) {
                 xmlFreeDoc(doc);
                 return -EBADMSG;
         }
         for (xmlNode *c = root->children; c; c = c->next) {
-                if (c->type != XML_ELEMENT_NODE || !STREQ((const char *) c->name, "CLUSTER"))
+                if (c->type != XML_ELEMENT_NODE || !STREQ((const char *)c->name, "CLUSTER"))
                         continue;
                 if (n == cap) {
                         size_t ncap = cap ? cap * 2 : 8;
@@ -222,7 +221,7 @@ int pool_parse_clusters(const char *xml, size_t len, struct one_cluster **ret, s
 ssize_t pool_find_host(const struct one_host *hosts, size_t n, const char *name) {
         for (size_t i = 0; i < n; i++)
                 if (STREQ(hosts[i].name, name))
-                        return (ssize_t) i;
+                        return (ssize_t)i;
         return -1;
 }
 

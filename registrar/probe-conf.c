@@ -40,7 +40,7 @@ static int split_lines(const char *in, size_t len, struct line **ret, size_t *re
 
         while (pos < len) {
                 const char *nl = memchr(in + pos, '\n', len - pos);
-                size_t l = nl ? (size_t) (nl - (in + pos)) : len - pos;
+                size_t l = nl ? (size_t)(nl - (in + pos)) : len - pos;
 
                 if (n == cap) {
                         cap = cap ? cap * 2 : 64;
@@ -51,7 +51,7 @@ static int split_lines(const char *in, size_t len, struct line **ret, size_t *re
                         }
                         lines = nls;
                 }
-                lines[n++] = (struct line){ in + pos, l };
+                lines[n++] = (struct line){in + pos, l};
                 pos += l + 1;
         }
         *ret = lines;
@@ -91,7 +91,7 @@ static void trim_value(const char *s, size_t len, char *out, size_t size) {
                 b++;
         while (end > b && (s[end - 1] == ' ' || s[end - 1] == '\t' || s[end - 1] == '\r'))
                 end--;
-        snprintf(out, size, "%.*s", (int) (end - b), s + b);
+        snprintf(out, size, "%.*s", (int)(end - b), s + b);
 }
 
 /* Whether one element (maybe quoted, maybe spaced) is *:*. */
@@ -115,12 +115,12 @@ static bool scalar_has_wide(const char *v) {
         char buf[1024];
 
         if (len >= 2 && (v[0] == '\'' || v[0] == '"') && v[len - 1] == v[0]) {
-                snprintf(buf, sizeof(buf), "%.*s", (int) (len - 2), v + 1);
+                snprintf(buf, sizeof(buf), "%.*s", (int)(len - 2), v + 1);
                 v = buf;
         }
         for (const char *p = v;;) {
                 const char *comma = strchr(p, ',');
-                size_t l = comma ? (size_t) (comma - p) : strlen(p);
+                size_t l = comma ? (size_t)(comma - p) : strlen(p);
 
                 if (element_is_wide(p, l))
                         return true;
@@ -148,13 +148,12 @@ static int find_filter(const struct line *lines, size_t n, struct filter_span *r
                         return fail(reason, size, "line %zu: a second :filter key", i + 1);
                 s.found = true;
                 s.first = s.last = i;
-                trim_value(lines[i].start + strlen(KEY), lines[i].len - strlen(KEY), v,
-                           sizeof(v));
+                trim_value(lines[i].start + strlen(KEY), lines[i].len - strlen(KEY), v, sizeof(v));
                 if (v[0] == '[') {
                         size_t l = strlen(v);
                         if (v[l - 1] != ']')
-                                return fail(reason, size,
-                                            "line %zu: :filter flow list spans lines", i + 1);
+                                return fail(reason, size, "line %zu: :filter flow list spans lines",
+                                            i + 1);
                         v[l - 1] = '\0';
                         s.wide = scalar_has_wide(v + 1);
                 } else if (v[0] == '\0') {
@@ -166,8 +165,8 @@ static int find_filter(const struct line *lines, size_t n, struct filter_span *r
 
                                 while (k < tl && (t[k] == ' ' || t[k] == '\t'))
                                         k++;
-                                if (k < tl && t[k] == '-' && (k == 0 || k + 1 == tl ||
-                                                              t[k + 1] == ' ')) {
+                                if (k < tl && t[k] == '-' &&
+                                    (k == 0 || k + 1 == tl || t[k + 1] == ' ')) {
                                         trim_value(t + k + 1, tl - k - 1, v, sizeof(v));
                                         if (element_is_wide(v, strlen(v)))
                                                 s.wide = true;
@@ -202,8 +201,8 @@ bool probe_conf_is_wide(const char *in, size_t len) {
         return s.found && s.wide;
 }
 
-int probe_conf_widen(const char *in, size_t len, char **ret_out, bool *ret_changed,
-                     char *reason, size_t reason_size) {
+int probe_conf_widen(const char *in, size_t len, char **ret_out, bool *ret_changed, char *reason,
+                     size_t reason_size) {
         _cleanup_free_ struct line *lines = NULL;
         struct filter_span s;
         char *out, *p;
@@ -255,8 +254,7 @@ int probe_conf_widen(const char *in, size_t len, char **ret_out, bool *ret_chang
         return 0;
 }
 
-int probe_conf_widen_file(const char *path, bool *ret_changed, char *reason,
-                          size_t reason_size) {
+int probe_conf_widen_file(const char *path, bool *ret_changed, char *reason, size_t reason_size) {
         _cleanup_free_ char *data = NULL, *out = NULL;
         struct stat st;
         size_t len;
@@ -285,7 +283,7 @@ int probe_conf_widen_file(const char *path, bool *ret_changed, char *reason,
 
 int probe_conf_widen_remotes(const char *remotes_dir, bool *ret_changed, char *reason,
                              size_t reason_size) {
-        static const char *const files[] = { "kvm-probes.d/pci.conf", "qemu-probes.d/pci.conf" };
+        static const char *const files[] = {"kvm-probes.d/pci.conf", "qemu-probes.d/pci.conf"};
         bool any = false;
 
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {

@@ -20,7 +20,7 @@
 
 /* Whether every pci.conf is wide, and the hex SHA-256 of their texts. */
 static int probe_state(const char *remotes_dir, bool *ret_wide, char ret_hash[65]) {
-        static const char *const files[] = { "kvm-probes.d/pci.conf", "qemu-probes.d/pci.conf" };
+        static const char *const files[] = {"kvm-probes.d/pci.conf", "qemu-probes.d/pci.conf"};
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         unsigned char md[32];
         bool wide = true;
@@ -89,8 +89,8 @@ static int protect_clusters(struct registrar *r, struct one_error *err, char *re
                 k = one_cluster_update(r->one, cl[i].id, deny, 1, err);
         }
         one_clusters_free(cl, n);
-        (void) reason;
-        (void) reason_size;
+        (void)reason;
+        (void)reason_size;
         return k;
 }
 

@@ -15,13 +15,13 @@
 #define REGISTRAR_DEFAULT_INVENTORY ONEPCI_SYSCONFDIR "/onepci/inventory.yml"
 
 struct registrar_config {
-        char *listen;        /* ADDR:PORT */
+        char *listen; /* ADDR:PORT */
         char *secret_file;
         char *remotes_dir;
         char *sync_command;
         char *tls_cert, *tls_key;
-        char *inventory;     /* NULL: none */
-        bool inventory_set;  /* given explicitly: must exist */
+        char *inventory;    /* NULL: none */
+        bool inventory_set; /* given explicitly: must exist */
         char *im_mad, *vm_mad;
         int cluster_id;
         enum filter_mode filter_mode;
@@ -52,8 +52,8 @@ int config_parse_buffer(struct registrar_config *c, const char *data, size_t len
                         const char *filename, char *reason, size_t reason_size);
 
 /* A missing file means defaults unless must_exist. */
-int config_load_file(struct registrar_config *c, const char *path, bool must_exist,
-                     char *reason, size_t reason_size);
+int config_load_file(struct registrar_config *c, const char *path, bool must_exist, char *reason,
+                     size_t reason_size);
 
 /* Splits "host:port" / "[v6]:port".  -EINVAL with a reason. */
 int config_split_listen(const char *listen, char **ret_host, unsigned *ret_port);

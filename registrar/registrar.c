@@ -73,7 +73,7 @@ int registrar_check_version(struct registrar *r, bool *ret_ok, char **ret_versio
         int k = 0;
 
         pthread_mutex_lock(&r->version_mu);
-        if (!r->version || now - r->version_checked >= (time_t) r->cfg->version_cache_s ||
+        if (!r->version || now - r->version_checked >= (time_t)r->cfg->version_cache_s ||
             now < r->version_checked) {
                 k = one_system_version(r->one, &v, err);
                 if (k >= 0) {

@@ -58,7 +58,7 @@ static bool is_full_address(const char *s) {
 }
 
 static bool printable(const char *s) {
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
                 if (*p < 0x20 || *p == 0x7f)
                         return false;
         return true;
@@ -98,7 +98,7 @@ static int get_int(struct json_object *obj, const char *key, bool optional, int 
         n = json_object_get_int64(v);
         if (errno != 0 || n < min || n > max)
                 return fail(reason, size, "%s%s: out of range %d..%d", where, key, min, max);
-        *ret = (int) n;
+        *ret = (int)n;
         return 0;
 }
 
@@ -107,7 +107,7 @@ static int check_keys(struct json_object *obj, const char *const *allowed, const
         json_object_object_foreach(obj, key, val) {
                 bool ok = false;
 
-                (void) val;
+                (void)val;
                 for (const char *const *a = allowed; *a; a++)
                         if (STREQ(*a, key))
                                 ok = true;
@@ -129,8 +129,8 @@ static int check_keys(struct json_object *obj, const char *const *allowed, const
 
 static int parse_device(struct json_object *o, bool twin, const char *where,
                         struct report_device *d, char *reason, size_t size) {
-        static const char *const keys[] = { "address", "vendor", "device", "class", "driver",
-                                            "iommu_group", "numa_node", NULL };
+        static const char *const keys[] = {"address", "vendor",      "device",    "class",
+                                           "driver",  "iommu_group", "numa_node", NULL};
         const char *s;
         int r;
 
@@ -211,8 +211,8 @@ static int parse_devices(struct json_object *root, const char *key, size_t max, 
                 char where[32];
 
                 snprintf(where, sizeof(where), "%s[%zu]", key, i);
-                r = parse_device(json_object_array_get_idx(arr, i), twin, where, &(*ret)[i],
-                                 reason, size);
+                r = parse_device(json_object_array_get_idx(arr, i), twin, where, &(*ret)[i], reason,
+                                 size);
                 if (r < 0)
                         return r;
         }
@@ -226,7 +226,7 @@ static int parse_devices(struct json_object *root, const char *key, size_t max, 
 
 static int parse_outcome(struct json_object *root, struct pci_report *rep, char *reason,
                          size_t size) {
-        static const char *const keys[] = { "result", "errors", NULL };
+        static const char *const keys[] = {"result", "errors", NULL};
         struct json_object *o, *errs;
         const char *s;
         size_t n;
@@ -267,7 +267,7 @@ static int parse_outcome(struct json_object *root, struct pci_report *rep, char 
                         return fail(reason, size, "outcome.errors[%zu]: not a string", i);
                 s = json_object_get_string(e);
                 if (strlen(s) > REPORT_ERROR_MAX || !printable(s) ||
-                    strlen(s) != (size_t) json_object_get_string_len(e))
+                    strlen(s) != (size_t)json_object_get_string_len(e))
                         return fail(reason, size,
                                     "outcome.errors[%zu]: longer than %d or not printable", i,
                                     REPORT_ERROR_MAX);
@@ -279,11 +279,10 @@ static int parse_outcome(struct json_object *root, struct pci_report *rep, char 
         return 0;
 }
 
-static int parse_root(struct json_object *root, struct pci_report *rep, char *reason,
-                      size_t size) {
-        static const char *const keys[] = { "schema",  "inventory_name", "host_name",
-                                            "agent_version", "outcome", "devices",
-                                            "twins",   NULL };
+static int parse_root(struct json_object *root, struct pci_report *rep, char *reason, size_t size) {
+        static const char *const keys[] = {
+                "schema",  "inventory_name", "host_name", "agent_version",
+                "outcome", "devices",        "twins",     NULL};
         const char *s;
         int r, schema;
 
@@ -326,8 +325,8 @@ static int parse_root(struct json_object *root, struct pci_report *rep, char *re
                           &rep->n_devices, reason, size);
         if (r < 0)
                 return r;
-        r = parse_devices(root, "twins", REPORT_MAX_TWINS, true, &rep->twins, &rep->n_twins,
-                          reason, size);
+        r = parse_devices(root, "twins", REPORT_MAX_TWINS, true, &rep->twins, &rep->n_twins, reason,
+                          size);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < rep->n_twins; i++)
@@ -358,7 +357,7 @@ int report_parse(const char *body, size_t len, struct pci_report *ret, char *rea
         if (!tok)
                 return -ENOMEM;
         json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-        root = json_tokener_parse_ex(tok, body, (int) len);
+        root = json_tokener_parse_ex(tok, body, (int)len);
         if (!root || json_tokener_get_error(tok) != json_tokener_success ||
             json_tokener_get_parse_end(tok) != len) {
                 /* Trailing whitespace is harmless; anything else after the value is not. */

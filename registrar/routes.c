@@ -22,7 +22,7 @@
 #define HOSTS_PREFIX "/v1/hosts/"
 
 /* Variables a node may see of its own inventory entry. */
-static const char *const node_allow[] = { "ansible_host", "pci_*", "onepci_*", NULL };
+static const char *const node_allow[] = {"ansible_host", "pci_*", "onepci_*", NULL};
 
 enum route { ROUTE_NONE, ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_HOST, ROUTE_PCI, ROUTE_INVENTORY };
 
@@ -39,7 +39,7 @@ static enum route match(const char *path, char name[SIGN_NODE_MAX + 1]) {
                 return ROUTE_NONE;
         rest = path + strlen(HOSTS_PREFIX);
         slash = strchr(rest, '/');
-        len = slash ? (size_t) (slash - rest) : strlen(rest);
+        len = slash ? (size_t)(slash - rest) : strlen(rest);
         if (len == 0 || len > SIGN_NODE_MAX)
                 return ROUTE_NONE;
         memcpy(name, rest, len);
@@ -113,7 +113,8 @@ static int authenticate(struct registrar *r, const struct http_request *req, con
         case AUTH_CLOCK_SKEW:
                 reply_error(reply, 401, "clock_skew",
                             "time stamp outside the window: sign again using this answer's "
-                            "Date header", 0);
+                            "Date header",
+                            0);
                 break;
         default:
                 reply_error(reply, 401, auth_result_to_string(a), NULL, 0);
@@ -148,18 +149,16 @@ static struct json_object *result_json(const struct pci_report *rep,
                 return NULL;
         json_object_object_add(o, "host_id", json_object_new_int(res->host_id));
         json_object_object_add(o, "host_name", json_object_new_string(res->host_name));
-        json_object_object_add(o, "pci_filter", res->pci_filter
-                                                        ? json_object_new_string(res->pci_filter)
-                                                        : NULL);
-        json_object_object_add(o, "pci_short_address",
-                               res->pci_short_address
-                                       ? json_object_new_string(res->pci_short_address)
-                                       : NULL);
+        json_object_object_add(o, "pci_filter",
+                               res->pci_filter ? json_object_new_string(res->pci_filter) : NULL);
+        json_object_object_add(
+                o, "pci_short_address",
+                res->pci_short_address ? json_object_new_string(res->pci_short_address) : NULL);
         json_object_object_add(o, "changed", json_object_new_boolean(res->changed));
         json_object_object_add(o, "forced_update", json_object_new_boolean(res->forced_update));
         json_object_object_add(o, "probe_widened", json_object_new_boolean(res->probe_widened));
         json_object_object_add(o, "host_created", json_object_new_boolean(res->host_created));
-        (void) rep;
+        (void)rep;
         return o;
 }
 
@@ -169,7 +168,7 @@ static void store_outcome(struct registrar *r, const char *node, const struct pc
         struct json_object *o = json_object_new_object();
         char when[32];
         struct tm tm;
-        time_t t = (time_t) now;
+        time_t t = (time_t)now;
 
         if (!o)
                 return;
@@ -183,18 +182,17 @@ static void store_outcome(struct registrar *r, const char *node, const struct pc
                 json_object_object_add(o, "host_name", json_object_new_string(rep->host_name));
                 json_object_object_add(o, "agent_version",
                                        json_object_new_string(rep->agent_version));
-                json_object_object_add(o, "result", json_object_new_string(
-                                                            rep->succeeded ? "succeeded"
-                                                                           : "failed"));
+                json_object_object_add(
+                        o, "result",
+                        json_object_new_string(rep->succeeded ? "succeeded" : "failed"));
                 for (size_t i = 0; errs && i < rep->n_errors; i++)
                         json_object_array_add(errs, json_object_new_string(rep->errors[i]));
                 json_object_object_add(o, "errors", errs);
-                json_object_object_add(o, "devices", json_object_new_int((int) rep->n_devices));
-                json_object_object_add(o, "twins", json_object_new_int((int) rep->n_twins));
+                json_object_object_add(o, "devices", json_object_new_int((int)rep->n_devices));
+                json_object_object_add(o, "twins", json_object_new_int((int)rep->n_twins));
         }
         json_object_object_add(o, "answer", json_object_get(answer));
-        report_store_put(r->store, node,
-                         json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        report_store_put(r->store, node, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
         json_object_put(o);
 }
 
@@ -231,8 +229,10 @@ static void put_pci(struct registrar *r, const struct http_request *req, const c
                 if (k < 0 || !STREQ(expected, rep.host_name)) {
                         char why[400];
                         if (k < 0)
-                                snprintf(why, sizeof(why), "node \"%s\" is not in the "
-                                                           "registrar's inventory", name);
+                                snprintf(why, sizeof(why),
+                                         "node \"%s\" is not in the "
+                                         "registrar's inventory",
+                                         name);
                         else
                                 snprintf(why, sizeof(why),
                                          "host_name \"%s\" is not what the inventory says for "
@@ -244,7 +244,7 @@ static void put_pci(struct registrar *r, const struct http_request *req, const c
                 }
         }
 
-        apply_report(r, &rep, (time_t) req->now, &res);
+        apply_report(r, &rep, (time_t)req->now, &res);
         if (res.status == 200) {
                 struct json_object *o = result_json(&rep, &res);
                 store_outcome(r, name, &rep, 200, o, req->now);
@@ -274,8 +274,10 @@ static void get_host(struct registrar *r, const struct http_request *req, const 
         if (authenticate(r, req, name, reply) < 0)
                 return;
         if (report_store_get(r->store, name, &json) < 0) {
-                reply_error(reply, 404, "no_report", "no report from this node since the "
-                                                     "registrar started", 0);
+                reply_error(reply, 404, "no_report",
+                            "no report from this node since the "
+                            "registrar started",
+                            0);
                 return;
         }
         reply_text(reply, 200, "application/json", json);
@@ -300,8 +302,7 @@ static void get_inventory(struct registrar *r, const struct http_request *req, c
         reply_text(reply, 200, "application/yaml", yaml);
 }
 
-void routes_handle(struct registrar *r, const struct http_request *req,
-                   struct http_reply *reply) {
+void routes_handle(struct registrar *r, const struct http_request *req, struct http_reply *reply) {
         char name[SIGN_NODE_MAX + 1] = "";
         enum route rt = match(req->path, name);
         bool get = STREQ(req->method, "GET") || STREQ(req->method, "HEAD");

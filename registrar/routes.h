@@ -14,7 +14,7 @@ struct registrar;
 
 struct http_request {
         const char *method;
-        const char *path; /* without query string */
+        const char *path;          /* without query string */
         const char *authorization; /* NULL when absent */
         const char *body;
         size_t body_len;
@@ -25,5 +25,4 @@ struct http_request {
 /* Cheap routes the server answers in its own thread (/metrics, /healthz, 404s). */
 bool routes_is_inline(const char *method, const char *path);
 
-void routes_handle(struct registrar *r, const struct http_request *req,
-                   struct http_reply *reply);
+void routes_handle(struct registrar *r, const struct http_request *req, struct http_reply *reply);

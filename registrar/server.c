@@ -59,7 +59,7 @@ static double elapsed(const struct timespec *since) {
         struct timespec now;
 
         clock_gettime(CLOCK_MONOTONIC, &now);
-        return (double) (now.tv_sec - since->tv_sec) + (now.tv_nsec - since->tv_nsec) / 1e9;
+        return (double)(now.tv_sec - since->tv_sec) + (now.tv_nsec - since->tv_nsec) / 1e9;
 }
 
 static void request_free(struct request *q) {
@@ -81,7 +81,7 @@ static void run(struct server *s, struct request *q) {
                 .body = q->body ? q->body : "",
                 .body_len = q->len,
                 .body_too_large = q->too_large,
-                .now = (int64_t) time(NULL),
+                .now = (int64_t)time(NULL),
         };
 
         routes_handle(s->r, &req, &q->reply);
@@ -156,7 +156,7 @@ static void log_request(const struct request *q, double seconds) {
                 printable = *c > 0x20 && *c < 0x7f;
         if (api && q->reply.body && STREQ(q->reply.content_type ?: "", "application/json")) {
                 body = q->reply.body;
-                body_len = (int) strcspn(body, "\n");
+                body_len = (int)strcspn(body, "\n");
                 if (body_len > 400)
                         body_len = 400;
         }
@@ -272,15 +272,15 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ret, unsign
         if (r < 0)
                 return r;
         memset(ret, 0, sizeof(*ret));
-        struct sockaddr_in *in4 = (struct sockaddr_in *) ret;
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) ret;
+        struct sockaddr_in *in4 = (struct sockaddr_in *)ret;
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ret;
         if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
                 in4->sin_family = AF_INET;
-                in4->sin_port = htons((uint16_t) port);
+                in4->sin_port = htons((uint16_t)port);
                 *ret_flags = 0;
         } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
                 in6->sin6_family = AF_INET6;
-                in6->sin6_port = htons((uint16_t) port);
+                in6->sin6_port = htons((uint16_t)port);
                 *ret_flags = MHD_USE_IPv6;
         } else {
                 return -EINVAL;
@@ -290,15 +290,15 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ret, unsign
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
         /* libmicrohttpd's own messages carry no request data we could leak. */
-        (void) cls;
+        (void)cls;
         vfprintf(stderr, fmt, ap);
 }
 
 int server_start(struct registrar *r, struct server **ret, char *reason, size_t reason_size) {
         const struct registrar_config *cfg = r->cfg;
         struct sockaddr_storage addr;
-        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-                         MHD_USE_ERROR_LOG;
+        unsigned flags =
+                MHD_USE_INTERNAL_POLLING_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
         unsigned af_flags;
         size_t len;
         struct server *s;
@@ -306,8 +306,10 @@ int server_start(struct registrar *r, struct server **ret, char *reason, size_t 
 
         k = parse_listen(cfg->listen, &addr, &af_flags);
         if (k < 0) {
-                snprintf(reason, reason_size, "--listen %s: not ADDRESS:PORT with a numeric "
-                                              "address", cfg->listen);
+                snprintf(reason, reason_size,
+                         "--listen %s: not ADDRESS:PORT with a numeric "
+                         "address",
+                         cfg->listen);
                 return k;
         }
         s = calloc(1, sizeof(*s));
@@ -353,28 +355,27 @@ int server_start(struct registrar *r, struct server **ret, char *reason, size_t 
         unsigned pool = cfg->threads < 8 ? cfg->threads : 8;
         if (s->cert)
                 s->daemon = MHD_start_daemon(
-                        flags | af_flags, 0, NULL, NULL, handler, s,
-                        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-                        MHD_OPTION_SOCK_ADDR, &addr,
-                        MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_LIMIT,
-                        cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-                        cfg->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 128 * 1024,
+                        flags | af_flags, 0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER,
+                        mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
+                        pool, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+                        MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
+                        MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024,
                         MHD_OPTION_HTTPS_MEM_CERT, s->cert, MHD_OPTION_HTTPS_MEM_KEY, s->key,
                         MHD_OPTION_END);
         else
                 s->daemon = MHD_start_daemon(
-                        flags | af_flags, 0, NULL, NULL, handler, s,
-                        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-                        MHD_OPTION_SOCK_ADDR, &addr,
-                        MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_LIMIT,
-                        cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-                        cfg->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 128 * 1024,
-                        MHD_OPTION_END);
+                        flags | af_flags, 0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER,
+                        mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
+                        pool, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+                        MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
+                        MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024, MHD_OPTION_END);
         if (!s->daemon) {
-                snprintf(reason, reason_size, "cannot listen on %s (in use, or a bad TLS "
-                                              "certificate/key)", cfg->listen);
+                snprintf(reason, reason_size,
+                         "cannot listen on %s (in use, or a bad TLS "
+                         "certificate/key)",
+                         cfg->listen);
                 server_stop(s);
                 return -EADDRINUSE;
         }

@@ -109,7 +109,7 @@ static int64_t now_ms(void) {
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Runs argv with stdout+stderr into a pipe, keeps the last line for the reason. */
@@ -128,12 +128,11 @@ static int run_once(struct sync_runner *s, char *reason, size_t reason_size) {
                 snprintf(reason, reason_size, "%s: %s", s->lock_path, strerror(-r));
                 return r;
         }
-        deadline = now_ms() + (int64_t) s->timeout_s * 1000;
+        deadline = now_ms() + (int64_t)s->timeout_s * 1000;
         while (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
                 if (errno != EWOULDBLOCK && errno != EINTR) {
                         r = -errno;
-                        snprintf(reason, reason_size, "flock %s: %s", s->lock_path,
-                                 strerror(-r));
+                        snprintf(reason, reason_size, "flock %s: %s", s->lock_path, strerror(-r));
                         return r;
                 }
                 if (now_ms() > deadline) {
@@ -159,7 +158,7 @@ static int run_once(struct sync_runner *s, char *reason, size_t reason_size) {
         }
 
         for (;;) {
-                struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+                struct pollfd pfd = {.fd = pipefd[0], .events = POLLIN};
                 int64_t left = deadline - now_ms();
                 char buf[1024];
                 ssize_t n;
@@ -169,7 +168,7 @@ static int run_once(struct sync_runner *s, char *reason, size_t reason_size) {
                         r = -ETIMEDOUT;
                         break;
                 }
-                if (poll(&pfd, 1, (int) (left > 1000 ? 1000 : left)) <= 0)
+                if (poll(&pfd, 1, (int)(left > 1000 ? 1000 : left)) <= 0)
                         continue;
                 n = read(pipefd[0], buf, sizeof(buf));
                 if (n < 0 && errno == EINTR)
@@ -177,21 +176,20 @@ static int run_once(struct sync_runner *s, char *reason, size_t reason_size) {
                 if (n <= 0)
                         break;
                 /* Keep the tail of the output (buf is smaller than out). */
-                if (out_len + (size_t) n >= sizeof(out)) {
-                        size_t drop = out_len + (size_t) n - (sizeof(out) - 1);
+                if (out_len + (size_t)n >= sizeof(out)) {
+                        size_t drop = out_len + (size_t)n - (sizeof(out) - 1);
                         memmove(out, out + drop, out_len - drop);
                         out_len -= drop;
                 }
-                memcpy(out + out_len, buf, (size_t) n);
-                out_len += (size_t) n;
+                memcpy(out + out_len, buf, (size_t)n);
+                out_len += (size_t)n;
                 out[out_len] = '\0';
         }
         close(pipefd[0]);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
         if (r == -ETIMEDOUT) {
-                snprintf(reason, reason_size, "%s: timed out after %u s", s->argv[0],
-                         s->timeout_s);
+                snprintf(reason, reason_size, "%s: timed out after %u s", s->argv[0], s->timeout_s);
                 return r;
         }
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)

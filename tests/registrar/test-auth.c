@@ -27,9 +27,8 @@ static void signed_header(const char *node, int64_t ts, const char *nonce, const
         char key[SIGN_KEY_HEX_LEN + 1];
 
         assert_int_equal(sign_derive_node_key(secret, sizeof(secret), node, key), 0);
-        assert_int_equal(sign_request(key, node, "PUT", path, ts, nonce, body, strlen(body),
-                                      header),
-                         0);
+        assert_int_equal(
+                sign_request(key, node, "PUT", path, ts, nonce, body, strlen(body), header), 0);
 }
 
 static enum auth_result check(struct auth *a, const char *header, const char *path_node,
@@ -69,9 +68,9 @@ static void test_replay(void **state) {
         /* the same nonce from another node is another request */
         signed_header("n2", NOW, "0000000000000000000000000000000a", "/v1/hosts/n2/pci", h2);
         char node[SIGN_NODE_MAX + 1];
-        assert_int_equal(auth_check(a, h2, "PUT", "/v1/hosts/n2/pci", "n2", body, strlen(body),
-                                    NOW, node),
-                         AUTH_OK);
+        assert_int_equal(
+                auth_check(a, h2, "PUT", "/v1/hosts/n2/pci", "n2", body, strlen(body), NOW, node),
+                AUTH_OK);
         /* the cache (2 entries) is full of live nonces: refuse rather than forget */
         signed_header("n1", NOW, "0000000000000000000000000000000b", PATH, h2);
         assert_int_equal(check(a, h2, "n1", NOW), AUTH_BUSY);
@@ -86,7 +85,7 @@ static void test_replay(void **state) {
 static void test_wrong_key_and_node(void **state) {
         struct auth *a = NULL;
         char h[SIGN_HEADER_MAX], node[SIGN_NODE_MAX + 1];
-        uint8_t other[AUTH_SECRET_LEN] = { 1 };
+        uint8_t other[AUTH_SECRET_LEN] = {1};
 
         assert_int_equal(auth_new(other, 300, 16, &a), 0);
         signed_header("n1", NOW, "000000000000000000000000000000f1", PATH, h);
@@ -145,7 +144,7 @@ static void test_secret_file(void **state) {
 
 int main(void) {
         for (size_t i = 0; i < sizeof(secret); i++)
-                secret[i] = (uint8_t) (0xa0 + i);
+                secret[i] = (uint8_t)(0xa0 + i);
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_window),
                 cmocka_unit_test(test_replay),

@@ -13,23 +13,22 @@
 #include "cloud-config.h"
 #include "inventory.h"
 
-static const char inv_text[] =
-        "all:\n"
-        "  vars:\n"
-        "    one_pass: opennebulapass\n"
-        "    one_version: '7.0'\n"
-        "frontend:\n"
-        "  hosts:\n"
-        "    f1: { ansible_host: 192.168.122.2 }\n"
-        "node:\n"
-        "  hosts:\n"
-        "    n1:\n"
-        "      ansible_host: 192.168.122.3\n"
-        "      pci_devices:\n"
-        "        - address: \"0000:09:00.0\"\n"
-        "      secret_token: nope\n"
-        "    n2:\n"
-        "      ansible_host: 192.168.122.4\n";
+static const char inv_text[] = "all:\n"
+                               "  vars:\n"
+                               "    one_pass: opennebulapass\n"
+                               "    one_version: '7.0'\n"
+                               "frontend:\n"
+                               "  hosts:\n"
+                               "    f1: { ansible_host: 192.168.122.2 }\n"
+                               "node:\n"
+                               "  hosts:\n"
+                               "    n1:\n"
+                               "      ansible_host: 192.168.122.3\n"
+                               "      pci_devices:\n"
+                               "        - address: \"0000:09:00.0\"\n"
+                               "      secret_token: nope\n"
+                               "    n2:\n"
+                               "      ansible_host: 192.168.122.4\n";
 
 #define KEY "d70fff7fa24912f3a06caec17c3f64d36010c634c33f04412a8681b72b730b68"
 
@@ -38,9 +37,8 @@ static void test_render(void **state) {
         struct inv_error err = {};
         char *out = NULL, reason[256] = "";
 
-        assert_int_equal(inventory_load_buffer(inv_text, strlen(inv_text), "inv.yml", NULL, &inv,
-                                               &err),
-                         0);
+        assert_int_equal(
+                inventory_load_buffer(inv_text, strlen(inv_text), "inv.yml", NULL, &inv, &err), 0);
         assert_int_equal(cloud_config_render(inv, "n1", KEY, "http://192.168.122.2:8474", &out,
                                              reason, sizeof(reason)),
                          0);
@@ -62,12 +60,12 @@ static void test_render(void **state) {
 
         assert_int_equal(cloud_config_render(inv, "n9", KEY, NULL, &out, reason, sizeof(reason)),
                          -ENOENT);
-        assert_int_equal(cloud_config_render(inv, "n1", KEY, "http://x\"; rm", &out, reason,
-                                             sizeof(reason)),
-                         -EINVAL);
-        assert_int_equal(cloud_config_render(inv, "n1", KEY, "ftp://x", &out, reason,
-                                             sizeof(reason)),
-                         -EINVAL);
+        assert_int_equal(
+                cloud_config_render(inv, "n1", KEY, "http://x\"; rm", &out, reason, sizeof(reason)),
+                -EINVAL);
+        assert_int_equal(
+                cloud_config_render(inv, "n1", KEY, "ftp://x", &out, reason, sizeof(reason)),
+                -EINVAL);
         inventory_free(inv);
 }
 

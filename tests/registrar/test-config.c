@@ -128,13 +128,13 @@ static void test_missing_file_is_defaults(void **state) {
         char reason[256] = "";
 
         assert_int_equal(config_init(&c), 0);
-        assert_int_equal(config_load_file(&c, "/nonexistent/registrar.yml", false, reason,
-                                          sizeof(reason)),
-                         0);
+        assert_int_equal(
+                config_load_file(&c, "/nonexistent/registrar.yml", false, reason, sizeof(reason)),
+                0);
         assert_string_equal(c.listen, "0.0.0.0:8474");
-        assert_int_equal(config_load_file(&c, "/nonexistent/registrar.yml", true, reason,
-                                          sizeof(reason)),
-                         -ENOENT);
+        assert_int_equal(
+                config_load_file(&c, "/nonexistent/registrar.yml", true, reason, sizeof(reason)),
+                -ENOENT);
         config_done(&c);
 }
 

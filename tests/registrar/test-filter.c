@@ -13,7 +13,7 @@
 #include "filter.h"
 
 static struct report_device dev(const char *addr, const char *vendor, const char *device) {
-        struct report_device d = { .iommu_group = 1, .numa_node = 0 };
+        struct report_device d = {.iommu_group = 1, .numa_node = 0};
 
         strcpy(d.address, addr);
         strcpy(d.vendor, vendor);
@@ -44,7 +44,7 @@ static void test_unique_sorted(void **state) {
                 dev("0000:0a:00.0", "10de", "26b9"),
                 dev("0000:09:00.1", "10de", "22ba"),
         };
-        struct pci_report r = { .devices = d, .n_devices = 4 };
+        struct pci_report r = {.devices = d, .n_devices = 4};
 
         check(&r, FILTER_MODE_IDS, "10de:22ba,10de:26b9,15b3:101b", NULL);
         check(&r, FILTER_MODE_AUTO, "10de:22ba,10de:26b9,15b3:101b", NULL);
@@ -54,8 +54,8 @@ static void test_unique_sorted(void **state) {
 
 static void test_lowercase(void **state) {
         /* Validation already refuses upper case; the computation lowercases anyway. */
-        struct report_device d[] = { dev("0000:09:00.0", "10DE", "26B9") };
-        struct pci_report r = { .devices = d, .n_devices = 1 };
+        struct report_device d[] = {dev("0000:09:00.0", "10DE", "26B9")};
+        struct pci_report r = {.devices = d, .n_devices = 1};
 
         check(&r, FILTER_MODE_IDS, "10de:26b9", NULL);
 }
@@ -65,8 +65,8 @@ static void test_twins_and_domains(void **state) {
                 dev("0001:09:00.0", "10de", "26b9"),
                 dev("0000:09:00.0", "10de", "26b9"),
         };
-        struct report_device t[] = { dev("0000:0a:00.0", "10de", "26b9") };
-        struct pci_report r = { .devices = d, .n_devices = 2, .twins = t, .n_twins = 1 };
+        struct report_device t[] = {dev("0000:0a:00.0", "10de", "26b9")};
+        struct pci_report r = {.devices = d, .n_devices = 2, .twins = t, .n_twins = 1};
 
         check(&r, FILTER_MODE_AUTO, "10de:26b9", "0001:09:00.0,09:00.0");
         check(&r, FILTER_MODE_ADDRESSES, "10de:26b9", "0001:09:00.0,09:00.0");

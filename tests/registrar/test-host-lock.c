@@ -47,7 +47,7 @@ static int run(const char *const *names, int n) {
 
         assert_non_null(l);
         for (int i = 0; i < n; i++) {
-                jobs[i] = (struct job){ l, names[i], &inside, &max_inside, &mu };
+                jobs[i] = (struct job){l, names[i], &inside, &max_inside, &mu};
                 assert_int_equal(pthread_create(&t[i], NULL, worker, &jobs[i]), 0);
         }
         for (int i = 0; i < n; i++)
@@ -58,13 +58,13 @@ static int run(const char *const *names, int n) {
 }
 
 static void test_same_host_serialised(void **state) {
-        static const char *const same[] = { "h1", "h1", "h1", "h1" };
+        static const char *const same[] = {"h1", "h1", "h1", "h1"};
 
         assert_int_equal(run(same, 4), 1);
 }
 
 static void test_different_hosts_concurrent(void **state) {
-        static const char *const diff[] = { "h1", "h2", "h3", "h4" };
+        static const char *const diff[] = {"h1", "h2", "h3", "h4"};
 
         /* With 4 hosts and sleeps inside, more than one is inside at some point. */
         assert_true(run(diff, 4) > 1);

@@ -85,18 +85,15 @@ static void test_session_order(void **state) {
                          -ENOENT);
         assert_non_null(strstr(reason, "ONE_AUTH"));
         put(oneadmin, "one_auth", "oneadmin:fromvar\n");
-        assert_int_equal(one_resolve_session(NULL, home, oneadmin, &s, reason, sizeof(reason)),
-                         0);
+        assert_int_equal(one_resolve_session(NULL, home, oneadmin, &s, reason, sizeof(reason)), 0);
         assert_string_equal(s, "oneadmin:fromvar");
         free(s);
         put(home, "one_auth", "oneadmin:fromhome\n");
-        assert_int_equal(one_resolve_session(NULL, home, oneadmin, &s, reason, sizeof(reason)),
-                         0);
+        assert_int_equal(one_resolve_session(NULL, home, oneadmin, &s, reason, sizeof(reason)), 0);
         assert_string_equal(s, "oneadmin:fromhome");
         free(s);
         snprintf(env_file, sizeof(env_file), "%s/.one/one_auth", oneadmin);
-        assert_int_equal(one_resolve_session(env_file, home, oneadmin, &s, reason,
-                                             sizeof(reason)),
+        assert_int_equal(one_resolve_session(env_file, home, oneadmin, &s, reason, sizeof(reason)),
                          0);
         assert_string_equal(s, "oneadmin:fromvar");
         free(s);
@@ -114,8 +111,7 @@ static void test_unreachable(void **state) {
 
         assert_int_equal(one_client_global_init(), 0);
         /* Port 1 on loopback: nothing listens there. */
-        assert_int_equal(one_client_new("http://127.0.0.1:1/RPC2", "oneadmin:x", 2, 2000, &c),
-                         0);
+        assert_int_equal(one_client_new("http://127.0.0.1:1/RPC2", "oneadmin:x", 2, 2000, &c), 0);
         assert_int_equal(one_system_version(c, &v, &err), -EHOSTDOWN);
         assert_int_equal(err.code, 0);
         assert_non_null(strstr(err.message, "one.system.version"));

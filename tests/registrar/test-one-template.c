@@ -31,15 +31,15 @@ static void test_render(void **state) {
                                  "<ONEPCI_AGENT_VERSION>0.1.0</ONEPCI_AGENT_VERSION></TEMPLATE>");
         free(xml);
 
-        struct template_update only_status = { .succeeded = false, .reported_at = 0 };
+        struct template_update only_status = {.succeeded = false, .reported_at = 0};
         assert_int_equal(template_render(&only_status, &xml), 0);
         assert_string_equal(xml, "<TEMPLATE><ONEPCI_STATUS>FAILED</ONEPCI_STATUS>"
                                  "<ONEPCI_REPORTED_AT>1970-01-01T00:00:00Z</ONEPCI_REPORTED_AT>"
                                  "</TEMPLATE>");
         free(xml);
 
-        struct template_update pending = { .succeeded = true, .reported_at = 0,
-                                           .forceupdate = "PENDING" };
+        struct template_update pending = {
+                .succeeded = true, .reported_at = 0, .forceupdate = "PENDING"};
         assert_int_equal(template_render(&pending, &xml), 0);
         assert_non_null(strstr(xml, "<ONEPCI_FORCEUPDATE>PENDING</ONEPCI_FORCEUPDATE>"));
         free(xml);
@@ -57,29 +57,51 @@ static void test_render(void **state) {
 
 static void test_hostile_refused(void **state) {
         static const char *const bad_filters[] = {
-                "", ",10de:2204", "10de:2204,", "a,,b", "10de:26b9]]>", "10de:26b9\"",
-                "10de:26b9\n", "10DE:26b9", "10de", "10de:26b9:0302:1", "10de:26b90",
-                "<x>", "10de:26b9&amp;", "10de:26b9 ", " 10de:26b9", "10de::0302",
+                "",
+                ",10de:2204",
+                "10de:2204,",
+                "a,,b",
+                "10de:26b9]]>",
+                "10de:26b9\"",
+                "10de:26b9\n",
+                "10DE:26b9",
+                "10de",
+                "10de:26b9:0302:1",
+                "10de:26b90",
+                "<x>",
+                "10de:26b9&amp;",
+                "10de:26b9 ",
+                " 10de:26b9",
+                "10de::0302",
         };
         static const char *const bad_shorts[] = {
-                "", ",09:00.0", "09:00.0,", "09:00.8", "9:00.0", "0000:09:00.0x", "09:00.0]]>",
-                "09:00.0\"", "09:00.0,,0a:00.0", "00000:09:00.0", "09:00",
+                "",
+                ",09:00.0",
+                "09:00.0,",
+                "09:00.8",
+                "9:00.0",
+                "0000:09:00.0x",
+                "09:00.0]]>",
+                "09:00.0\"",
+                "09:00.0,,0a:00.0",
+                "00000:09:00.0",
+                "09:00",
         };
         char *xml = NULL;
 
         for (size_t i = 0; i < sizeof(bad_filters) / sizeof(*bad_filters); i++) {
-                struct template_update u = { .pci_filter = bad_filters[i] };
+                struct template_update u = {.pci_filter = bad_filters[i]};
                 if (template_render(&u, &xml) != -EINVAL)
                         fail_msg("filter accepted: \"%s\"", bad_filters[i]);
                 assert_false(template_filter_valid(bad_filters[i]));
         }
         for (size_t i = 0; i < sizeof(bad_shorts) / sizeof(*bad_shorts); i++) {
-                struct template_update u = { .pci_filter = "0:0",
-                                             .pci_short_address = bad_shorts[i] };
+                struct template_update u = {.pci_filter = "0:0",
+                                            .pci_short_address = bad_shorts[i]};
                 if (template_render(&u, &xml) != -EINVAL)
                         fail_msg("short address accepted: \"%s\"", bad_shorts[i]);
         }
-        struct template_update v = { .agent_version = "1<2" };
+        struct template_update v = {.agent_version = "1<2"};
         assert_int_equal(template_render(&v, &xml), -EINVAL);
 
         assert_true(template_filter_valid("0:0"));

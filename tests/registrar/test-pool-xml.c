@@ -67,7 +67,10 @@ static void test_empty_and_bad(void **state) {
         one_hosts_free(h, n);
 
         static const char *const bad[] = {
-                "", "<HOST_POOL>", "<HOST></HOST>", "<VM_POOL/>",
+                "",
+                "<HOST_POOL>",
+                "<HOST></HOST>",
+                "<VM_POOL/>",
                 "<HOST_POOL><HOST><ID>x</ID><NAME>a</NAME><STATE>1</STATE>"
                 "<CLUSTER_ID>0</CLUSTER_ID></HOST></HOST_POOL>",
                 "<HOST_POOL><HOST><ID>1</ID><STATE>1</STATE>"
@@ -144,9 +147,9 @@ static void test_versions(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_hostpool),   cmocka_unit_test(test_empty_and_bad),
+                cmocka_unit_test(test_hostpool),    cmocka_unit_test(test_empty_and_bad),
                 cmocka_unit_test(test_no_entities), cmocka_unit_test(test_host),
-                cmocka_unit_test(test_clusters),   cmocka_unit_test(test_versions),
+                cmocka_unit_test(test_clusters),    cmocka_unit_test(test_versions),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

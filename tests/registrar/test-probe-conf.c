@@ -17,21 +17,21 @@
 #include "fileio.h"
 #include "probe-conf.h"
 
-#define NOTE "# onepci-registrar widened the probe (hosts and clusters narrow it with " \
-             "PCI_FILTER); it was:\n"
+#define NOTE                                                                                       \
+        "# onepci-registrar widened the probe (hosts and clusters narrow it with "                 \
+        "PCI_FILTER); it was:\n"
 
 /* The shipped default's shape (abridged). */
-static const char shipped[] =
-        "# This option specifies the main filters for PCI card monitoring.\n"
-        "#   :filter: '*:*'    # all devices\n"
-        "#\n"
-        ":filter: '0:0'\n"
-        "\n"
-        "# exact addresses\n"
-        ":short_address: []\n"
-        ":device_name: []\n"
-        ":nvidia_vendors:\n"
-        "  - '10de'\n";
+static const char shipped[] = "# This option specifies the main filters for PCI card monitoring.\n"
+                              "#   :filter: '*:*'    # all devices\n"
+                              "#\n"
+                              ":filter: '0:0'\n"
+                              "\n"
+                              "# exact addresses\n"
+                              ":short_address: []\n"
+                              ":device_name: []\n"
+                              ":nvidia_vendors:\n"
+                              "  - '10de'\n";
 
 static void widen(const char *in, const char *want) {
         char *out = NULL, reason[256] = "";
@@ -44,9 +44,8 @@ static void widen(const char *in, const char *want) {
         assert_true(probe_conf_is_wide(out, strlen(out)));
         /* Idempotent: a second pass changes nothing. */
         char *again = NULL;
-        assert_int_equal(probe_conf_widen(out, strlen(out), &again, &changed, reason,
-                                          sizeof(reason)),
-                         0);
+        assert_int_equal(
+                probe_conf_widen(out, strlen(out), &again, &changed, reason, sizeof(reason)), 0);
         assert_false(changed);
         assert_null(again);
         free(out);
@@ -96,9 +95,8 @@ static void test_already_wide(void **state) {
         for (size_t i = 0; i < sizeof(wide) / sizeof(*wide); i++) {
                 char *out = NULL;
                 bool changed = true;
-                assert_int_equal(probe_conf_widen(wide[i], strlen(wide[i]), &out, &changed, NULL,
-                                                  0),
-                                 0);
+                assert_int_equal(
+                        probe_conf_widen(wide[i], strlen(wide[i]), &out, &changed, NULL, 0), 0);
                 if (changed)
                         fail_msg("changed: %s", wide[i]);
                 assert_true(probe_conf_is_wide(wide[i], strlen(wide[i])));
@@ -122,17 +120,17 @@ static void test_refused_forms(void **state) {
         const char *twice = ":filter: '0:0'\n:filter: '1:1'\n";
         const char *literal = ":filter: |\n  *:*\n";
 
-        assert_int_equal(probe_conf_widen(multi, strlen(multi), &out, &changed, reason,
-                                          sizeof(reason)),
-                         -EINVAL);
+        assert_int_equal(
+                probe_conf_widen(multi, strlen(multi), &out, &changed, reason, sizeof(reason)),
+                -EINVAL);
         assert_string_equal(reason, "line 1: :filter flow list spans lines");
-        assert_int_equal(probe_conf_widen(twice, strlen(twice), &out, &changed, reason,
-                                          sizeof(reason)),
-                         -EINVAL);
+        assert_int_equal(
+                probe_conf_widen(twice, strlen(twice), &out, &changed, reason, sizeof(reason)),
+                -EINVAL);
         assert_string_equal(reason, "line 2: a second :filter key");
-        assert_int_equal(probe_conf_widen(literal, strlen(literal), &out, &changed, reason,
-                                          sizeof(reason)),
-                         -EINVAL);
+        assert_int_equal(
+                probe_conf_widen(literal, strlen(literal), &out, &changed, reason, sizeof(reason)),
+                -EINVAL);
 }
 
 static void test_files(void **state) {
@@ -144,8 +142,7 @@ static void test_files(void **state) {
 
         assert_non_null(mkdtemp(dir));
         /* kvm-probes.d/pci.conf must exist */
-        assert_int_equal(probe_conf_widen_remotes(dir, &changed, reason, sizeof(reason)),
-                         -ENOENT);
+        assert_int_equal(probe_conf_widen_remotes(dir, &changed, reason, sizeof(reason)), -ENOENT);
         snprintf(path, sizeof(path), "%s/kvm-probes.d", dir);
         assert_int_equal(mkdir(path, 0755), 0);
         snprintf(path, sizeof(path), "%s/kvm-probes.d/pci.conf", dir);

@@ -14,16 +14,17 @@
 
 #include "report-validate.h"
 
-#define DEV(addr) \
-        "{\"address\":\"" addr "\",\"vendor\":\"10de\",\"device\":\"26b9\",\"class\":\"030200\"," \
+#define DEV(addr)                                                                                  \
+        "{\"address\":\"" addr "\",\"vendor\":\"10de\",\"device\":\"26b9\",\"class\":\"030200\","  \
         "\"driver\":\"vfio-pci\",\"iommu_group\":14,\"numa_node\":0}"
 
-#define GOOD \
-        "{\"schema\":1,\"inventory_name\":\"n1\",\"host_name\":\"192.168.122.3\"," \
-        "\"agent_version\":\"0.1.0\",\"outcome\":{\"result\":\"succeeded\",\"errors\":[]}," \
-        "\"devices\":[" DEV("0000:09:00.0") "]," \
-        "\"twins\":[{\"address\":\"0000:0a:00.0\",\"vendor\":\"10de\",\"device\":\"26b9\"," \
-        "\"class\":\"030200\",\"driver\":\"nvidia\"}]}"
+#define GOOD                                                                                       \
+        "{\"schema\":1,\"inventory_name\":\"n1\",\"host_name\":\"192.168.122.3\","                 \
+        "\"agent_version\":\"0.1.0\",\"outcome\":{\"result\":\"succeeded\",\"errors\":[]},"        \
+        "\"devices\":[" DEV("0000:09:00.0") "],"                                                   \
+                                            "\"twins\":[{\"address\":\"0000:0a:00.0\",\"vendor\":" \
+                                            "\"10de\",\"device\":\"26b9\","                        \
+                                            "\"class\":\"030200\",\"driver\":\"nvidia\"}]}"
 
 static int parse(const char *body, struct pci_report *rep, char *reason) {
         return report_parse(body, strlen(body), rep, reason, 256);
@@ -37,7 +38,7 @@ static void expect_reject(const char *from, const char *to, const char *field) {
         const char *at = strstr(GOOD, from);
 
         assert_non_null(at);
-        snprintf(body, sizeof(body), "%.*s%s%s", (int) (at - GOOD), GOOD, to, at + strlen(from));
+        snprintf(body, sizeof(body), "%.*s%s%s", (int)(at - GOOD), GOOD, to, at + strlen(from));
         if (parse(body, &rep, reason) != -EINVAL)
                 fail_msg("accepted: %s", body);
         if (strncmp(reason, field, strlen(field)) != 0)
@@ -63,10 +64,9 @@ static void test_good(void **state) {
 }
 
 static void test_failed_outcome(void **state) {
-        const char *body =
-                "{\"schema\":1,\"inventory_name\":\"n1\",\"host_name\":\"n1\","
-                "\"agent_version\":\"0.1.0\",\"outcome\":{\"result\":\"failed\","
-                "\"errors\":[\"0000:09:00.0: not found\",\"x\"]},\"devices\":[]}";
+        const char *body = "{\"schema\":1,\"inventory_name\":\"n1\",\"host_name\":\"n1\","
+                           "\"agent_version\":\"0.1.0\",\"outcome\":{\"result\":\"failed\","
+                           "\"errors\":[\"0000:09:00.0: not found\",\"x\"]},\"devices\":[]}";
         struct pci_report rep = {};
         char reason[256];
 
@@ -159,33 +159,34 @@ static void test_counts(void **state) {
 
         assert_non_null(body);
         /* 65 devices: one too many */
-        n = (size_t) sprintf(body, "{\"schema\":1,\"inventory_name\":\"n1\",\"host_name\":\"n1\","
-                                   "\"agent_version\":\"1\",\"outcome\":{\"result\":\"failed\","
-                                   "\"errors\":[]},\"devices\":[");
+        n = (size_t)sprintf(body, "{\"schema\":1,\"inventory_name\":\"n1\",\"host_name\":\"n1\","
+                                  "\"agent_version\":\"1\",\"outcome\":{\"result\":\"failed\","
+                                  "\"errors\":[]},\"devices\":[");
         for (int i = 0; i < 65; i++)
-                n += (size_t) sprintf(body + n, "%s{\"address\":\"0000:%02x:00.0\",\"vendor\":"
-                                                "\"10de\",\"device\":\"26b9\",\"class\":"
-                                                "\"030200\",\"driver\":\"\",\"iommu_group\":1,"
-                                                "\"numa_node\":0}",
-                                      i ? "," : "", i);
+                n += (size_t)sprintf(body + n,
+                                     "%s{\"address\":\"0000:%02x:00.0\",\"vendor\":"
+                                     "\"10de\",\"device\":\"26b9\",\"class\":"
+                                     "\"030200\",\"driver\":\"\",\"iommu_group\":1,"
+                                     "\"numa_node\":0}",
+                                     i ? "," : "", i);
         strcpy(body + n, "]}");
         assert_int_equal(parse(body, &rep, reason), -EINVAL);
         assert_string_equal(reason, "devices: more than 64 entries");
 
         /* 33 errors */
-        n = (size_t) sprintf(body, "{\"schema\":1,\"inventory_name\":\"n1\",\"host_name\":\"n1\","
-                                   "\"agent_version\":\"1\",\"outcome\":{\"result\":\"failed\","
-                                   "\"errors\":[");
+        n = (size_t)sprintf(body, "{\"schema\":1,\"inventory_name\":\"n1\",\"host_name\":\"n1\","
+                                  "\"agent_version\":\"1\",\"outcome\":{\"result\":\"failed\","
+                                  "\"errors\":[");
         for (int i = 0; i < 33; i++)
-                n += (size_t) sprintf(body + n, "%s\"e\"", i ? "," : "");
+                n += (size_t)sprintf(body + n, "%s\"e\"", i ? "," : "");
         strcpy(body + n, "]},\"devices\":[]}");
         assert_int_equal(parse(body, &rep, reason), -EINVAL);
         assert_string_equal(reason, "outcome.errors: more than 32 entries");
 
         /* a 513-character error */
-        n = (size_t) sprintf(body, "{\"schema\":1,\"inventory_name\":\"n1\",\"host_name\":\"n1\","
-                                   "\"agent_version\":\"1\",\"outcome\":{\"result\":\"failed\","
-                                   "\"errors\":[\"");
+        n = (size_t)sprintf(body, "{\"schema\":1,\"inventory_name\":\"n1\",\"host_name\":\"n1\","
+                                  "\"agent_version\":\"1\",\"outcome\":{\"result\":\"failed\","
+                                  "\"errors\":[\"");
         memset(body + n, 'e', 513);
         n += 513;
         strcpy(body + n, "\"]},\"devices\":[]}");
@@ -200,10 +201,8 @@ static void test_counts(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_good),
-                cmocka_unit_test(test_failed_outcome),
-                cmocka_unit_test(test_fields),
-                cmocka_unit_test(test_not_json),
+                cmocka_unit_test(test_good),   cmocka_unit_test(test_failed_outcome),
+                cmocka_unit_test(test_fields), cmocka_unit_test(test_not_json),
                 cmocka_unit_test(test_counts),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -101,14 +101,14 @@ static void test_singleflight(void **state) {
         unlink(count_file);
         snprintf(cmd, sizeof(cmd), "%s 1", script);
         assert_int_equal(sync_runner_new(cmd, dir, 30, &s), 0);
-        jobs[0] = (struct job){ .s = s, .result = 1 };
+        jobs[0] = (struct job){.s = s, .result = 1};
         assert_int_equal(pthread_create(&t[0], NULL, run_thread, &jobs[0]), 0);
         /* Wait until the first run is going: its caller's edit is in it. */
         while (runs_in_file() == 0)
                 usleep(10 * 1000);
         /* Everyone arriving now needs a run that starts later: they share one. */
         for (int i = 1; i < 8; i++) {
-                jobs[i] = (struct job){ .s = s, .result = 1 };
+                jobs[i] = (struct job){.s = s, .result = 1};
                 assert_int_equal(pthread_create(&t[i], NULL, run_thread, &jobs[i]), 0);
         }
         for (int i = 0; i < 8; i++) {

@@ -158,10 +158,12 @@ class Frontend:
             args += ["--inventory", inv]
         self.reg_log_path = os.path.join(self.dir, "registrar.log")
         self.reg_log = open(self.reg_log_path, "w")
-        self.registrar = subprocess.Popen(args + list(extra_args), env=self.env,
+        # ONEPCI_TEST_WRAPPER="valgrind --error-exitcode=99 ..." runs the daemon under it.
+        wrapper = os.environ.get("ONEPCI_TEST_WRAPPER", "").split()
+        self.registrar = subprocess.Popen(wrapper + args + list(extra_args), env=self.env,
                                           stderr=self.reg_log)
         self.procs.append(self.registrar)
-        for _ in range(100):
+        for _ in range(600 if wrapper else 100):
             try:
                 urllib.request.urlopen(self.url + "/metrics", timeout=1, context=self.ssl).read()
                 break
@@ -175,11 +177,12 @@ class Frontend:
             return f.read()
 
     def close(self):
+        self.oned("close")()
         for p in reversed(self.procs):
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
                 try:
-                    p.wait(timeout=20)
+                    p.wait(timeout=60)
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()

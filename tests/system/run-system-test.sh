@@ -242,7 +242,8 @@ if [ ${#fail[@]} -eq 0 ]; then
         m 2 "APPLY .*already configured, nothing changed" >/dev/null ||
                 fail+=("boot 2: the agent changed something on the second boot")
         ! m 2 "APPLY .* bound " >/dev/null || fail+=("boot 2: the agent re-bound a device")
-        m 2 "DRIVERCTL " >/dev/null || echo "note: boot 2: no driverctl@ unit output in the journal"
+        m 2 "DRIVERCTL Finished driverctl@pci-$dev.service" >/dev/null ||
+                fail+=("boot 2: driverctl's boot unit did not replay the override of $dev")
 fi
 
 if [ $register = 1 ] && [ ${#fail[@]} -eq 0 ]; then

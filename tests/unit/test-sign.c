@@ -27,7 +27,7 @@ static uint8_t secret[32];
 
 static int setup(void **state) {
         for (size_t i = 0; i < sizeof(secret); i++)
-                secret[i] = (uint8_t) i;
+                secret[i] = (uint8_t)i;
         return 0;
 }
 
@@ -124,21 +124,18 @@ static void test_roundtrip_and_tamper(void **state) {
         assert_string_equal(p.nonce, NONCE);
         assert_string_equal(p.sig, PUT_SIG);
 
-        assert_int_equal(sign_verify(&p, N1_KEY, "PUT", "/v1/hosts/n1/pci", BODY, strlen(BODY)),
-                         0);
+        assert_int_equal(sign_verify(&p, N1_KEY, "PUT", "/v1/hosts/n1/pci", BODY, strlen(BODY)), 0);
         /* Each signed input changed alone breaks the signature. */
-        assert_int_equal(sign_verify(&p, other_key, "PUT", "/v1/hosts/n1/pci", BODY,
-                                     strlen(BODY)),
+        assert_int_equal(sign_verify(&p, other_key, "PUT", "/v1/hosts/n1/pci", BODY, strlen(BODY)),
                          -EACCES);
         assert_int_equal(sign_verify(&p, N1_KEY, "GET", "/v1/hosts/n1/pci", BODY, strlen(BODY)),
                          -EACCES);
         assert_int_equal(sign_verify(&p, N1_KEY, "PUT", "/v1/hosts/n2/pci", BODY, strlen(BODY)),
                          -EACCES);
-        assert_int_equal(sign_verify(&p, N1_KEY, "PUT", "/v1/hosts/n1/pci", "{\"schema\":2}",
-                                     strlen(BODY)),
-                         -EACCES);
-        assert_int_equal(sign_verify(&p, N1_KEY, "PUT", "/v1/hosts/n1/pci", BODY,
-                                     strlen(BODY) - 1),
+        assert_int_equal(
+                sign_verify(&p, N1_KEY, "PUT", "/v1/hosts/n1/pci", "{\"schema\":2}", strlen(BODY)),
+                -EACCES);
+        assert_int_equal(sign_verify(&p, N1_KEY, "PUT", "/v1/hosts/n1/pci", BODY, strlen(BODY) - 1),
                          -EACCES);
         struct sign_header t = p;
         t.ts++;
