@@ -351,7 +351,8 @@ static char *describe_acceptance(const char *url, const struct register_result *
                         changed = json_object_get_boolean(v);
         }
         char *msg = NULL;
-        if (asprintf(&msg, "%s (attempt %u): OpenNebula host %s (id %d) PCI_FILTER=\"%s\"%s%s%s, %s",
+        if (asprintf(&msg, "%s accepted the report after %u attempt(s): OpenNebula host %s (id %d) "
+                          "PCI_FILTER=\"%s\"%s%s%s, %s",
                      url, res->attempts, host, id, filter, short_addr ? " PCI_SHORT_ADDRESS=\"" : "",
                      short_addr ? short_addr : "", short_addr ? "\"" : "",
                      changed ? "updated" : "already set") < 0)

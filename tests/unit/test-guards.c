@@ -16,6 +16,7 @@
 #include "fileio.h"
 #include "guards.h"
 #include "macros.h"
+#include "test-root.h"
 
 #define GPU_NODE FIXTURES_DIR "/roots/gpu-node"
 #define NIC0 "0000:03:00.0" /* enp3s0f0, in br0 */
@@ -25,44 +26,6 @@
 #define ROUTE_HEADER                                                                       \
         "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
 #define V6_ZERO "00000000000000000000000000000000"
-
-/* ---- helpers: a writable copy of a fixture root ---- */
-
-static char *copy_root(const char *fixture) {
-        char tmpl[] = "/tmp/onepci-test-XXXXXX";
-        assert_non_null(mkdtemp(tmpl));
-        char cmd[PATH_MAX * 2 + 32];
-        snprintf(cmd, sizeof(cmd), "cp -a '%s/.' '%s/'", fixture, tmpl);
-        assert_int_equal(system(cmd), 0);
-        return strdup(tmpl);
-}
-
-static void remove_root(char *root) {
-        char cmd[PATH_MAX + 16];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-        assert_int_equal(system(cmd), 0);
-        free(root);
-}
-
-static void put(const char *root, const char *rel, const char *content) {
-        _cleanup_free_ char *p = path_join(root, rel);
-        _cleanup_free_ char *dir = strdup(p);
-        *strrchr(dir, '/') = '\0';
-        assert_int_equal(mkdir_parents(dir, 0755), 0);
-        FILE *f = fopen(p, "we");
-        assert_non_null(f);
-        fputs(content, f);
-        fclose(f);
-}
-
-static void link_at(const char *root, const char *rel, const char *target) {
-        _cleanup_free_ char *p = path_join(root, rel);
-        _cleanup_free_ char *dir = strdup(p);
-        *strrchr(dir, '/') = '\0';
-        assert_int_equal(mkdir_parents(dir, 0755), 0);
-        (void)unlink(p);
-        assert_int_equal(symlink(target, p), 0);
-}
 
 static struct guard_facts *collect(const char *root) {
         struct onepci_context *ctx = NULL;
@@ -75,7 +38,7 @@ static struct guard_facts *collect(const char *root) {
 }
 
 static void no_ipv4_default(const char *root) {
-        put(root, "proc/net/route", ROUTE_HEADER);
+        test_root_put(root, "proc/net/route", ROUTE_HEADER);
 }
 
 /* ---- the committed gpu-node root ---- */
@@ -112,9 +75,9 @@ static void test_empty_root(void **state) {
 /* ---- networks ---- */
 
 static void test_bond_slaves(void **state) {
-        char *root = copy_root(GPU_NODE);
-        put(root, "sys/class/net/bond0/bonding/slaves", "enp3s0f0 enp3s0f1\n");
-        put(root, "proc/net/route",
+        char *root = test_root_copy(GPU_NODE);
+        test_root_put(root, "sys/class/net/bond0/bonding/slaves", "enp3s0f0 enp3s0f1\n");
+        test_root_put(root, "proc/net/route",
             ROUTE_HEADER "bond0\t00000000\t017AA8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n");
         struct guard_facts *g = collect(root);
         const struct guard_hit *h0 = guard_facts_find(g, NIC0);
@@ -123,18 +86,18 @@ static void test_bond_slaves(void **state) {
         assert_non_null(h1);
         assert_string_equal(h1->why, "carries the default route via bond0 -> enp3s0f1");
         guard_facts_free(g);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 static void test_vlan_on_bond_in_bridge(void **state) {
-        char *root = copy_root(GPU_NODE);
+        char *root = test_root_copy(GPU_NODE);
         /* vmbr0 -> bond0.100 (vlan) -> bond0 -> enp3s0f1 */
-        put(root, "sys/class/net/bond0/bonding/slaves", "enp3s0f1\n");
-        put(root, "sys/class/net/bond0.100/operstate", "up\n");
-        link_at(root, "sys/class/net/bond0.100/lower_bond0", "../bond0");
-        put(root, "sys/class/net/vmbr0/operstate", "up\n");
-        link_at(root, "sys/class/net/vmbr0/brif/bond0.100", "../../bond0.100");
-        put(root, "proc/net/route",
+        test_root_put(root, "sys/class/net/bond0/bonding/slaves", "enp3s0f1\n");
+        test_root_put(root, "sys/class/net/bond0.100/operstate", "up\n");
+        test_root_link(root, "sys/class/net/bond0.100/lower_bond0", "../bond0");
+        test_root_put(root, "sys/class/net/vmbr0/operstate", "up\n");
+        test_root_link(root, "sys/class/net/vmbr0/brif/bond0.100", "../../bond0.100");
+        test_root_put(root, "proc/net/route",
             ROUTE_HEADER "vmbr0\t00000000\t017AA8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n");
         struct guard_facts *g = collect(root);
         assert_int_equal(g->n, 2); /* the NIC and the root disk */
@@ -144,27 +107,27 @@ static void test_vlan_on_bond_in_bridge(void **state) {
                                     "vmbr0 -> bond0.100 -> bond0 -> enp3s0f1");
         assert_null(guard_facts_find(g, NIC0));
         guard_facts_free(g);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 static void test_ipv6_default_route(void **state) {
-        char *root = copy_root(GPU_NODE);
+        char *root = test_root_copy(GPU_NODE);
         no_ipv4_default(root);
-        put(root, "proc/net/ipv6_route",
+        test_root_put(root, "proc/net/ipv6_route",
             V6_ZERO " 00 " V6_ZERO " 00 fe800000000000000000000000000001 00000400 00000001 "
                     "00000000 00000003 enp3s0f1\n");
         struct guard_facts *g = collect(root);
         assert_non_null(guard_facts_find(g, NIC1));
         assert_null(guard_facts_find(g, NIC0)); /* br0 no longer has the IPv4 default */
         guard_facts_free(g);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 /* Only ::/0 routes that are up and not reject routes count; a /64 does not. */
 static void test_ipv6_routes_that_are_not_defaults(void **state) {
-        char *root = copy_root(GPU_NODE);
+        char *root = test_root_copy(GPU_NODE);
         no_ipv4_default(root);
-        put(root, "proc/net/ipv6_route",
+        test_root_put(root, "proc/net/ipv6_route",
             V6_ZERO " 00 " V6_ZERO " 00 " V6_ZERO " ffffffff 00000001 00000000 00200201 "
                     "enp3s0f1\n"
             "20010db8000000000000000000000000 40 " V6_ZERO " 00 " V6_ZERO " 00000100 00000001 "
@@ -175,13 +138,13 @@ static void test_ipv6_routes_that_are_not_defaults(void **state) {
         assert_null(guard_facts_find(g, NIC1));
         assert_null(guard_facts_find(g, NIC0));
         guard_facts_free(g);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 /* A route that is down, or not 0.0.0.0/0, does not guard its NIC. */
 static void test_ipv4_routes_that_are_not_defaults(void **state) {
-        char *root = copy_root(GPU_NODE);
-        put(root, "proc/net/route",
+        char *root = test_root_copy(GPU_NODE);
+        test_root_put(root, "proc/net/route",
             ROUTE_HEADER
             "enp3s0f1\t00000000\t017AA8C0\t0002\t0\t0\t0\t00000000\t0\t0\t0\n"
             "br0\t007AA8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n");
@@ -190,41 +153,41 @@ static void test_ipv4_routes_that_are_not_defaults(void **state) {
         assert_null(guard_facts_find(g, NIC0));
         assert_non_null(guard_facts_find(g, NVME));
         guard_facts_free(g);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 /* A route over an interface that leads nowhere (tun, wireguard) is fine. */
 static void test_virtual_interface_without_device(void **state) {
-        char *root = copy_root(GPU_NODE);
-        put(root, "sys/class/net/wg0/operstate", "unknown\n");
-        put(root, "proc/net/route",
+        char *root = test_root_copy(GPU_NODE);
+        test_root_put(root, "sys/class/net/wg0/operstate", "unknown\n");
+        test_root_put(root, "proc/net/route",
             ROUTE_HEADER "wg0\t00000000\t00000000\t0001\t0\t0\t0\t00000000\t0\t0\t0\n"
                          "gone0\t00000000\t00000000\t0001\t0\t0\t0\t00000000\t0\t0\t0\n");
         struct guard_facts *g = collect(root);
         assert_int_equal(g->n, 1);
         assert_int_equal(g->hits[0].kind, GUARD_ROOT_DISK);
         guard_facts_free(g);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 /* An absolute link leads out of the root (a tree copied without care):
  * what lies outside is another machine's and guards nothing here. */
 static void test_link_out_of_root_ignored(void **state) {
-        char *root = copy_root(GPU_NODE);
+        char *root = test_root_copy(GPU_NODE);
         char outside[] = "/tmp/onepci-outside-XXXXXX";
         assert_non_null(mkdtemp(outside));
-        put(outside, "sys/devices/pci0000:00/0000:00:07.0/vendor", "0x8086\n");
+        test_root_put(outside, "sys/devices/pci0000:00/0000:00:07.0/vendor", "0x8086\n");
         char target[PATH_MAX];
         snprintf(target, sizeof(target), "%s/sys/devices/pci0000:00/0000:00:07.0", outside);
-        link_at(root, "sys/class/net/eth9/device", target);
-        put(root, "proc/net/route",
+        test_root_link(root, "sys/class/net/eth9/device", target);
+        test_root_put(root, "proc/net/route",
             ROUTE_HEADER "eth9\t00000000\t017AA8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n");
         struct guard_facts *g = collect(root);
         assert_null(guard_facts_find(g, "0000:00:07.0"));
         assert_int_equal(g->n, 1); /* the root disk only */
         guard_facts_free(g);
-        remove_root(strdup(outside));
-        remove_root(root);
+        test_root_remove(strdup(outside));
+        test_root_remove(root);
 }
 
 /* ---- the root disk ---- */
@@ -232,14 +195,14 @@ static void test_link_out_of_root_ignored(void **state) {
 #define NVME_DISK "../../devices/pci0000:00/0000:00:1c.0/0000:04:00.0/nvme/nvme0/nvme0n1"
 
 static void test_dm_root(void **state) {
-        char *root = copy_root(GPU_NODE);
+        char *root = test_root_copy(GPU_NODE);
         no_ipv4_default(root);
-        put(root, "sys/devices/virtual/block/dm-0/dev", "253:0\n");
-        link_at(root, "sys/devices/virtual/block/dm-0/slaves/nvme0n1p2",
+        test_root_put(root, "sys/devices/virtual/block/dm-0/dev", "253:0\n");
+        test_root_link(root, "sys/devices/virtual/block/dm-0/slaves/nvme0n1p2",
                 "../../../../pci0000:00/0000:00:1c.0/0000:04:00.0/nvme/nvme0/nvme0n1/nvme0n1p2");
-        link_at(root, "sys/dev/block/253:0", "../../devices/virtual/block/dm-0");
-        link_at(root, "sys/class/block/dm-0", "../../devices/virtual/block/dm-0");
-        put(root, "proc/self/mountinfo",
+        test_root_link(root, "sys/dev/block/253:0", "../../devices/virtual/block/dm-0");
+        test_root_link(root, "sys/class/block/dm-0", "../../devices/virtual/block/dm-0");
+        test_root_put(root, "proc/self/mountinfo",
             "21 1 253:0 / / rw,relatime shared:1 - ext4 /dev/mapper/vg-root rw\n");
         struct guard_facts *g = collect(root);
         assert_int_equal(g->n, 1);
@@ -248,26 +211,26 @@ static void test_dm_root(void **state) {
         assert_int_equal(h->kind, GUARD_ROOT_DISK);
         assert_non_null(strstr(h->why, "/dev/mapper/vg-root -> nvme0n1p2"));
         guard_facts_free(g);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 /* / on md0p1, a partition of a RAID1 over the NVMe and a second disk on
  * another controller (03:00.1 stands in for a SAS HBA here). */
 static void test_md_partition_root(void **state) {
-        char *root = copy_root(GPU_NODE);
+        char *root = test_root_copy(GPU_NODE);
         no_ipv4_default(root);
-        put(root, "sys/devices/virtual/block/md0/dev", "9:0\n");
-        put(root, "sys/devices/virtual/block/md0/md0p1/dev", "259:7\n");
-        put(root, "sys/devices/virtual/block/md0/md0p1/partition", "1\n");
-        link_at(root, "sys/devices/virtual/block/md0/slaves/nvme0n1p2",
+        test_root_put(root, "sys/devices/virtual/block/md0/dev", "9:0\n");
+        test_root_put(root, "sys/devices/virtual/block/md0/md0p1/dev", "259:7\n");
+        test_root_put(root, "sys/devices/virtual/block/md0/md0p1/partition", "1\n");
+        test_root_link(root, "sys/devices/virtual/block/md0/slaves/nvme0n1p2",
                 "../../../../pci0000:00/0000:00:1c.0/0000:04:00.0/nvme/nvme0/nvme0n1/nvme0n1p2");
-        put(root, "sys/devices/pci0000:00/0000:00:1c.1/0000:03:00.1/host0/sda/sda1/dev", "8:1\n");
-        link_at(root, "sys/devices/virtual/block/md0/slaves/sda1",
+        test_root_put(root, "sys/devices/pci0000:00/0000:00:1c.1/0000:03:00.1/host0/sda/sda1/dev", "8:1\n");
+        test_root_link(root, "sys/devices/virtual/block/md0/slaves/sda1",
                 "../../../../pci0000:00/0000:00:1c.1/0000:03:00.1/host0/sda/sda1");
-        link_at(root, "sys/class/block/sda1",
+        test_root_link(root, "sys/class/block/sda1",
                 "../../devices/pci0000:00/0000:00:1c.1/0000:03:00.1/host0/sda/sda1");
-        link_at(root, "sys/dev/block/259:7", "../../devices/virtual/block/md0/md0p1");
-        put(root, "proc/self/mountinfo",
+        test_root_link(root, "sys/dev/block/259:7", "../../devices/virtual/block/md0/md0p1");
+        test_root_put(root, "proc/self/mountinfo",
             "21 1 259:7 / / rw,relatime shared:1 - ext4 /dev/md0p1 rw\n");
         struct guard_facts *g = collect(root);
         assert_int_equal(g->n, 2);
@@ -276,28 +239,28 @@ static void test_md_partition_root(void **state) {
         assert_non_null(h);
         assert_int_equal(h->kind, GUARD_ROOT_DISK);
         guard_facts_free(g);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 /* btrfs reports an anonymous 0:N device; its source names the partition. */
 static void test_btrfs_root_by_source(void **state) {
-        char *root = copy_root(GPU_NODE);
+        char *root = test_root_copy(GPU_NODE);
         no_ipv4_default(root);
-        put(root, "proc/self/mountinfo",
+        test_root_put(root, "proc/self/mountinfo",
             "21 1 0:31 /@ / rw,relatime shared:1 - btrfs /dev/nvme0n1p2 rw,subvol=/@\n");
         struct guard_facts *g = collect(root);
         assert_int_equal(g->n, 1);
         assert_non_null(guard_facts_find(g, NVME));
         guard_facts_free(g);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 /* The last mount on / is the one in effect: a tmpfs over the disk (a
  * stateless image) guards nothing, and the other way round it does. */
 static void test_last_root_mount_wins(void **state) {
-        char *root = copy_root(GPU_NODE);
+        char *root = test_root_copy(GPU_NODE);
         no_ipv4_default(root);
-        put(root, "proc/self/mountinfo",
+        test_root_put(root, "proc/self/mountinfo",
             "21 1 259:2 / / rw shared:1 - ext4 /dev/nvme0n1p2 rw\n"
             "30 21 0:40 / / rw shared:9 - tmpfs tmpfs rw\n"
             "31 30 259:1 / /boot/efi rw shared:29 - vfat /dev/nvme0n1p1 rw\n");
@@ -305,20 +268,20 @@ static void test_last_root_mount_wins(void **state) {
         assert_int_equal(g->n, 0);
         guard_facts_free(g);
 
-        put(root, "proc/self/mountinfo",
+        test_root_put(root, "proc/self/mountinfo",
             "30 1 0:40 / / rw shared:9 - tmpfs tmpfs rw\n"
             "21 30 259:2 / / rw shared:1 - ext4 /dev/nvme0n1p2 rw\n");
         g = collect(root);
         assert_int_equal(g->n, 1);
         assert_non_null(guard_facts_find(g, NVME));
         guard_facts_free(g);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 static void test_malformed_mountinfo_lines_skipped(void **state) {
-        char *root = copy_root(GPU_NODE);
+        char *root = test_root_copy(GPU_NODE);
         no_ipv4_default(root);
-        put(root, "proc/self/mountinfo",
+        test_root_put(root, "proc/self/mountinfo",
             "garbage\n"
             "21 1 259 / / rw - ext4 /dev/x rw\n"
             "21 1 259:x / / rw - ext4 /dev/x rw\n"
@@ -326,22 +289,22 @@ static void test_malformed_mountinfo_lines_skipped(void **state) {
         struct guard_facts *g = collect(root);
         assert_int_equal(g->n, 0);
         guard_facts_free(g);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 /* A slaves/ loop (corrupt tree) must end. */
 static void test_slaves_loop_terminates(void **state) {
-        char *root = copy_root(GPU_NODE);
+        char *root = test_root_copy(GPU_NODE);
         no_ipv4_default(root);
-        put(root, "sys/devices/virtual/block/dm-0/dev", "253:0\n");
-        link_at(root, "sys/devices/virtual/block/dm-0/slaves/dm-0", "../../dm-0");
-        link_at(root, "sys/class/block/dm-0", "../../devices/virtual/block/dm-0");
-        link_at(root, "sys/dev/block/253:0", "../../devices/virtual/block/dm-0");
-        put(root, "proc/self/mountinfo", "21 1 253:0 / / rw - ext4 /dev/dm-0 rw\n");
+        test_root_put(root, "sys/devices/virtual/block/dm-0/dev", "253:0\n");
+        test_root_link(root, "sys/devices/virtual/block/dm-0/slaves/dm-0", "../../dm-0");
+        test_root_link(root, "sys/class/block/dm-0", "../../devices/virtual/block/dm-0");
+        test_root_link(root, "sys/dev/block/253:0", "../../devices/virtual/block/dm-0");
+        test_root_put(root, "proc/self/mountinfo", "21 1 253:0 / / rw - ext4 /dev/dm-0 rw\n");
         struct guard_facts *g = collect(root);
         assert_int_equal(g->n, 0);
         guard_facts_free(g);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 int main(void) {

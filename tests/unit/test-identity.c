@@ -17,6 +17,7 @@
 #include "identity.h"
 #include "inventory.h"
 #include "macros.h"
+#include "test-root.h"
 
 #define INVENTORY FIXTURES_DIR "/demo/inventory.yml"
 
@@ -39,15 +40,6 @@ static char *make_root(const char *hostname, const char *instance_data) {
                         write_file_atomic(path, instance_data, strlen(instance_data), 0644), 0);
         }
         return strdup(tmpl);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        return remove(path);
-}
-
-static void remove_root(char *root) {
-        nftw(root, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-        free(root);
 }
 
 static struct identity_facts *collect(const char *root, const char *host) {
@@ -110,7 +102,7 @@ static void test_given_host_only(void **state) {
         free(msg);
         inventory_free(inv);
         identity_facts_free(facts);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 static void test_cloud_init_before_hostname(void **state) {
@@ -126,7 +118,7 @@ static void test_cloud_init_before_hostname(void **state) {
         resolve(facts, inv, 0, "n2");
         inventory_free(inv);
         identity_facts_free(facts);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 static void test_hostname_fallback(void **state) {
@@ -140,7 +132,7 @@ static void test_hostname_fallback(void **state) {
         assert_false(inventory_host_kept(inv, 2));
         inventory_free(inv);
         identity_facts_free(facts);
-        remove_root(root);
+        test_root_remove(root);
 
         /* A fully qualified cloud-init name also offers its first label. */
         root = make_root(NULL, "{\"v1\": {\"local_hostname\": \"n2.dc.example\"}}");
@@ -152,7 +144,7 @@ static void test_hostname_fallback(void **state) {
         resolve(facts, inv, 0, "n2");
         inventory_free(inv);
         identity_facts_free(facts);
-        remove_root(root);
+        test_root_remove(root);
 
         /* cloud-init names a host not in the inventory: next source. */
         root = make_root("n3", "{\"v1\": {\"local_hostname\": \"other\"}}");
@@ -161,7 +153,7 @@ static void test_hostname_fallback(void **state) {
         resolve(facts, inv, 0, "n3");
         inventory_free(inv);
         identity_facts_free(facts);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 static void test_ambiguous(void **state) {
@@ -176,7 +168,7 @@ static void test_ambiguous(void **state) {
         free(msg);
         inventory_free(inv);
         identity_facts_free(facts);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 static void test_address(void **state) {
@@ -217,7 +209,7 @@ static void test_address(void **state) {
         free(msg);
         inventory_free(inv);
         identity_facts_free(facts);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 static void test_many_hosts_listed_briefly(void **state) {

@@ -15,25 +15,10 @@
 #include "fileio.h"
 #include "iommu.h"
 #include "macros.h"
+#include "test-root.h"
 #include "pci-snapshot.h"
 
 #define ROOTS FIXTURES_DIR "/roots"
-
-static char *copy_root(const char *fixture) {
-        char tmpl[] = "/tmp/onepci-test-XXXXXX";
-        assert_non_null(mkdtemp(tmpl));
-        char cmd[PATH_MAX * 2 + 32];
-        snprintf(cmd, sizeof(cmd), "cp -a '%s/.' '%s/'", fixture, tmpl);
-        assert_int_equal(system(cmd), 0);
-        return strdup(tmpl);
-}
-
-static void remove_root(char *root) {
-        char cmd[PATH_MAX + 16];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-        assert_int_equal(system(cmd), 0);
-        free(root);
-}
 
 static int check(const char *root, char **ret_message) {
         struct onepci_context *ctx = NULL;
@@ -64,7 +49,7 @@ static void test_off_with_intel_firmware(void **state) {
 }
 
 static void test_off_with_amd_firmware(void **state) {
-        char *root = copy_root(ROOTS "/no-iommu-fw");
+        char *root = test_root_copy(ROOTS "/no-iommu-fw");
         _cleanup_free_ char *ivrs = path_join(root, "sys/firmware/acpi/tables/IVRS");
         FILE *f = fopen(ivrs, "we");
         assert_non_null(f);
@@ -75,7 +60,7 @@ static void test_off_with_amd_firmware(void **state) {
         assert_non_null(strstr(msg, "amd_iommu=on"));
         assert_null(strstr(msg, "intel_iommu=on"));
         free(msg);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 static void test_off_without_firmware_support(void **state) {

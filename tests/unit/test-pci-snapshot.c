@@ -15,44 +15,10 @@
 #include "context.h"
 #include "fileio.h"
 #include "macros.h"
+#include "test-root.h"
 #include "pci-snapshot.h"
 
 #define GPU_NODE FIXTURES_DIR "/roots/gpu-node"
-
-/* ---- helpers: a writable copy of a fixture root ---- */
-
-static char *copy_root(const char *fixture) {
-        char tmpl[] = "/tmp/onepci-test-XXXXXX";
-        assert_non_null(mkdtemp(tmpl));
-        char cmd[PATH_MAX * 2 + 32];
-        snprintf(cmd, sizeof(cmd), "cp -a '%s/.' '%s/'", fixture, tmpl);
-        assert_int_equal(system(cmd), 0);
-        return strdup(tmpl);
-}
-
-static void remove_root(char *root) {
-        char cmd[PATH_MAX + 16];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-        assert_int_equal(system(cmd), 0);
-        free(root);
-}
-
-static void put(const char *root, const char *rel, const char *content) {
-        _cleanup_free_ char *p = path_join(root, rel);
-        _cleanup_free_ char *dir = strdup(p);
-        *strrchr(dir, '/') = '\0';
-        assert_int_equal(mkdir_parents(dir, 0755), 0);
-        FILE *f = fopen(p, "we");
-        assert_non_null(f);
-        fputs(content, f);
-        fclose(f);
-}
-
-static void relink(const char *root, const char *rel, const char *target) {
-        _cleanup_free_ char *p = path_join(root, rel);
-        (void)unlink(p);
-        assert_int_equal(symlink(target, p), 0);
-}
 
 static struct pci_snapshot *read_root(const char *root) {
         struct onepci_context *ctx = NULL;
@@ -186,7 +152,7 @@ static void test_missing_sysfs(void **state) {
 /* libpci's default error handler would exit(1) on an unreadable device;
  * the snapshot must return an error instead and keep the process alive. */
 static void test_libpci_error_is_returned(void **state) {
-        char *root = copy_root(GPU_NODE);
+        char *root = test_root_copy(GPU_NODE);
         _cleanup_free_ char *vendor = path_join(root,
                 "sys/devices/pci0000:00/0000:00:01.0/0000:09:00.0/vendor");
         assert_int_equal(unlink(vendor), 0);
@@ -205,22 +171,22 @@ static void test_libpci_error_is_returned(void **state) {
         free(msg);
 
         /* A second read after the error works again (no stale jump state). */
-        put(root, "sys/devices/pci0000:00/0000:00:01.0/0000:09:00.0/vendor", "0x10de\n");
+        test_root_put(root, "sys/devices/pci0000:00/0000:00:01.0/0000:09:00.0/vendor", "0x10de\n");
         assert_int_equal(pci_snapshot_read(ctx, &s, NULL), 0);
         assert_int_equal(s->n, 15);
         pci_snapshot_free(s);
         onepci_context_free(ctx);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 static void test_settled_vfio(void **state) {
-        char *root = copy_root(GPU_NODE);
+        char *root = test_root_copy(GPU_NODE);
         const char *dev = "sys/devices/pci0000:00/0000:00:01.0/0000:09:00.0";
         char rel[PATH_MAX];
         snprintf(rel, sizeof(rel), "%s/driver", dev);
-        relink(root, rel, "../../../../bus/pci/drivers/vfio-pci");
+        test_root_link(root, rel, "../../../../bus/pci/drivers/vfio-pci");
         snprintf(rel, sizeof(rel), "%s/driver_override", dev);
-        put(root, rel, "vfio-pci\n");
+        test_root_put(root, rel, "vfio-pci\n");
 
         /* Bound and overridden but not saved: driverctl must still run. */
         struct pci_snapshot *s = read_root(root);
@@ -231,7 +197,7 @@ static void test_settled_vfio(void **state) {
         assert_false(pci_device_is_settled_vfio(d));
         pci_snapshot_free(s);
 
-        put(root, "etc/driverctl.d/pci-0000:09:00.0", "vfio-pci\n");
+        test_root_put(root, "etc/driverctl.d/pci-0000:09:00.0", "vfio-pci\n");
         s = read_root(root);
         d = pci_snapshot_find(s, "0000:09:00.0");
         assert_string_equal(d->saved_override, "vfio-pci");
@@ -242,11 +208,11 @@ static void test_settled_vfio(void **state) {
 
         /* Saved and overridden but the native driver got it back. */
         snprintf(rel, sizeof(rel), "%s/driver", dev);
-        relink(root, rel, "../../../../bus/pci/drivers/nvidia");
+        test_root_link(root, rel, "../../../../bus/pci/drivers/nvidia");
         s = read_root(root);
         assert_false(pci_device_is_settled_vfio(pci_snapshot_find(s, "0000:09:00.0")));
         pci_snapshot_free(s);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 static void test_settled_vfio_pure(void **state) {
@@ -275,17 +241,17 @@ static void add_vf(const char *root) {
         char rel[PATH_MAX];
         for (size_t i = 0; i < ELEMENTSOF(attrs); i++) {
                 snprintf(rel, sizeof(rel), "%s/%s", dir, attrs[i][0]);
-                put(root, rel, attrs[i][1]);
+                test_root_put(root, rel, attrs[i][1]);
         }
         snprintf(rel, sizeof(rel), "%s/physfn", dir);
-        relink(root, rel, "../0000:03:00.0");
-        relink(root, "sys/bus/pci/devices/0000:03:02.0",
+        test_root_link(root, rel, "../0000:03:00.0");
+        test_root_link(root, "sys/bus/pci/devices/0000:03:02.0",
                "../../../devices/pci0000:00/0000:00:1c.1/0000:03:02.0");
-        put(root, "sys/devices/pci0000:00/0000:00:1c.1/0000:03:00.0/sriov_numvfs", "1\n");
+        test_root_put(root, "sys/devices/pci0000:00/0000:00:1c.1/0000:03:00.0/sriov_numvfs", "1\n");
 }
 
 static void test_sriov_pf_and_vf(void **state) {
-        char *root = copy_root(GPU_NODE);
+        char *root = test_root_copy(GPU_NODE);
         add_vf(root);
         struct pci_snapshot *s = read_root(root);
         assert_int_equal(s->n, 16);
@@ -303,12 +269,12 @@ static void test_sriov_pf_and_vf(void **state) {
         /* Sorted: the VF sits between 03:00.1 and 04:00.0. */
         assert_string_equal(s->devices[9].address, "0000:03:02.0");
         pci_snapshot_free(s);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 static void test_bad_sriov_numvfs(void **state) {
-        char *root = copy_root(GPU_NODE);
-        put(root, "sys/devices/pci0000:00/0000:00:1c.1/0000:03:00.0/sriov_numvfs", "two\n");
+        char *root = test_root_copy(GPU_NODE);
+        test_root_put(root, "sys/devices/pci0000:00/0000:00:1c.1/0000:03:00.0/sriov_numvfs", "two\n");
         struct onepci_context *ctx = NULL;
         assert_int_equal(onepci_context_new(root, &ctx), 0);
         struct pci_snapshot *s = NULL;
@@ -319,27 +285,27 @@ static void test_bad_sriov_numvfs(void **state) {
         assert_non_null(strstr(msg, "0000:03:00.0/sriov_numvfs"));
         free(msg);
         onepci_context_free(ctx);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 /* A kernel without driver_override (or a device without sriov files) is
  * not an error: the attribute is simply unset. */
 static void test_missing_optional_attributes(void **state) {
-        char *root = copy_root(GPU_NODE);
+        char *root = test_root_copy(GPU_NODE);
         _cleanup_free_ char *p = path_join(root,
                 "sys/devices/pci0000:00/0000:00:01.1/0000:0a:00.0/driver_override");
         assert_int_equal(unlink(p), 0);
         struct pci_snapshot *s = read_root(root);
         assert_string_equal(pci_snapshot_find(s, "0000:0a:00.0")->driver_override, "");
         pci_snapshot_free(s);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 /* A root with its own pci.ids is named from it alone (not this host's
  * database or hwdb), so names in a fixture are deterministic. */
 static void test_names_from_the_roots_pci_ids(void **state) {
-        char *root = copy_root(GPU_NODE);
-        put(root, "usr/share/misc/pci.ids",
+        char *root = test_root_copy(GPU_NODE);
+        test_root_put(root, "usr/share/misc/pci.ids",
             "# test database\n"
             "10de  Test Vendor\n"
             "\t26b9  Test L40S\n");
@@ -353,14 +319,14 @@ static void test_names_from_the_roots_pci_ids(void **state) {
         d = pci_snapshot_find(s, "0000:04:00.0");
         assert_string_equal(d->vendor_name, "");
         pci_snapshot_free(s);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 /* libpci reports a corrupt pci.ids through its error handler: names are
  * cosmetic, so the snapshot still succeeds, without names. */
 static void test_corrupt_pci_ids_only_loses_names(void **state) {
-        char *root = copy_root(GPU_NODE);
-        put(root, "usr/share/misc/pci.ids", "10de  Test Vendor\n\tnot an id line\n");
+        char *root = test_root_copy(GPU_NODE);
+        test_root_put(root, "usr/share/misc/pci.ids", "10de  Test Vendor\n\tnot an id line\n");
         struct pci_snapshot *s = read_root(root);
         assert_int_equal(s->n, 15);
         const struct pci_device *d = pci_snapshot_find(s, "0000:09:00.0");
@@ -368,13 +334,13 @@ static void test_corrupt_pci_ids_only_loses_names(void **state) {
         assert_string_equal(d->device_name, "");
         assert_string_equal(d->driver, "nvidia");
         pci_snapshot_free(s);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 /* Domains above ffff (behind an Intel VMD) do not fit DDDD:BB:DD.F: such
  * devices are left out rather than truncated into another address. */
 static void test_wide_domain_left_out(void **state) {
-        char *root = copy_root(GPU_NODE);
+        char *root = test_root_copy(GPU_NODE);
         const char *dir = "sys/devices/pci10000:00/10000:00:00.0";
         static const char *const attrs[][2] = {
                 { "vendor", "0x8086\n" }, { "device", "0x0a0c\n" }, { "class", "0x010802\n" },
@@ -383,27 +349,27 @@ static void test_wide_domain_left_out(void **state) {
         char rel[PATH_MAX];
         for (size_t i = 0; i < ELEMENTSOF(attrs); i++) {
                 snprintf(rel, sizeof(rel), "%s/%s", dir, attrs[i][0]);
-                put(root, rel, attrs[i][1]);
+                test_root_put(root, rel, attrs[i][1]);
         }
-        relink(root, "sys/bus/pci/devices/10000:00:00.0",
+        test_root_link(root, "sys/bus/pci/devices/10000:00:00.0",
                "../../../devices/pci10000:00/10000:00:00.0");
         struct pci_snapshot *s = read_root(root);
         assert_int_equal(s->n, 15);
         assert_string_equal(pci_snapshot_find(s, "0000:00:00.0")->vendor, "8086");
         assert_string_equal(pci_snapshot_find(s, "0000:00:00.0")->device, "2020");
         pci_snapshot_free(s);
-        remove_root(root);
+        test_root_remove(root);
 }
 
 static void test_no_devices(void **state) {
         char tmpl[] = "/tmp/onepci-test-XXXXXX";
         assert_non_null(mkdtemp(tmpl));
-        put(tmpl, "sys/bus/pci/devices/.keep", "");
+        test_root_put(tmpl, "sys/bus/pci/devices/.keep", "");
         struct pci_snapshot *s = read_root(tmpl);
         assert_int_equal(s->n, 0);
         assert_null(pci_snapshot_find(s, "0000:00:00.0"));
         pci_snapshot_free(s);
-        remove_root(strdup(tmpl));
+        test_root_remove(strdup(tmpl));
 }
 
 int main(void) {
