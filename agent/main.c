@@ -12,11 +12,12 @@
 #include "agent-run.h"
 #include "config.h"
 #include "exit-codes.h"
+#include "fetch-inventory.h"
 #include "log.h"
 #include "macros.h"
 
 static void usage(FILE *f) {
-        fputs("Usage: onepci-agent [OPTIONS] plan|apply|check|register\n"
+        fputs("Usage: onepci-agent [OPTIONS] plan|apply|check|register|fetch-inventory\n"
               "\n"
               "Binds this node's PCI devices listed in the Ansible inventory to vfio-pci\n"
               "(through driverctl), installs the udev rule for /dev/vfio/N and registers the\n"
@@ -27,6 +28,8 @@ static void usage(FILE *f) {
               "  apply       bind, write the udev rule, record the state, register\n"
               "  check       exit 8 when the node drifted from the inventory\n"
               "  register    send the node's current state to the registrar\n"
+              "  fetch-inventory  get this node's part of the inventory from the registrar\n"
+              "              (needs --registrar; written to --output or --inventory)\n"
               "\n"
               "Options:\n"
               "  --inventory FILE   inventory (default /etc/onepci/inventory.yml)\n"
@@ -43,6 +46,7 @@ static void usage(FILE *f) {
               "  --ca-file FILE     CA certificates for an https registrar\n"
               "  --deadline SECONDS give up registering after this long (default 300)\n"
               "  --udev-timeout MS  wait this long for /dev/vfio/N (default 10000)\n"
+              "  --output FILE      fetch-inventory: where to write (default: --inventory)\n"
               "  --json             machine-readable output (see onepci-agent(8))\n"
               "  -v, --verbose      more messages\n"
               "  -h, --help         this text\n"
@@ -83,7 +87,7 @@ int main(int argc, char **argv) {
         enum {
                 OPT_INVENTORY = 0x100, OPT_HOST, OPT_ROOT, OPT_DRIVERCTL, OPT_NO_INSTALL,
                 OPT_NO_REGISTER, OPT_REGISTRAR, OPT_KEY_FILE, OPT_CA_FILE, OPT_DEADLINE,
-                OPT_UDEV_TIMEOUT, OPT_JSON, OPT_VERSION,
+                OPT_UDEV_TIMEOUT, OPT_JSON, OPT_VERSION, OPT_OUTPUT,
         };
         static const struct option options[] = {
                 { "inventory", required_argument, NULL, OPT_INVENTORY },
@@ -98,6 +102,7 @@ int main(int argc, char **argv) {
                 { "deadline", required_argument, NULL, OPT_DEADLINE },
                 { "udev-timeout", required_argument, NULL, OPT_UDEV_TIMEOUT },
                 { "json", no_argument, NULL, OPT_JSON },
+                { "output", required_argument, NULL, OPT_OUTPUT },
                 { "verbose", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, OPT_VERSION },
@@ -110,6 +115,7 @@ int main(int argc, char **argv) {
         };
         log_set_program("onepci-agent");
 
+        const char *output = NULL;
         int c;
         while ((c = getopt_long(argc, argv, "vh", options, NULL)) >= 0) {
                 switch (c) {
@@ -123,6 +129,7 @@ int main(int argc, char **argv) {
                 case OPT_KEY_FILE: o.key_file = optarg; break;
                 case OPT_CA_FILE: o.ca_file = optarg; break;
                 case OPT_JSON: o.json = true; break;
+                case OPT_OUTPUT: output = optarg; break;
                 case 'v': log_set_level(LOG_LVL_DEBUG); break;
                 case OPT_DEADLINE:
                         if (parse_int(optarg, 0, 86400, &o.deadline_s) < 0) {
@@ -146,6 +153,8 @@ int main(int argc, char **argv) {
                 usage(stderr);
                 return EXIT_USAGE;
         }
+        if (STREQ(argv[optind], "fetch-inventory"))
+                return agent_fetch_inventory(&o, output ? output : o.inventory);
         if (parse_command(argv[optind], &o.command) < 0) {
                 log_error("unknown command \"%s\": expected plan, apply, check or register", argv[optind]);
                 return EXIT_USAGE;

@@ -369,9 +369,13 @@ static int curl_transport(const struct register_http_request *req,
 #else
         easy_setopt(curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS), resp);
 #endif
-        easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req->method, resp);
-        easy_setopt(curl, CURLOPT_POSTFIELDS, req->body, resp);
-        easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len, resp);
+        if (STREQ(req->method, "GET")) {
+                easy_setopt(curl, CURLOPT_HTTPGET, 1L, resp);
+        } else {
+                easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req->method, resp);
+                easy_setopt(curl, CURLOPT_POSTFIELDS, req->body, resp);
+                easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len, resp);
+        }
         easy_setopt(curl, CURLOPT_HTTPHEADER, headers, resp);
         easy_setopt(curl, CURLOPT_USERAGENT, "onepci-agent", resp);
         easy_setopt(curl, CURLOPT_TIMEOUT_MS, req->timeout_ms, resp);
@@ -518,8 +522,9 @@ static struct hooks resolve_hooks(const struct register_hooks *h) {
         };
 }
 
-static int send_loop(const struct register_options *o, const struct hooks *h, const char *url,
-                     const char *path, const char *body, struct register_result *ret) {
+static int send_loop(const struct register_options *o, const struct hooks *h, const char *method,
+                     const char *url, const char *path, const char *body,
+                     struct register_result *ret) {
         int64_t start = h->monotonic_ms(h->u), deadline = start + MAX(o->deadline_ms, 0);
         int64_t offset = o->clock_offset_s;
         bool skew_retried = false;
@@ -536,7 +541,7 @@ static int send_loop(const struct register_options *o, const struct hooks *h, co
                 r = sign_new_nonce(nonce);
                 if (r < 0)
                         return r;
-                r = sign_request(o->key_hex, o->node, "PUT", path, h->wall_s(h->u) + offset,
+                r = sign_request(o->key_hex, o->node, method, path, h->wall_s(h->u) + offset,
                                  nonce, body, strlen(body), authz);
                 if (r < 0) {
                         snprintf(ret->message, sizeof ret->message, "cannot sign: %s",
@@ -545,7 +550,7 @@ static int send_loop(const struct register_options *o, const struct hooks *h, co
                 }
                 remaining = deadline - h->monotonic_ms(h->u);
                 struct register_http_request req = {
-                        .url = url, .method = "PUT", .authorization = authz, .body = body,
+                        .url = url, .method = method, .authorization = authz, .body = body,
                         .body_len = strlen(body), .ca_file = o->ca_file,
                         .timeout_ms = (long)MIN(MAX(remaining, 1000),
                                                 REGISTER_REQUEST_TIMEOUT_MS),
@@ -599,6 +604,12 @@ static int send_loop(const struct register_options *o, const struct hooks *h, co
                                          reason[0] ? reason : err[0] ? err : "403");
                                 return -EPERM;
                         }
+                        if (resp.status == 404) {
+                                snprintf(ret->message, sizeof ret->message,
+                                         "the registrar has nothing for node '%s': %s", o->node,
+                                         reason[0] ? reason : err[0] ? err : "404");
+                                return -ENOENT;
+                        }
                         if (!is_retryable_status(resp.status)) {
                                 snprintf(ret->message, sizeof ret->message,
                                          "unexpected answer %ld from %s", resp.status, url);
@@ -626,8 +637,9 @@ static int send_loop(const struct register_options *o, const struct hooks *h, co
         }
 }
 
-int register_send(const struct register_options *o, const char *body,
-                  struct register_result *ret) {
+/* A signed request to base URL + /v1/hosts/{node}{suffix}, with the retry policy. */
+static int signed_request(const struct register_options *o, const char *method,
+                          const char *suffix, const char *body, struct register_result *ret) {
         _cleanup_free_ char *base = NULL, *path = NULL, *url = NULL, *msg = NULL;
         struct hooks h;
         int r;
@@ -646,7 +658,7 @@ int register_send(const struct register_options *o, const char *body,
                 snprintf(ret->message, sizeof ret->message, "%s", msg ? msg : "bad URL");
                 return r;
         }
-        if (asprintf(&path, "/v1/hosts/%s/pci", o->node) < 0 ||
+        if (asprintf(&path, "/v1/hosts/%s%s", o->node, suffix) < 0 ||
             asprintf(&url, "%s%s", base, path) < 0)
                 return -ENOMEM;
 
@@ -655,8 +667,17 @@ int register_send(const struct register_options *o, const char *body,
                 snprintf(ret->message, sizeof ret->message, "curl_global_init failed");
                 return -EIO;
         }
-        r = send_loop(o, &h, url, path, body, ret);
+        r = send_loop(o, &h, method, url, path, body, ret);
         if (h.transport == curl_transport)
                 curl_global_cleanup();
         return r;
+}
+
+int register_send(const struct register_options *o, const char *body,
+                  struct register_result *ret) {
+        return signed_request(o, "PUT", "/pci", body, ret);
+}
+
+int register_fetch_inventory(const struct register_options *o, struct register_result *ret) {
+        return signed_request(o, "GET", "/inventory", "", ret);
 }

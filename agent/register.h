@@ -114,6 +114,12 @@ int register_send(const struct register_options *o, const char *body,
                   struct register_result *ret);
 void register_result_clear(struct register_result *r);
 
+/* Fetches the node's own part of the inventory: a signed GET
+ * /v1/hosts/{node}/inventory under the same retry policy.  0 with ret->body
+ * the YAML; -ENOENT when the registrar has no inventory or not this node;
+ * otherwise as register_send(). */
+int register_fetch_inventory(const struct register_options *o, struct register_result *ret);
+
 /* Exposed for tests.  The delay before retry number `attempt` (1-based):
  * full jitter over min(cap, base * 2^(attempt-1)), at least retry_after_ms. */
 int64_t register_backoff_ms(unsigned attempt, uint64_t random, int64_t retry_after_ms);

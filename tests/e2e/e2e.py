@@ -600,6 +600,35 @@ class E2E(unittest.TestCase):
         self.assertEqual(e.host(0)["template"]["PCI_FILTER"], "10de:26b9")
         self.assertNotIn("PCI_SHORT_ADDRESS", e.host(0)["template"])
 
+    def test_fetch_inventory_then_apply(self):
+        """A node with only the registrar URL and its key gets its own part of the
+        inventory (never one_pass nor other nodes), then applies from it alone."""
+        e = self.env(registrar_args=["--inventory", INVENTORY])
+        out = e.path("fetched/inventory.yml")
+        argv = [AGENT, "--host", "n1", "--registrar", e.url, "--key-file", e.key_file("n1"),
+                "--deadline", "20", "--output", out, "fetch-inventory"]
+        r = e.run(argv)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out) as f:
+            text = f.read()
+        self.assertIn("n1", text)
+        self.assertIn("0000:0a:00.0", text)
+        for absent in ("one_pass", "opennebulapass", "n2", "n3", "192.168.122.4"):
+            self.assertNotIn(absent, text)
+        root = e.root("n1")
+        r = e.run([AGENT, "--root", root, "--inventory", out, "--host", "n1", "--driverctl",
+                   DRIVERCTL, "--registrar", e.url, "--key-file", e.key_file("n1"),
+                   "--deadline", "20", "apply"], env=dict(os.environ, ONEPCI_FAKE_ROOT=root))
+        self.assertAgent(r, 0)
+        self.assertEqual(e.host(0)["template"]["PCI_FILTER"], "10de:26b9")
+        # Another node's key cannot fetch n1's part; nothing is written.
+        other = e.path("other/inventory.yml")
+        argv[argv.index(e.key_file("n1"))] = e.key_file("n2")
+        argv[argv.index(out)] = other
+        r = e.run(argv)
+        self.assertEqual(r.returncode, 9, r.stderr)
+        self.assertFalse(os.path.exists(other))
+
     def test_unknown_host_retried_until_it_exists(self):
         hosts = [h for h in seed_hosts() if h["name"] != "192.168.122.3"]
         e = self.env(hosts=hosts)
