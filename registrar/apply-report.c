@@ -172,8 +172,10 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
         if (read_host(r, id, &host, res) < 0)
                 goto unlock;
 
-        /* auto keeps exact slots once a host has them: dropping them would widen it. */
-        if (mode == FILTER_MODE_AUTO && host.pci_short_address && host.pci_short_address[0])
+        /* Exact slots, once a host has them, are kept up to date in every mode: a
+         * stale PCI_SHORT_ADDRESS would hide new devices, and dropping it through a
+         * merge is not possible (remove it with onehost update to go back to ids). */
+        if (host.pci_short_address && host.pci_short_address[0])
                 mode = FILTER_MODE_ADDRESSES;
         k = filter_compute(rep, mode, &res->pci_filter, &res->pci_short_address);
         if (k < 0) {

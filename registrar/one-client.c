@@ -19,6 +19,8 @@
 
 #define DEFAULT_ENDPOINT "http://localhost:2633/RPC2"
 #define SESSION_MAX 4096
+/* Largest answer accepted from oned (a HOST_POOL of thousands of hosts). */
+#define ONE_ANSWER_MAX ((size_t)256 * 1024 * 1024)
 
 struct one_client {
         char *endpoint;
@@ -33,6 +35,9 @@ int one_client_global_init(void) {
         xmlrpc_env env;
         int r = 0;
 
+        /* A pool of a few hundred hosts is already over xmlrpc-c's default 512 KiB
+         * answer limit; OpenNebula's own clients raise it the same way. */
+        xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, ONE_ANSWER_MAX);
         xmlrpc_env_init(&env);
         xmlrpc_client_setup_global_const(&env);
         if (env.fault_occurred)

@@ -138,8 +138,8 @@ def bench_registrar(a, build, res):
     registrar = os.path.join(build, "registrar", "onepci-registrar")
     loadgen = os.path.join(build, "tests", "bench", "loadgen")
     out = []
-    for delay in a.delays:
-        w = benchlib.World(registrar, a.reg_hosts, delay_ms=delay)
+    for delay, n in [(d, n) for n in a.reg_hosts for d in a.delays]:
+        w = benchlib.World(registrar, n, delay_ms=delay)
         try:
             rp = w.registrars[0][0]
             # Warm-up: the first report widens the probe and runs the one sync.
@@ -150,7 +150,7 @@ def bench_registrar(a, build, res):
             cpu0 = benchlib.proc_cpu(rp.pid)
             rss0 = benchlib.proc_status(rp.pid)
             r = subprocess.run([loadgen, "--url", w.urls[0], "--secret-file", w.secret,
-                                "--hosts", str(a.reg_hosts), "--concurrency",
+                                "--hosts", str(n), "--concurrency",
                                 str(a.concurrency)], capture_output=True, text=True,
                                timeout=600)
             lg = json.loads(r.stdout)
@@ -159,7 +159,7 @@ def bench_registrar(a, build, res):
             calls = w.one().double.calls()
             one_calls = sum(v for k, v in calls.items() if k.startswith("one."))
             role = onehost_client_startup(w.one_url)
-            row = {"delay_ms": delay, "hosts": a.reg_hosts, "concurrency": a.concurrency,
+            row = {"delay_ms": delay, "hosts": n, "concurrency": a.concurrency,
                    "warmup": json.loads(warm.stdout) if warm.stdout else None,
                    "loadgen": lg, "oned_calls": calls,
                    "oned_calls_per_report": one_calls / max(lg["ok"], 1),
@@ -168,13 +168,17 @@ def bench_registrar(a, build, res):
                    "registrar_hwm_kb": st.get("VmHWM"),
                    "onehost_client_start": role,
                    # the role: per node hostpool lookup, update, forceupdate x2
-                   "role_estimate_s": a.reg_hosts * 4 * role["wall_median_s"],
-                   "role_estimate_cpu_s": a.reg_hosts * 4 * role["cpu_median_s"]}
-            row["speedup_vs_role"] = row["role_estimate_s"] / lg["elapsed_s"]
+                   "role_estimate_s": n * 4 * role["wall_median_s"],
+                   "role_estimate_cpu_s": n * 4 * role["cpu_median_s"]}
+            with open(os.path.join(w.tmp, "registrar0.log")) as f:
+                errors = [l for l in f if "-> 5" in l]
+            row["first_5xx"] = errors[0].strip() if errors else None
+            row["speedup_vs_role"] = (row["role_estimate_s"] / lg["elapsed_s"]
+                                      if lg["ok"] == lg["hosts"] else None)
             out.append(row)
         finally:
             w.close()
-        print("registrar delay %d ms done" % delay, file=sys.stderr, flush=True)
+        print("registrar delay %d ms, %d hosts done" % (delay, n), file=sys.stderr, flush=True)
     res["registrar"] = out
 
 
@@ -257,19 +261,21 @@ def table(res):
         for row in res["registrar"]:
             lg = row["loadgen"]
             lines.append("| %d ms | %d | %d | %.2f s | %.0f | %.0f ms | %.0f ms | %.2f | %.2f s "
-                         "| %s | %.0f s (%.0f ms/start) | %.0fx |" % (
+                         "| %s | %.0f s (%.0f ms/start) | %s |" % (
                              row["delay_ms"], row["hosts"], row["concurrency"], lg["elapsed_s"],
                              lg["reports_per_s"], lg["latency_ms"]["p50"],
                              lg["latency_ms"]["p99"], row["oned_calls_per_report"],
                              row["registrar_cpu_s"], fmt_kb(row["registrar_hwm_kb"]),
                              row["role_estimate_s"],
                              row["onehost_client_start"]["wall_median_s"] * 1000,
-                             row["speedup_vs_role"]))
+                             "%.0fx" % row["speedup_vs_role"] if row["speedup_vs_role"]
+                             else "FAILED (%d/%d ok)" % (lg["ok"], lg["hosts"])))
         for row in res["registrar"]:
-            lines.append("oned calls at %d ms: %s; statuses %s" % (
-                row["delay_ms"], ", ".join("%s %d" % kv for kv in sorted(
+            lines.append("%d hosts at %d ms: oned calls %s; statuses %s%s" % (
+                row["hosts"], row["delay_ms"], ", ".join("%s %d" % kv for kv in sorted(
                     row["oned_calls"].items()) if kv[0].startswith("one.")),
-                row["loadgen"]["status"]))
+                row["loadgen"]["status"],
+                "\n  FAILED: " + row["first_5xx"] if row.get("first_5xx") else ""))
     if "footprint" in res:
         fp = res["footprint"]
         lines.append("")
@@ -295,16 +301,24 @@ def main():
     ap.add_argument("--sizes", default="100,1000,10000,100000")
     ap.add_argument("--ansible-max", type=int, default=10000)
     ap.add_argument("--callgrind-at", type=int, default=10000)
-    ap.add_argument("--reg-hosts", type=int, default=1000)
+    # 1000 is the target (it needs the registrar's raised XML-RPC size limit)
+    ap.add_argument("--reg-hosts", default="400,1000")
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--delays", default="2,20")
     ap.add_argument("--only", default="inventory,registrar,footprint")
     a = ap.parse_args()
     a.sizes = [int(x) for x in a.sizes.split(",") if x]
     a.delays = [int(x) for x in a.delays.split(",") if x]
+    a.reg_hosts = [int(x) for x in a.reg_hosts.split(",") if x]
     only = a.only.split(",")
     os.makedirs(a.out, exist_ok=True)
-    res = {"machine": machine()}
+    # A partial run (--only) updates the sections it ran and keeps the others.
+    res = {}
+    results = os.path.join(a.out, "results.json")
+    if os.path.exists(results) and len(only) < 3:
+        with open(results) as f:
+            res = json.load(f)
+    res["machine"] = machine()
     with tempfile.TemporaryDirectory(prefix="onepci-bench-") as tmp:
         if "footprint" in only:
             bench_footprint(a.build, tmp, res)
@@ -313,7 +327,7 @@ def main():
         if "inventory" in only:
             bench_inventory(a, a.build, tmp, res)
     res["loadavg_at_end"] = os.getloadavg()
-    with open(os.path.join(a.out, "results.json"), "w") as f:
+    with open(results, "w") as f:
         json.dump(res, f, indent=1)
     t = table(res)
     with open(os.path.join(a.out, "table.md"), "w") as f:

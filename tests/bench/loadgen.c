@@ -4,7 +4,7 @@
  *
  *     loadgen --url URL [--url URL2 ...] --secret-file F --hosts N
  *             [--prefix b] [--rounds R] [--concurrency C] [--retries K]
- *             [--seed S] [--out FILE]
+ *             [--seed S] [--out FILE] [--deadline-s T]
  *
  * Host i is named PREFIX%06d; its inventory name and host_name are the same
  * (the registrar runs without --inventory, so the double must hold hosts of
@@ -13,8 +13,10 @@
  * host's reports alternate between registrars); the devices of a report are
  * a pseudo-random function of (seed, host, round), 1-3 NVIDIA GPUs.  A
  * report answered 0 (no answer), 409, 429 or 5xx is retried up to K times
- * after 20-200 ms.  --out writes one line per host: "NAME ROUND STATUS
+ * after 20-200 ms (60 s per request, as the agent).  --out writes one line per host: "NAME ROUND STATUS
  * FILTER", the last round, its final status and the PCI_FILTER it asked for.
+ * --deadline-s: start no new round after T seconds (reports in flight or
+ * being retried are carried to their end).
  *
  * Prints one JSON object: requests, ok, per-status counts, elapsed_s,
  * reports_per_s (successful reports), latency_ms p50/p99/max per request. */
@@ -126,7 +128,7 @@ int main(int argc, char **argv) {
         const char *urls[MAX_URLS];
         size_t n_urls = 0;
         const char *secret_file = NULL, *prefix = "b", *out = NULL;
-        long n_hosts = 0, rounds = 1, concurrency = 64, retries = 0;
+        long n_hosts = 0, rounds = 1, concurrency = 64, retries = 0, deadline_s = 0;
         uint64_t seed = 1;
         static const struct option opts[] = {
                 { "url", required_argument, NULL, 'u' },
@@ -138,6 +140,7 @@ int main(int argc, char **argv) {
                 { "retries", required_argument, NULL, 'k' },
                 { "seed", required_argument, NULL, 'S' },
                 { "out", required_argument, NULL, 'o' },
+                { "deadline-s", required_argument, NULL, 'd' },
                 {}
         };
         int c;
@@ -156,6 +159,7 @@ int main(int argc, char **argv) {
                 case 'k': retries = strtol(optarg, NULL, 10); break;
                 case 'S': seed = strtoull(optarg, NULL, 10); break;
                 case 'o': out = optarg; break;
+                case 'd': deadline_s = strtol(optarg, NULL, 10); break;
                 default: usage();
                 }
         }
@@ -194,14 +198,28 @@ int main(int argc, char **argv) {
         unsigned long requests = 0, ok = 0, status_count[600] = { 0 };
         int64_t t0 = now_us();
 
-        while (done_hosts < (size_t) n_hosts || in_flight > 0) {
+        bool stopped = false;
+        for (;;) {
                 int64_t now_ms = now_us() / 1000;
+                if (deadline_s > 0 && now_us() - t0 > (int64_t) deadline_s * 1000000)
+                        stopped = true;
+                /* After the deadline a report being retried is still retried to
+                 * its end (a 503 may come after oned applied it, as for the
+                 * agent); no new round starts. */
+                size_t retrying = 0;
+                if (stopped)
+                        for (long i = 0; i < n_hosts; i++)
+                                retrying += hosts[i].waiting && hosts[i].attempt > 0;
+                if (!((!stopped && done_hosts < (size_t) n_hosts) || in_flight > 0 ||
+                      retrying > 0))
+                        break;
                 /* Start what may start, round-robin over the hosts. */
                 for (size_t scanned = 0; scanned < (size_t) n_hosts &&
                      in_flight < (size_t) concurrency; scanned++) {
                         size_t i = (next_scan + scanned) % (size_t) n_hosts;
                         struct host *h = &hosts[i];
-                        if (!h->waiting || h->not_before_ms > now_ms)
+                        if (!h->waiting || h->not_before_ms > now_ms ||
+                            (stopped && h->attempt == 0))
                                 continue;
                         h->waiting = false;
                         next_scan = i + 1;
@@ -226,7 +244,7 @@ int main(int argc, char **argv) {
                         curl_easy_setopt(h->easy, CURLOPT_POSTFIELDSIZE, (long) strlen(h->body));
                         curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, h->headers);
                         curl_easy_setopt(h->easy, CURLOPT_WRITEFUNCTION, discard);
-                        curl_easy_setopt(h->easy, CURLOPT_TIMEOUT_MS, 120000L);
+                        curl_easy_setopt(h->easy, CURLOPT_TIMEOUT_MS, 60000L);
                         curl_easy_setopt(h->easy, CURLOPT_PRIVATE, h);
                         h->started_us = now_us();
                         curl_multi_add_handle(multi, h->easy);
@@ -280,7 +298,7 @@ int main(int argc, char **argv) {
                 }
                 if (in_flight > 0)
                         curl_multi_poll(multi, NULL, 0, 5, NULL);
-                else if (done_hosts < (size_t) n_hosts) {
+                else {
                         struct timespec ts = { 0, 2 * 1000 * 1000 };
                         nanosleep(&ts, NULL);
                 }
@@ -294,7 +312,8 @@ int main(int argc, char **argv) {
         double p99 = n_lat ? (double) lat[(n_lat * 99) / 100 < n_lat ? (n_lat * 99) / 100 : n_lat - 1] / 1000 : 0;
         double mx = n_lat ? (double) lat[n_lat - 1] / 1000 : 0;
         printf("{\"hosts\": %ld, \"rounds\": %ld, \"concurrency\": %ld, \"requests\": %lu, "
-               "\"ok\": %lu, \"status\": {", n_hosts, rounds, concurrency, requests, ok);
+               "\"ok\": %lu, \"stopped_by_deadline\": %s, \"status\": {", n_hosts, rounds,
+               concurrency, requests, ok, stopped ? "true" : "false");
         bool first = true;
         for (int s = 0; s < 600; s++)
                 if (status_count[s]) {

@@ -312,6 +312,24 @@ class RegistrarTest(unittest.TestCase):
                       metrics)
         self.assertIn("onepci_request_duration_seconds_count", metrics)
 
+    def test_protect_clusters_off_and_filtered_cluster_kept(self):
+        clusters = [{"id": 0, "name": "default"},
+                    {"id": 100, "name": "gpu", "template": {"PCI_FILTER": "10de:*"}}]
+        fe = self.frontend(seed(clusters=clusters), extra_args=["--protect-clusters", "no"])
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 200, ans)
+        ok, xml, _ = fe.oned.one.cluster.info("oneadmin:password", 0)[:3]
+        self.assertIsNone(ET.fromstring(xml).find("TEMPLATE").findtext("PCI_FILTER"))
+
+        fe = self.frontend(seed(clusters=clusters))
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 200, ans)
+        ok, xml, _ = fe.oned.one.cluster.info("oneadmin:password", 0)[:3]
+        self.assertEqual(ET.fromstring(xml).find("TEMPLATE").findtext("PCI_FILTER"), "0:0")
+        # a cluster with its own filter is left as it is
+        ok, xml, _ = fe.oned.one.cluster.info("oneadmin:password", 100)[:3]
+        self.assertEqual(ET.fromstring(xml).find("TEMPLATE").findtext("PCI_FILTER"), "10de:*")
+
     def test_twins_give_short_addresses(self):
         fe = self.frontend(seed())
         twins = [dict(device("0000:0a:00.0", driver="nvidia"))]
@@ -329,6 +347,19 @@ class RegistrarTest(unittest.TestCase):
         status, _, ans = fe.put_report(report())
         self.assertEqual(status, 200, ans)
         self.assertEqual(ans["pci_short_address"], "09:00.0,0b:00.0")
+
+        hosts = seed()["hosts"]
+        hosts[0]["template"]["PCI_SHORT_ADDRESS"] = "09:00.0"
+        fe = self.frontend(seed(hosts=hosts), extra_args=["--filter-mode", "ids"])
+        status, _, ans = fe.put_report(report(devices=[device("0000:09:00.0")]))
+        self.assertEqual(status, 200, ans)
+        self.assertEqual(ans["pci_short_address"], "09:00.0")
+        # ids, but the host already narrows by slot: the slots are kept current
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(ans["pci_short_address"], "09:00.0,0b:00.0")
+        _, tmpl = fe.host(0)
+        self.assertEqual(tmpl["PCI_SHORT_ADDRESS"], "09:00.0,0b:00.0")
+        self.assertEqual(tmpl["PCI_FILTER"], "10de:24b0,10de:26b9")
 
     def test_disabled_host_stays_disabled_offline_left_alone(self):
         fe = self.frontend(seed())
@@ -560,6 +591,17 @@ class RegistrarTest(unittest.TestCase):
             _, tmpl = fe.host(i)
             # no update was lost to the sync's REPLACE
             self.assertEqual(tmpl.get("PCI_FILTER"), "10de:24b0,10de:26b9", i)
+
+    def test_large_host_pool(self):
+        # More than xmlrpc-c's default 512 KiB answer limit.
+        hosts = [{"id": i, "name": f"10.2.{i // 250}.{i % 250}", "state": 2, "cluster_id": 0,
+                  "template": {"ARCH": "x86_64", "NOTE": "x" * 3000}} for i in range(250)]
+        fe = self.frontend(seed(hosts=hosts))
+        ok, xml, _ = fe.oned.one.hostpool.info("oneadmin:password")[:3]
+        self.assertGreater(len(xml), 512 * 1024)
+        status, _, ans = fe.put_report(report(name="n249", host="10.2.0.249"))
+        self.assertEqual(status, 200, ans)
+        self.assertEqual(ans["host_id"], 249)
 
     def test_unsupported_pci_conf_503_and_untouched(self):
         conf = ":filter: ['10de:*',\n  '8086:*']\n"
