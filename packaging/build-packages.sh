@@ -91,6 +91,10 @@ build_deb() {
              /usr/libexec/onepci/registrar-prepare /etc/onepci/registrar.yml; do
         grep -qx "$f" "$out/onepci-registrar.files" || { echo "FAIL: onepci-registrar lacks $f"; rc=1; }
     done
+    # cloud-init's run-parts only runs executable hooks.
+    dpkg-deb -c "$(ls "$out/onepci-agent_${version}"_*.deb)" |
+        grep -q '^-rwxr-xr-x .*/etc/cloud/clean.d/50-onepci$' ||
+        { echo "FAIL: /etc/cloud/clean.d/50-onepci is not executable in the package"; rc=1; }
     # Configuration is kept on upgrade: every file under /etc is a conffile.
     for p in onepci-agent onepci-registrar; do
         deb=$(ls "$out/${p}_${version}"_*.deb)
