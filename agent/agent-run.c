@@ -392,7 +392,7 @@ static int do_register(struct run_state *s, bool succeeded) {
         ro.node = s->cfg->name;
         ro.key_hex = key;
         ro.ca_file = s->o->ca_file;
-        if (s->o->deadline_s > 0)
+        if (s->o->deadline_s >= 0)
                 ro.deadline_ms = (int64_t)s->o->deadline_s * 1000;
         struct register_result res = { 0 };
         r = register_send(&ro, body, &res);

@@ -21,7 +21,7 @@ struct agent_options {
         const char *registrar_url; /* --registrar */
         const char *key_file;      /* default /etc/onepci/node.key */
         const char *ca_file;
-        int deadline_s;            /* registration deadline */
+        int deadline_s;            /* registration deadline; 0 tries once, -1 default */
         int udev_timeout_ms;       /* wait for /dev/vfio/N */
         int driverctl_timeout_ms;
 };

@@ -80,7 +80,7 @@ int agent_fetch_inventory(const struct agent_options *o, const char *output) {
         ro.node = node;
         ro.key_hex = key;
         ro.ca_file = o->ca_file;
-        if (o->deadline_s > 0)
+        if (o->deadline_s >= 0)
                 ro.deadline_ms = (int64_t)o->deadline_s * 1000;
         struct register_result res = { 0 };
         r = register_fetch_inventory(&ro, &res);

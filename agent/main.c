@@ -44,7 +44,8 @@ static void usage(FILE *f) {
               "                     frontend host on port 8474)\n"
               "  --key-file FILE    node key (default /etc/onepci/node.key)\n"
               "  --ca-file FILE     CA certificates for an https registrar\n"
-              "  --deadline SECONDS give up registering after this long (default 300)\n"
+              "  --deadline SECONDS give up registering after this long (default 300;\n"
+              "                     0 tries once)\n"
               "  --udev-timeout MS  wait this long for /dev/vfio/N (default 10000)\n"
               "  --output FILE      fetch-inventory: where to write (default: --inventory)\n"
               "  --json             machine-readable output (see onepci-agent(8))\n"
@@ -112,6 +113,7 @@ int main(int argc, char **argv) {
                 .root = "/",
                 .inventory = ONEPCI_SYSCONFDIR "/onepci/inventory.yml",
                 .udev_timeout_ms = 10000,
+                .deadline_s = -1, /* the client's default */
         };
         log_set_program("onepci-agent");
 

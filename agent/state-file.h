@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* ROOT/var/lib/onepci/state.json, written atomically after each apply:
- * { "schema": 1, "applied_at": "2026-11-24T10:00:00Z", "host": "n1",
- *   "inventory": "/etc/onepci/inventory.yml", "inventory_sha256": "...",
- *   "result": "succeeded"|"failed", "devices": [ {"address", "action",
- *   "vendor", "device", "driver"} ], "rule_changed": bool } */
+/* ROOT/var/lib/onepci/state.json, written atomically by `apply` when it
+ * changed something, failed, or the inventory changed since the last one:
+ * the run's --json document (output.h) plus "schema": 1, "applied_at"
+ * (UTC, ISO 8601) and "inventory_sha256". */
 
 #include <json-c/json.h>
 

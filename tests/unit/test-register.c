@@ -240,7 +240,9 @@ static void test_no_retry(void **state) {
         stops_at_once(401, "{\"error\":\"replay\"}", -EACCES, "replay");
         stops_at_once(403, "{\"error\":\"wrong_node\",\"reason\":\"n1 cannot sign for n2\"}",
                       -EPERM, "n1 cannot sign for n2");
-        stops_at_once(404, "not json", -EPROTO, "404");
+        /* 404: the registrar has nothing for this node (fetch-inventory's case). */
+        stops_at_once(404, "not json", -ENOENT, "404");
+        stops_at_once(405, "not json", -EPROTO, "405");
         /* clock_skew without a usable Date cannot be recovered. */
         stops_at_once(401, "{\"error\":\"clock_skew\"}", -EACCES, "clock_skew");
 }
