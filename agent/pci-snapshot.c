@@ -2,6 +2,7 @@
 #include "pci-snapshot.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pci/pci.h>
 #include <setjmp.h>
@@ -9,9 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <libudev.h>
 
 #include "fileio.h"
 #include "macros.h"
+#include "pci-ids.h"
 
 /* libpci's error callback must not return (its default calls exit(1)), and it
  * takes no user pointer: it jumps back to the scan with its message kept
@@ -98,35 +104,74 @@ static void fill_from_libpci(struct pci_dev *p, struct pci_device *d) {
         d->numa_node = p->numa_node;
 }
 
-/* Names are cosmetic: a corrupt pci.ids (libpci reports a parse error
- * through acc->error) leaves every name empty instead of failing the
- * snapshot.  Runs last: its jump target is dead once it returns. */
-static void lookup_names(struct pci_access *acc, struct pci_device *devices, size_t n,
-                         int extra_flags) {
-        if (setjmp(pci_error_jump) != 0) {
-                for (size_t i = 0; i < n; i++) {
-                        devices[i].vendor_name[0] = '\0';
-                        devices[i].device_name[0] = '\0';
-                }
+/* Names are cosmetic: a missing, unreadable or damaged pci.ids leaves names
+ * empty, never fails the snapshot.  The file is mapped, not read: it is
+ * 1.3 MB and only a few of its lines are wanted. */
+static void name_devices(const char *ids_path, struct pci_device *devices, size_t n) {
+        _cleanup_free_ struct pci_ids_query *q = calloc(n ? n : 1, sizeof(*q));
+        if (!q)
                 return;
-        }
         for (size_t i = 0; i < n; i++) {
                 struct pci_device *d = &devices[i];
-                unsigned vendor = (unsigned)strtoul(d->vendor, NULL, 16);
-                unsigned device = (unsigned)strtoul(d->device, NULL, 16);
-                if (!pci_lookup_name(acc, d->vendor_name, sizeof(d->vendor_name),
-                                     PCI_LOOKUP_VENDOR | PCI_LOOKUP_NO_NUMBERS | extra_flags,
-                                     vendor))
-                        d->vendor_name[0] = '\0';
-                if (!pci_lookup_name(acc, d->device_name, sizeof(d->device_name),
-                                     PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS | extra_flags,
-                                     vendor, device))
-                        d->device_name[0] = '\0';
+                q[i] = (struct pci_ids_query){
+                        .vendor = (unsigned)strtoul(d->vendor, NULL, 16),
+                        .device = (unsigned)strtoul(d->device, NULL, 16),
+                        .vendor_name = d->vendor_name,
+                        .vendor_size = sizeof(d->vendor_name),
+                        .device_name = d->device_name,
+                        .device_size = sizeof(d->device_name),
+                };
         }
+        /* Empty names first, so every early return below leaves them so. */
+        pci_ids_lookup(NULL, 0, q, n);
+
+        _cleanup_close_ int fd = open(ids_path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
+            (uintmax_t)st.st_size > SIZE_MAX)
+                return;
+        void *data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (data == MAP_FAILED)
+                return;
+        pci_ids_lookup(data, (size_t)st.st_size, q, n);
+        munmap(data, (size_t)st.st_size);
+}
+
+/* What pci.ids left unnamed, from udev's hwdb (often newer than pci.ids: on
+ * Debian 12 only the hwdb knows the L40S), as libpci itself falls back. */
+static void name_devices_from_hwdb(struct pci_device *devices, size_t n) {
+        struct udev *udev = NULL;
+        struct udev_hwdb *hwdb = NULL;
+        for (size_t i = 0; i < n; i++) {
+                struct pci_device *d = &devices[i];
+                if (d->vendor_name[0] && d->device_name[0])
+                        continue;
+                if (!hwdb) {
+                        udev = udev_new();
+                        hwdb = udev ? udev_hwdb_new(udev) : NULL;
+                        if (!hwdb)
+                                break;
+                }
+                /* The key libpci asks the hwdb with: upper-case hex, a glob. */
+                char modalias[64];
+                snprintf(modalias, sizeof(modalias), "pci:v%08lXd%08lX*",
+                         strtoul(d->vendor, NULL, 16), strtoul(d->device, NULL, 16));
+                struct udev_list_entry *e;
+                udev_list_entry_foreach(e, udev_hwdb_get_properties_list_entry(hwdb, modalias, 0)) {
+                        const char *key = udev_list_entry_get_name(e);
+                        const char *value = udev_list_entry_get_value(e);
+                        if (!d->vendor_name[0] && STREQ(key, "ID_VENDOR_FROM_DATABASE"))
+                                copy_string(d->vendor_name, sizeof(d->vendor_name), value);
+                        else if (!d->device_name[0] && STREQ(key, "ID_MODEL_FROM_DATABASE"))
+                                copy_string(d->device_name, sizeof(d->device_name), value);
+                }
+        }
+        udev_hwdb_unref(hwdb);
+        udev_unref(udev);
 }
 
 /* Lists the devices libpci finds under bus_path into *ret_devices, named
- * from ids_path (NULL: libpci's default pci.ids and udev's hwdb).  -EIO with
+ * from ids_path (NULL: the pci.ids libpci was built to use, then udev's hwdb).  -EIO with
  * *ret_message when libpci reports an error. */
 static int scan_with_libpci(char *bus_path, char *ids_path, struct pci_device **ret_devices,
                             size_t *ret_n, char **ret_message) {
@@ -173,9 +218,19 @@ static int scan_with_libpci(char *bus_path, char *ids_path, struct pci_device **
                 if (fits_address(p))
                         fill_from_libpci(p, &devices[i++]);
 
-        if (ids_path)
-                pci_set_name_list_path(acc, ids_path, 0);
-        lookup_names(acc, devices, n, ids_path ? PCI_LOOKUP_NO_HWDB : 0);
+        if (ids_path) {
+                name_devices(ids_path, devices, n);
+        } else {
+                /* libpci may be built to read pci.ids.gz; Debian and RHEL ship the
+                 * plain file beside that name, and that is the one read here. */
+                _cleanup_free_ char *plain = strdup(acc->id_file_name ? acc->id_file_name : "");
+                size_t len = plain ? strlen(plain) : 0;
+                if (len > 3 && STREQ(plain + len - 3, ".gz"))
+                        plain[len - 3] = '\0';
+                if (plain)
+                        name_devices(plain, devices, n);
+                name_devices_from_hwdb(devices, n);
+        }
 
         pci_cleanup(acc);
         *ret_devices = devices;

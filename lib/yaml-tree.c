@@ -295,8 +295,9 @@ static const char *rec_str(const struct rec *h) {
         return (const char *)(h + 1) + (h->anchor_len ? h->anchor_len + 1 : 0);
 }
 
-int yaml_reader_init(struct yaml_reader *r, const char *data, size_t len, const char *filename,
-                     size_t max_alias_nodes, struct inv_error *err) {
+/* Everything but the input. */
+static int reader_setup(struct yaml_reader *r, const char *filename, size_t max_alias_nodes,
+                        struct inv_error *err) {
         *r = (struct yaml_reader){.max_alias_nodes = max_alias_nodes, .err = err};
         r->file = inv_file_new(filename);
         if (!r->file)
@@ -304,7 +305,44 @@ int yaml_reader_init(struct yaml_reader *r, const char *data, size_t len, const 
         if (!yaml_parser_initialize(&r->parser))
                 return -ENOMEM;
         r->parser_ready = true;
+        return 0;
+}
+
+int yaml_reader_init(struct yaml_reader *r, const char *data, size_t len, const char *filename,
+                     size_t max_alias_nodes, struct inv_error *err) {
+        int ret = reader_setup(r, filename, max_alias_nodes, err);
+        if (ret < 0)
+                return ret;
         yaml_parser_set_input_string(&r->parser, (const unsigned char *)data, len);
+        yaml_parser_set_encoding(&r->parser, YAML_UTF8_ENCODING);
+        return 0;
+}
+
+/* libyaml's read handler: 1 with *size_read set (0 at the end), 0 on error. */
+static int read_bounded(void *data, unsigned char *buffer, size_t size, size_t *size_read) {
+        struct yaml_reader *r = data;
+        /* One byte past the limit tells "too big" from "exactly the limit". */
+        size_t want = size < r->input_left + 1 ? size : r->input_left + 1;
+        size_t n = fread(buffer, 1, want, r->input);
+        if (n < want && ferror(r->input))
+                return 0;
+        if (n > r->input_left) {
+                r->input_too_big = true;
+                return 0;
+        }
+        r->input_left -= n;
+        *size_read = n;
+        return 1;
+}
+
+int yaml_reader_init_file(struct yaml_reader *r, FILE *f, size_t max_size, const char *filename,
+                          size_t max_alias_nodes, struct inv_error *err) {
+        int ret = reader_setup(r, filename, max_alias_nodes, err);
+        if (ret < 0)
+                return ret;
+        r->input = f;
+        r->input_left = max_size;
+        yaml_parser_set_input(&r->parser, read_bounded, r);
         yaml_parser_set_encoding(&r->parser, YAML_UTF8_ENCODING);
         return 0;
 }
@@ -336,6 +374,16 @@ void yaml_reader_done(struct yaml_reader *r) {
 int yaml_reader_next(struct yaml_reader *r, yaml_event_t *ev) {
         if (!yaml_parser_parse(&r->parser, ev)) {
                 const yaml_parser_t *p = &r->parser;
+                if (r->input_too_big) {
+                        inv_error_at(r->err, r->file->name, 0, 0, NULL,
+                                     "%s: file is larger than the limit", r->file->name);
+                        return -EFBIG;
+                }
+                if (r->input && ferror(r->input)) {
+                        inv_error_at(r->err, r->file->name, 0, 0, NULL, "%s: read error",
+                                     r->file->name);
+                        return -EIO;
+                }
                 inv_error_at(r->err, r->file->name, (unsigned)p->problem_mark.line + 1,
                              (unsigned)p->problem_mark.column + 1, NULL, "YAML error: %s%s%s",
                              p->context ? p->context : "", p->context ? ": " : "",

@@ -10,6 +10,7 @@
  * inventory load flat in the number of hosts whose variables are dropped. */
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -84,6 +85,12 @@ struct yaml_reader {
         size_t alias_nodes;
         struct inv_error *err;
 
+        /* Reading from a file: what may still be read, and whether the file
+         * went past that (the parse then fails with -EFBIG). */
+        FILE *input;
+        size_t input_left;
+        bool input_too_big;
+
         /* The recorded subtree. */
         char *tape;
         size_t tape_len, tape_cap;
@@ -98,6 +105,10 @@ struct yaml_reader {
 
 int yaml_reader_init(struct yaml_reader *r, const char *data, size_t len, const char *filename,
                      size_t max_alias_nodes, struct inv_error *err);
+/* The same reading f as it parses (f stays the caller's), so memory does not
+ * grow with the file; more than max_size bytes fail the parse with -EFBIG. */
+int yaml_reader_init_file(struct yaml_reader *r, FILE *f, size_t max_size, const char *filename,
+                          size_t max_alias_nodes, struct inv_error *err);
 void yaml_reader_done(struct yaml_reader *r);
 
 /* The next event; -EINVAL with err filled on a YAML error.  The caller

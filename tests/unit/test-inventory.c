@@ -6,10 +6,15 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "inventory.h"
 #include "macros.h"
@@ -343,6 +348,78 @@ static void test_size_limit(void **state) {
         assert_int_equal(inventory_load_buffer(yaml, strlen(yaml), "t.yml", &small, &inv, &err), 0);
         inventory_free(inv);
         assert_int_equal(inventory_load(INV_DIR "/does-not-exist.yml", NULL, &inv, &err), -ENOENT);
+}
+
+/* Feeds head, then tail repeated, into a new FIFO from a child process that
+ * exits 0 when it could write everything, 1 when the reader stopped first. */
+static char *fifo_feeding(const char *head, const char *tail, size_t repeat, pid_t *ret_pid) {
+        char *dir = strdup("/tmp/onepci-fifo-XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        char *path = NULL;
+        assert_true(asprintf(&path, "%s/inventory.yml", dir) > 0);
+        assert_int_equal(mkfifo(path, 0600), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                signal(SIGPIPE, SIG_IGN); /* the reader may stop early: EPIPE */
+                FILE *f = fopen(path, "w");
+                free(path);
+                free(dir);
+                bool all = f && fputs(head, f) >= 0;
+                for (size_t i = 0; all && i < repeat; i++)
+                        all = fputs(tail, f) >= 0;
+                all = f && fclose(f) == 0 && all;
+                _exit(all ? 0 : 1);
+        }
+        free(dir);
+        *ret_pid = pid;
+        return path;
+}
+
+static int fifo_done(char *path, pid_t pid) {
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        unlink(path);
+        *strrchr(path, '/') = '\0';
+        rmdir(path);
+        free(path);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The inventory is parsed as it is read, never read into memory first: a
+ * pipe (no size to check in advance) within the limit loads, one past the
+ * limit is cut off while it is read, and an error near the top of a huge
+ * file is reported without reading the rest. */
+static void test_inventory_is_streamed(void **state) {
+        struct inventory *inv = NULL;
+        struct inv_error err = {0};
+        struct inventory_load_options small = {.max_file_size = 4096};
+        pid_t pid;
+
+        char *path = fifo_feeding("node:\n  hosts:\n    n1:\n", "", 0, &pid);
+        assert_int_equal(inventory_load(path, &small, &inv, &err), 0);
+        assert_int_equal(inventory_n_hosts(inv), 1);
+        inventory_free(inv);
+        inv = NULL;
+        assert_int_equal(fifo_done(path, pid), 0);
+
+        path = fifo_feeding("", "# padding padding padding padding padding padding\n", 20000, &pid);
+        assert_int_equal(inventory_load(path, &small, &inv, &err), -EFBIG);
+        assert_null(inv);
+        assert_non_null(strstr(err.message, "larger than the limit"));
+        assert_non_null(strstr(err.message, "inventory.yml"));
+        assert_int_equal(fifo_done(path, pid), 1);
+
+        /* 128 MB after an error on line 2: the default limit (64 MiB) is
+         * never reached, because reading stops at the error. */
+        static char chunk[65536];
+        memset(chunk, '#', sizeof(chunk) - 2);
+        chunk[sizeof(chunk) - 2] = '\n';
+        path = fifo_feeding("node:\n  hosts: a: b\n", chunk, 2048, &pid);
+        assert_int_equal(inventory_load(path, NULL, &inv, &err), -EINVAL);
+        assert_non_null(strstr(err.message, "must be a mapping"));
+        assert_int_equal(err.line, 2);
+        assert_int_equal(fifo_done(path, pid), 1);
 }
 
 struct error_case {
@@ -717,6 +794,7 @@ int main(void) {
                 cmocka_unit_test(test_long_group_chain),
                 cmocka_unit_test(test_host_ranges),
                 cmocka_unit_test(test_keep_host_memory_flat),
+                cmocka_unit_test(test_inventory_is_streamed),
                 cmocka_unit_test(test_many_keys_duplicate),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
