@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "context.h"
@@ -197,8 +198,16 @@ static size_t vfio_groups(const struct plan *p, int *groups) {
         return n;
 }
 
+static double monotonic_s(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int bind_devices(struct run_state *s, const char *driverctl) {
-        for (size_t i = 0; i < s->plan->n; i++) {
+        double start = monotonic_s();
+        int code = 0;
+        for (size_t i = 0; i < s->plan->n && code == 0; i++) {
                 const struct plan_item *it = &s->plan->items[i];
                 if (it->action != PLAN_BIND)
                         continue;
@@ -207,11 +216,12 @@ static int bind_devices(struct run_state *s, const char *driverctl) {
                                                s->ctx->driverctl_timeout_ms, &err);
                 s->rec.changed = true;
                 if (r < 0)
-                        return fail(s, EXIT_APPLY, "driverctl set-override %s vfio-pci failed (%s)%s%s",
+                        code = fail(s, EXIT_APPLY, "driverctl set-override %s vfio-pci failed (%s)%s%s",
                                     it->address, r == -ETIMEDOUT ? "timed out" : strerror(-r),
                                     err && err[0] ? ": " : "", err ? err : "");
         }
-        return 0;
+        s->rec.driverctl_s = monotonic_s() - start;
+        return code;
 }
 
 /* driverctl only checks that SOME driver is bound: read sysfs again and
@@ -280,8 +290,10 @@ static int settle_vfio_nodes(struct run_state *s, struct vfio_watch *watch) {
                 return 0;
         }
         s->rec.nodes_live = true;
+        double start = monotonic_s();
         int r = vfio_rule_apply_live(watch, groups, n, s->cfg->vfio_group, s->cfg->vfio_mode,
                                      s->o->udev_timeout_ms, s->rec.nodes);
+        s->rec.udev_s = monotonic_s() - start;
         if (r < 0)
                 return fail(s, EXIT_APPLY, "udev did not give /dev/vfio nodes group %s and mode %04o "
                                            "within %d ms: %s", s->cfg->vfio_group,
@@ -533,6 +545,10 @@ int agent_run(const struct agent_options *o) {
 
         int code = run_steps(&s);
         s.rec.exit_code = code;
+        struct rusage ru;
+        if (getrusage(RUSAGE_SELF, &ru) == 0)
+                s.rec.cpu_s = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                              (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
         for (size_t i = 0; s.rec.errors && s.rec.errors[i]; i++)
                 log_error("%s", s.rec.errors[i]);
         if (o->json)

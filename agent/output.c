@@ -248,6 +248,12 @@ void output_json(const struct run_record *rec, FILE *f) {
         struct json_object *o = output_json_build(rec);
         if (!o)
                 return;
+        /* Printed, never kept in the state file: it differs on every run. */
+        struct json_object *t = json_object_new_object();
+        json_object_object_add(t, "driverctl_s", json_object_new_double(rec->driverctl_s));
+        json_object_object_add(t, "udev_s", json_object_new_double(rec->udev_s));
+        json_object_object_add(t, "cpu_s", json_object_new_double(rec->cpu_s));
+        json_object_object_add(o, "timing", t);
         fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE), f);
         fputc('\n', f);
         json_object_put(o);

@@ -18,7 +18,8 @@ void output_text(const struct run_record *rec, FILE *f);
  *   "udev_rule": { "path", "group", "mode", "changed" }, "vfio_nodes": [ {
  *   "group", "present", "gid", "mode", "ok" } ], "skipped": [], "warnings":
  *   [], "errors": [], "drift": [], "registration": { "attempted", "ok",
- *   "message" } } */
+ *   "message" } }; output_json() adds "timing": { "driverctl_s", "udev_s",
+ *   "cpu_s" }, never kept in the state file. */
 struct json_object *output_json_build(const struct run_record *rec);
 void output_json(const struct run_record *rec, FILE *f);
 

@@ -38,6 +38,10 @@ struct run_record {
         bool registered;
         char *register_message;
         int exit_code;
+        /* Where an apply's time went (--json "timing"): waiting on driverctl
+         * (and the kernel's unbind/bind under it), waiting on udev, and the
+         * agent's own CPU time. */
+        double driverctl_s, udev_s, cpu_s;
 };
 
 void run_record_clear(struct run_record *rec);

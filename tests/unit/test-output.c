@@ -65,10 +65,40 @@ static void json_names_every_item_and_result(void **state) {
         json_object_put(o);
 }
 
+/* --json prints where apply's time went; the state file (built by
+ * output_json_build) never holds it, or every run would rewrite it. */
+static void json_prints_timing_but_state_has_none(void **state) {
+        struct run_record rec = { .command = "apply", .driverctl_s = 1.5, .udev_s = 0.25,
+                                  .cpu_s = 0.125 };
+        struct json_object *o = output_json_build(&rec), *v;
+        assert_non_null(o);
+        assert_false(json_object_object_get_ex(o, "timing", &v));
+        json_object_put(o);
+
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        output_json(&rec, f);
+        fclose(f);
+        o = json_tokener_parse(buf);
+        free(buf);
+        assert_non_null(o);
+        struct json_object *t;
+        assert_true(json_object_object_get_ex(o, "timing", &t));
+        assert_true(json_object_object_get_ex(t, "driverctl_s", &v));
+        assert_true(json_object_get_double(v) == 1.5);
+        assert_true(json_object_object_get_ex(t, "udev_s", &v));
+        assert_true(json_object_get_double(v) == 0.25);
+        assert_true(json_object_object_get_ex(t, "cpu_s", &v));
+        assert_true(json_object_get_double(v) == 0.125);
+        json_object_put(o);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(filter_is_unique_sorted_and_skips_refusals),
                 cmocka_unit_test(json_names_every_item_and_result),
+                cmocka_unit_test(json_prints_timing_but_state_has_none),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

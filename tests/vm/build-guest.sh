@@ -166,22 +166,27 @@ o=$out/overlay
 rm -rf "$o"
 mkdir -p "$o/usr/sbin" "$o/onepci-test"
 cp "$agent" "$o/usr/sbin/onepci-agent"
-# (A script stands in for the agent in the suite's own self-tests.)
-if [ "$(head -c4 "$agent" | od -An -c | tr -d ' ')" = '177ELF' ]; then
-        libs=$(ldd "$agent") || die "ldd $agent failed"
+# The libraries ldd finds for an ELF program that the base does not have.
+copy_libs_of() {
+        [ "$(head -c4 "$1" | od -An -c | tr -d ' ')" = '177ELF' ] || return 0
+        local libs lib rel
+        libs=$(ldd "$1") || die "ldd $1 failed"
         if grep -q 'not found' <<<"$libs"; then
-                die "the agent's libraries are not all found: $(grep 'not found' <<<"$libs")"
+                die "the libraries of $1 are not all found: $(grep 'not found' <<<"$libs")"
         fi
         for lib in $(awk '/=> \//{print $3}' <<<"$libs"); do
                 rel=${lib#/usr}
-                [ -e "$out/base/usr$rel" ] && continue
+                [ -e "$out/base/usr$rel" ] || [ -e "$o/usr$rel" ] && continue
                 mkdir -p "$(dirname "$o/usr$rel")"
                 cp -L "$lib" "$o/usr$rel"
         done
-fi
+}
+# (A script stands in for the agent in the suite's own self-tests.)
+copy_libs_of "$agent"
 install -m 0755 "$init" "$o/init"
-for f in "$@"; do
+for f in "$@"; do # extra files (the node key; lspci for the benchmark)
         cp "$f" "$o/onepci-test/"
+        copy_libs_of "$f"
 done
 (cd "$o" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
         gzip -1 > "$out/overlay.cpio.gz"

@@ -14,6 +14,8 @@
 #   ONEPCI_VM_REGISTER  0: skip step 5 even when the registrar is built
 #   ONEPCI_VM_REGISTRAR the onepci-registrar to use (default BUILD_DIR/registrar/...)
 #   ONEPCI_VM_OUT       where the guest is built and logs go (default BUILD_DIR/vm)
+#   ONEPCI_VM_BENCH     R: the node-apply benchmark (R rounds) instead of the
+#                       scenario; prints the guest's ONEPCI-BENCH lines
 # exit: 0 pass, 1 fail (the guest's log is printed), 77 QEMU not installed.
 set -uo pipefail
 
@@ -38,6 +40,7 @@ cmdline="console=ttyS0 intel_iommu=on quiet panic=-1"
 
 # --- step 5's host side: the registrar and the oned double on loopback ---------
 register=0
+bench=${ONEPCI_VM_BENCH:-0}
 pids=()
 cleanup() {
         local p
@@ -48,7 +51,11 @@ trap cleanup EXIT
 trap 'exit 143' TERM INT
 guestfwd=
 extra=()
-if [ "${ONEPCI_VM_REGISTER:-1}" != 0 ]; then
+if [ "$bench" != 0 ]; then
+        # The replaced role's sequence runs lspci -k in the guest.
+        cmdline+=" onepci.bench=$bench"
+        extra+=("$(command -v lspci || echo /usr/bin/lspci)")
+elif [ "${ONEPCI_VM_REGISTER:-1}" != 0 ]; then
         # Starts the oned double and the registrar when the registrar is
         # built; prints "PORT PID PID" (nothing when it is not built).
         if ! side=$("$here/registrar-side.sh" "$out" start "$build"); then
@@ -106,6 +113,21 @@ show_log() {
 }
 
 markers=$(tr -d '\r' < "$log" | grep -E '^ONEPCI-(STEP|DONE)')
+if [ "$bench" != 0 ]; then
+        results=$(tr -d '\r' < "$log" | grep -E '^ONEPCI-BENCH ')
+        echo "$markers"
+        echo "$results"
+        want=$((bench * 5))
+        got=$(printf '%s\n' "$results" | grep -c ' rc=0 ')
+        if ! grep -q '^ONEPCI-STEP 0 PASS' <<<"$markers" || [ "$got" -ne "$want" ]; then
+                show_log() { tr -d '\r' < "$log"; }
+                show_log
+                echo "FAIL: $got of $want benchmark runs succeeded"
+                exit 1
+        fi
+        echo "run-vm-test: benchmark of $bench round(s) done in $(($(date +%s) - t1)) s" >&2
+        exit 0
+fi
 echo "$markers"
 fail=()
 [ $qrc = 124 ] || [ $qrc = 137 ] && fail+=("the guest did not finish within $timeout_s s")
