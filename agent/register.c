@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "curl-api.h"
 #include "macros.h"
 
 #ifndef MIN
@@ -325,19 +325,44 @@ static bool is_tls_verification_failure(CURLcode code) {
 /* Every option checked, as systemd's journal-upload does. */
 #define easy_setopt(curl, opt, value, resp)                                                 \
         do {                                                                                \
-                CURLcode _code = curl_easy_setopt(curl, opt, value);                       \
+                CURLcode _code = api->easy_setopt(curl, opt, value);                        \
                 if (_code != CURLE_OK) {                                                    \
                         snprintf((resp)->error, sizeof (resp)->error,                       \
                                  "curl_easy_setopt " #opt " failed: %s",                    \
-                                 curl_easy_strerror(_code));                                \
+                                 api->easy_strerror(_code));                                \
                         return -EIO;                                                        \
                 }                                                                           \
         } while (0)
 
+/* An easy handle and its header list, released through the loaded library. */
+struct curl_handles {
+        const struct curl_api *api;
+        CURL *curl;
+        struct curl_slist *headers;
+};
+
+static void curl_handles_done(struct curl_handles *h) {
+        if (h->curl)
+                h->api->easy_cleanup(h->curl);
+        if (h->headers)
+                h->api->slist_free_all(h->headers);
+}
+
+/* An HTTP date (Date:, Retry-After:) as time_t, (time_t)-1 when it is not one
+ * or libcurl, which parses them, cannot be loaded. */
+static time_t http_date(const char *value) {
+        const struct curl_api *api;
+        char why[256];
+        return curl_api_get(&api, why, sizeof why) < 0 ? (time_t)-1 : api->getdate(value, NULL);
+}
+
 static int curl_transport(const struct register_http_request *req,
                           struct register_http_response *resp, void *userdata) {
-        _cleanup_(curl_easy_cleanupp) CURL *curl = NULL;
-        _cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
+        const struct curl_api *api;
+        int r = curl_api_get(&api, resp->error, sizeof resp->error);
+        if (r < 0)
+                return r;
+        _cleanup_(curl_handles_done) struct curl_handles handles = { .api = api };
         _cleanup_free_ char *auth = NULL;
         char errbuf[CURL_ERROR_SIZE] = "";
         struct curl_ctx ctx = { .resp = resp };
@@ -345,7 +370,7 @@ static int curl_transport(const struct register_http_request *req,
         CURLcode code;
         long status = 0;
 
-        curl = curl_easy_init();
+        CURL *curl = handles.curl = api->easy_init();
         if (!curl) {
                 snprintf(resp->error, sizeof resp->error, "curl_easy_init failed");
                 return -ENOMEM;
@@ -355,10 +380,10 @@ static int curl_transport(const struct register_http_request *req,
         const char *const lines[] = { "Content-Type: application/json",
                                       "Accept: application/json", "Expect:", auth };
         for (size_t i = 0; i < ELEMENTSOF(lines); i++) {
-                h = curl_slist_append(headers, lines[i]);
+                h = api->slist_append(handles.headers, lines[i]);
                 if (!h)
                         return -ENOMEM;
-                headers = h;
+                handles.headers = h;
         }
 
         easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf, resp);
@@ -376,7 +401,7 @@ static int curl_transport(const struct register_http_request *req,
                 easy_setopt(curl, CURLOPT_POSTFIELDS, req->body, resp);
                 easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len, resp);
         }
-        easy_setopt(curl, CURLOPT_HTTPHEADER, headers, resp);
+        easy_setopt(curl, CURLOPT_HTTPHEADER, handles.headers, resp);
         easy_setopt(curl, CURLOPT_USERAGENT, "onepci-agent", resp);
         easy_setopt(curl, CURLOPT_TIMEOUT_MS, req->timeout_ms, resp);
         easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
@@ -389,15 +414,15 @@ static int curl_transport(const struct register_http_request *req,
         if (req->ca_file)
                 easy_setopt(curl, CURLOPT_CAINFO, req->ca_file, resp);
 
-        code = curl_easy_perform(curl);
+        code = api->easy_perform(curl);
         if (code != CURLE_OK) {
                 free(ctx.body);
                 resp->tls_failure = is_tls_verification_failure(code);
                 snprintf(resp->error, sizeof resp->error, "%s",
-                         errbuf[0] ? errbuf : curl_easy_strerror(code));
+                         errbuf[0] ? errbuf : api->easy_strerror(code));
                 return -EIO;
         }
-        code = curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+        code = api->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
         if (code != CURLE_OK || status < 100) {
                 free(ctx.body);
                 snprintf(resp->error, sizeof resp->error, "no HTTP status in the answer");
@@ -452,7 +477,7 @@ int64_t register_parse_retry_after(const char *value, int64_t now_s) {
                         s = RETRY_AFTER_MAX_S;
                 return s * 1000;
         }
-        t = curl_getdate(value, NULL);
+        t = http_date(value);
         if (t == (time_t)-1)
                 return -1;
         if ((int64_t)t <= now_s)
@@ -582,7 +607,7 @@ static int send_loop(const struct register_options *o, const struct hooks *h, co
                                 return -EINVAL;
                         }
                         if (resp.status == 401 && STREQ(err, "clock_skew") && !skew_retried) {
-                                time_t server = resp.date[0] ? curl_getdate(resp.date, NULL)
+                                time_t server = resp.date[0] ? http_date(resp.date)
                                                              : (time_t)-1;
                                 if (server != (time_t)-1) {
                                         /* Our clock is off: sign with the registrar's. */
@@ -663,13 +688,19 @@ static int signed_request(const struct register_options *o, const char *method,
                 return -ENOMEM;
 
         h = resolve_hooks(&o->hooks);
-        if (h.transport == curl_transport && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-                snprintf(ret->message, sizeof ret->message, "curl_global_init failed");
-                return -EIO;
+        const struct curl_api *api = NULL;
+        if (h.transport == curl_transport) {
+                r = curl_api_get(&api, ret->message, sizeof ret->message);
+                if (r < 0)
+                        return r;
+                if (api->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+                        snprintf(ret->message, sizeof ret->message, "curl_global_init failed");
+                        return -EIO;
+                }
         }
         r = send_loop(o, &h, method, url, path, body, ret);
-        if (h.transport == curl_transport)
-                curl_global_cleanup();
+        if (api)
+                api->global_cleanup();
         return r;
 }
 

@@ -109,6 +109,9 @@ build_deb() {
     grep -q 'Depends:.*driverctl' "$work/ctrl-onepci-agent/control" &&
         grep -q 'Depends:.*udev' "$work/ctrl-onepci-agent/control" ||
         { echo "FAIL: onepci-agent does not depend on driverctl and udev"; rc=1; }
+    # libcurl is dlopen()ed (agent/curl-api.h), so shlibs cannot see it.
+    grep -q 'Depends:.*libcurl4' "$work/ctrl-onepci-agent/control" ||
+        { echo "FAIL: onepci-agent does not depend on libcurl4"; rc=1; }
 
     if [ -n "${ONEPCI_NO_LINTIAN:-}" ]; then
         echo "note: lintian not run (ONEPCI_NO_LINTIAN)"

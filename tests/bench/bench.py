@@ -4,7 +4,8 @@
 footprint.  Prints a table and writes OUT/results.json.
 
     bench.py --build BUILD [--out DIR] [--sizes 100,1000,10000,100000]
-             [--ansible-max 10000] [--reg-hosts 1000] [--only inventory,registrar,footprint]
+             [--ansible-max 10000] [--reg-hosts 1000] [--vm-rounds 3]
+             [--only inventory,registrar,footprint,node]
 
 Times are measured on the same machine in the same run; with other load on
 the machine the wall times are noisy, so CPU time (user+sys from wait4) and
@@ -203,6 +204,65 @@ def bench_footprint(build, tmp, res):
     res["footprint"] = fp
 
 
+def parse_bench_line(line):
+    """'ONEPCI-BENCH agent devices=3 rc=0 wall=3.1 driverctl=2.0 ...' -> (kind, {k: v})"""
+    words = line.split()
+    fields = {}
+    for w in words[2:]:
+        k, _, v = w.partition("=")
+        try:
+            fields[k] = float(v)
+        except ValueError:
+            fields[k] = None
+    return words[1], fields
+
+
+def median(xs):
+    xs = sorted(x for x in xs if x is not None)
+    return xs[len(xs) // 2] if xs else None
+
+
+def bench_node_apply(a, build, tmp, res):
+    """The VM suite's guest in benchmark mode: apply of 1 and 3 devices, split
+    into driverctl (with the kernel under it), udev and the agent's own time,
+    next to the replaced role's per-device shell sequence."""
+    agent = os.path.join(build, "agent", "onepci-agent")
+    out_dir = os.path.join(tmp, "vm")
+    env = dict(os.environ, ONEPCI_VM_BENCH=str(a.vm_rounds), ONEPCI_VM_OUT=out_dir,
+               ONEPCI_VM_TIMEOUT=str(120 + 60 * a.vm_rounds))
+    r = subprocess.run([os.path.join(TESTS, "vm", "run-vm-test.sh"), agent, build],
+                       env=env, capture_output=True, text=True, timeout=900)
+    runs_by = {}
+    for line in r.stdout.splitlines():
+        if line.startswith("ONEPCI-BENCH "):
+            kind, f = parse_bench_line(line)
+            runs_by.setdefault((kind, int(f.get("devices") or 0)), []).append(f)
+    node = {"rounds": a.vm_rounds, "ok": r.returncode == 0, "rows": []}
+    if r.returncode != 0:
+        node["error"] = (r.stdout + r.stderr)[-2000:]
+    startup = median(f["wall"] for f in runs_by.get(("startup", 0), []))
+    node["startup_wall_s"] = startup
+    for n in (1, 3):
+        ag = runs_by.get(("agent", n), [])
+        ro = runs_by.get(("role", n), [])
+        if not ag or not ro:
+            continue
+        wall = median(f["wall"] for f in ag)
+        dc = median(f["driverctl"] for f in ag)
+        udev = median(f["udev"] for f in ag)
+        cpu = median(f["cpu"] for f in ag)
+        own = median(f["wall"] - f["driverctl"] - f["udev"] for f in ag)
+        node["rows"].append({
+            "devices": n, "agent_wall_s": wall, "agent_driverctl_s": dc, "agent_udev_s": udev,
+            "agent_cpu_s": cpu, "agent_own_s": own, "agent_own_share": own / wall,
+            "role_wall_s": median(f["wall"] for f in ro),
+            "role_driverctl_s": median(f["driverctl"] for f in ro),
+            "runs": {"agent": ag, "role": ro}})
+    res["node_apply"] = node
+    print("node apply in the VM done (%s)" % ("ok" if node["ok"] else "FAILED"),
+          file=sys.stderr, flush=True)
+
+
 def direct_needed(path):
     r = subprocess.run(["objdump", "-p", path], capture_output=True, text=True)
     return [l.split()[1] for l in r.stdout.splitlines() if l.strip().startswith("NEEDED")]
@@ -276,6 +336,25 @@ def table(res):
                     row["oned_calls"].items()) if kv[0].startswith("one.")),
                 row["loadgen"]["status"],
                 "\n  FAILED: " + row["first_5xx"] if row.get("first_5xx") else ""))
+    if "node_apply" in res:
+        na = res["node_apply"]
+        lines.append("")
+        lines.append("Node apply in the VM suite's guest (QEMU TCG, 1 vCPU; median of %d rounds%s)"
+                     % (na["rounds"], "" if na["ok"] else "; RUN FAILED"))
+        lines.append("| devices | agent apply wall | in driverctl (+kernel) | waiting for udev "
+                     "| agent's own (wall − both) | own share | agent CPU | role sequence wall "
+                     "| role's driverctl |")
+        lines.append("|---|---|---|---|---|---|---|---|---|")
+        for row in na["rows"]:
+            lines.append("| %d | %.2f s | %.2f s | %.2f s | %.2f s | %.0f %% | %.2f s | %.2f s "
+                         "| %.2f s |" % (
+                             row["devices"], row["agent_wall_s"], row["agent_driverctl_s"],
+                             row["agent_udev_s"], row["agent_own_s"],
+                             100 * row["agent_own_share"], row["agent_cpu_s"],
+                             row["role_wall_s"], row["role_driverctl_s"]))
+        if na.get("startup_wall_s") is not None:
+            lines.append("agent start-up alone (onepci-agent --version) in the guest: %.2f s"
+                         % na["startup_wall_s"])
     if "footprint" in res:
         fp = res["footprint"]
         lines.append("")
@@ -305,7 +384,8 @@ def main():
     ap.add_argument("--reg-hosts", default="400,1000")
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--delays", default="2,20")
-    ap.add_argument("--only", default="inventory,registrar,footprint")
+    ap.add_argument("--vm-rounds", type=int, default=3)
+    ap.add_argument("--only", default="inventory,registrar,footprint,node")
     a = ap.parse_args()
     a.sizes = [int(x) for x in a.sizes.split(",") if x]
     a.delays = [int(x) for x in a.delays.split(",") if x]
@@ -315,7 +395,7 @@ def main():
     # A partial run (--only) updates the sections it ran and keeps the others.
     res = {}
     results = os.path.join(a.out, "results.json")
-    if os.path.exists(results) and len(only) < 3:
+    if os.path.exists(results) and len(only) < 4:
         with open(results) as f:
             res = json.load(f)
     res["machine"] = machine()
@@ -326,6 +406,8 @@ def main():
             bench_registrar(a, a.build, res)
         if "inventory" in only:
             bench_inventory(a, a.build, tmp, res)
+        if "node" in only:
+            bench_node_apply(a, a.build, tmp, res)
     res["loadavg_at_end"] = os.getloadavg()
     with open(results, "w") as f:
         json.dump(res, f, indent=1)

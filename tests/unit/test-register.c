@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <stdbool.h>
 
 #include "macros.h"
 #include "register.h"
@@ -72,6 +73,18 @@ static uint64_t w_random(void *u) {
         if (w->n_randoms == 0)
                 return 0;
         return w->randoms[w->next_random++ % w->n_randoms];
+}
+
+/* Whether libcurl is mapped into this process. */
+static bool libcurl_mapped(void) {
+        FILE *f = fopen("/proc/self/maps", "re");
+        char line[512];
+        bool found = false;
+        assert_non_null(f);
+        while (!found && fgets(line, sizeof line, f))
+                found = strstr(line, "/libcurl") != NULL;
+        fclose(f);
+        return found;
 }
 
 static int w_transport(const struct register_http_request *req,
@@ -628,6 +641,12 @@ static void test_curl_loopback(void **state) {
         register_result_clear(&res);
 }
 
+/* libcurl is loaded when the agent first talks to the registrar, not when
+ * the program starts (agent/curl-api.h says why).  Runs first. */
+static void test_libcurl_not_loaded_at_start(void **state) {
+        assert_false(libcurl_mapped());
+}
+
 static void test_curl_connection_refused(void **state) {
         struct sockaddr_in a = { .sin_family = AF_INET,
                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
@@ -658,10 +677,12 @@ static void test_curl_connection_refused(void **state) {
         assert_int_equal(res.status, 0);
         assert_non_null(strstr(res.message, "cannot reach"));
         register_result_clear(&res);
+        assert_true(libcurl_mapped()); /* loaded by the real transport */
 }
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_libcurl_not_loaded_at_start),
                 cmocka_unit_test(test_success_first_try),
                 cmocka_unit_test(test_backoff_schedule),
                 cmocka_unit_test(test_backoff_function),
