@@ -5,15 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int hex_digit(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
+#include "hex.h"
 
 /* "XXXX  Name": 4 hex digits, then at least one blank, then the name.
  * Returns the ID and points *ret_name at the name, -1 when the line has
@@ -24,7 +16,7 @@ static long parse_id_line(const char *line, size_t len, const char **ret_name,
                 return -1;
         long id = 0;
         for (int i = 0; i < 4; i++) {
-                int d = hex_digit(line[i]);
+                int d = hex_digit_value(line[i]);
                 if (d < 0)
                         return -1;
                 id = id * 16 + d;

@@ -11,6 +11,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "hex.h"
 #include "macros.h"
 #include "sign.h"
 
@@ -24,16 +25,6 @@ static void hex_encode(const uint8_t *in, size_t len, char *out) {
                 out[2 * i + 1] = digits[in[i] & 0xf];
         }
         out[2 * len] = '\0';
-}
-
-static int hex_value(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
 }
 
 static bool is_lower_hex(const char *s, size_t len) {
@@ -99,7 +90,7 @@ int sign_parse_hex_key(const char *text, uint8_t ret_key[32]) {
         if (len != SIGN_KEY_HEX_LEN)
                 return -EINVAL;
         for (size_t i = 0; i < 32; i++) {
-                int hi = hex_value(text[2 * i]), lo = hex_value(text[2 * i + 1]);
+                int hi = hex_digit_value(text[2 * i]), lo = hex_digit_value(text[2 * i + 1]);
 
                 if (hi < 0 || lo < 0)
                         return -EINVAL;
