@@ -3,6 +3,7 @@
  * meanwhile wait for it and share the parsed snapshot (reference counted). */
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,13 @@ static struct snapshot *fetch(struct one_client *one) {
                         snprintf(s->err.message, sizeof(s->err.message),
                                  "one.hostpool.info: answer is not a HOST_POOL");
         }
+        free(TAKE_PTR(xml));
+        /* The pool's answer and its parse tree (megabytes with a thousand
+         * hosts) lived in this worker thread's malloc arena, and glibc keeps
+         * an arena's freed pages: with the workers taking turns, every arena
+         * ends up holding one pool's worth (soak: 25 -> 49 MB in 10,000
+         * reports).  Give them back; this runs once per pool fetch. */
+        malloc_trim(0);
         return s;
 }
 

@@ -26,6 +26,7 @@ struct metrics {
         unsigned long long latency[ELEMENTSOF(buckets)];
         unsigned long long latency_count;
         double latency_sum;
+        unsigned long long conn_open, conn_ended[METRICS_CONN_REFUSED + 1];
 };
 
 struct metrics *metrics_new(void) {
@@ -88,7 +89,24 @@ void metrics_request(struct metrics *m, double seconds) {
         pthread_mutex_unlock(&m->mu);
 }
 
+void metrics_connection(struct metrics *m, enum metrics_conn event) {
+        if (!m || event > METRICS_CONN_REFUSED)
+                return;
+        pthread_mutex_lock(&m->mu);
+        if (event == METRICS_CONN_OPENED)
+                m->conn_open++;
+        else if (event != METRICS_CONN_REFUSED && m->conn_open > 0)
+                m->conn_open--;
+        m->conn_ended[event]++;
+        pthread_mutex_unlock(&m->mu);
+}
+
 char *metrics_render(struct metrics *m) {
+        static const char *const conn_results[] = {
+                [METRICS_CONN_SERVED] = "served",
+                [METRICS_CONN_NO_REQUEST] = "no_request",
+                [METRICS_CONN_REFUSED] = "refused",
+        };
         char *buf = NULL;
         size_t size = 0;
         FILE *f = open_memstream(&buf, &size);
@@ -117,6 +135,16 @@ char *metrics_render(struct metrics *m) {
         fprintf(f, "onepci_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", m->latency_count);
         fprintf(f, "onepci_request_duration_seconds_sum %.6f\n", m->latency_sum);
         fprintf(f, "onepci_request_duration_seconds_count %llu\n", m->latency_count);
+        fprintf(f,
+                "# HELP onepci_connections_open HTTP connections open now.\n"
+                "# TYPE onepci_connections_open gauge\n"
+                "onepci_connections_open %llu\n"
+                "# HELP onepci_connections_total HTTP connections, by how they ended.\n"
+                "# TYPE onepci_connections_total counter\n",
+                m->conn_open);
+        for (size_t i = METRICS_CONN_SERVED; i < ELEMENTSOF(conn_results); i++)
+                fprintf(f, "onepci_connections_total{result=\"%s\"} %llu\n", conn_results[i],
+                        m->conn_ended[i]);
         pthread_mutex_unlock(&m->mu);
         if (fclose(f) != 0) {
                 free(buf);

@@ -97,6 +97,7 @@ static int protect_clusters(struct registrar *r, struct one_error *err, char *re
 int probe_ensure(struct registrar *r, bool *ret_widened, struct one_error *err, char *reason,
                  size_t reason_size) {
         const char *dir = r->cfg->remotes_dir;
+        uint64_t ticket;
         char hash[65];
         bool wide, changed = false;
         int k;
@@ -110,6 +111,10 @@ int probe_ensure(struct registrar *r, bool *ret_widened, struct one_error *err, 
         if (wide && marker_matches(dir, hash))
                 return 0;
 
+        /* Taken before waiting for the lock: when the sync of the report
+         * ahead of us fails, we answer with its failure instead of queueing
+         * a sync of our own behind it. */
+        ticket = sync_ticket(r->sync);
         pthread_rwlock_wrlock(&r->probe_lock);
         /* Another report may have done it while we waited. */
         k = probe_state(dir, &wide, hash);
@@ -125,7 +130,7 @@ int probe_ensure(struct registrar *r, bool *ret_widened, struct one_error *err, 
         k = probe_conf_widen_remotes(dir, &changed, reason, reason_size);
         if (k < 0)
                 goto out;
-        k = sync_run(r->sync, reason, reason_size);
+        k = sync_run(r->sync, ticket, reason, reason_size);
         if (k < 0)
                 goto out;
         k = probe_state(dir, &wide, hash);

@@ -17,6 +17,8 @@ struct registrar;
 
 /* 0 when the probe is wide and synced (*ret_widened: this call did it).
  * -EHOSTDOWN/-EREMOTEIO/-EBADMSG from oned (err filled), -EIO/-ETIMEDOUT
- * from the sync, -EINVAL for a pci.conf it cannot edit; reason says why. */
+ * from the sync (also when the sync of a report this one waited behind
+ * failed), -EAGAIN in the back-off after a failed sync, -EINVAL for a
+ * pci.conf it cannot edit; reason says why. */
 int probe_ensure(struct registrar *r, bool *ret_widened, struct one_error *err, char *reason,
                  size_t reason_size);

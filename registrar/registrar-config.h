@@ -33,6 +33,7 @@ struct registrar_config {
         unsigned oned_max_concurrent;
         unsigned threads;
         unsigned max_connections;
+        unsigned max_connections_per_ip; /* 0: no limit per client address */
         unsigned connection_timeout_s;
         unsigned auth_window_s;
         unsigned retry_after_s;

@@ -10,6 +10,12 @@
 #include "pool-xml.h"
 #include "registrar.h"
 
+/* Waiting longer for another instance's sync than an agent waits for its
+ * answer helps nobody: 503 and let it retry.  A failed sync is not tried
+ * again for a few seconds; reports meanwhile get its failure at once. */
+#define SYNC_LOCK_WAIT_MS 30000
+#define SYNC_BACKOFF_MS 5000
+
 static void observe(const char *method, const char *result, void *userdata) {
         metrics_oned_call(userdata, method, result);
 }
@@ -25,7 +31,14 @@ int registrar_new(const struct registrar_config *cfg, struct one_client *one,
         r->cfg = cfg;
         r->one = one;
         r->inventory = inventory;
-        pthread_rwlock_init(&r->probe_lock, NULL);
+        /* glibc prefers readers by default: with reports updating hosts (readers)
+         * one after another, one that must widen the probe or learn that its
+         * sync failed (a writer) could wait for minutes.  Writers go first. */
+        pthread_rwlockattr_t attr;
+        pthread_rwlockattr_init(&attr);
+        pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+        pthread_rwlock_init(&r->probe_lock, &attr);
+        pthread_rwlockattr_destroy(&attr);
         pthread_mutex_init(&r->version_mu, NULL);
         r->lookup = host_lookup_new(one, 5000);
         r->locks = host_locks_new();
@@ -38,7 +51,7 @@ int registrar_new(const struct registrar_config *cfg, struct one_client *one,
         k = auth_new(secret, cfg->auth_window_s, AUTH_DEFAULT_REPLAY_MAX, &r->auth);
         if (k >= 0)
                 k = sync_runner_new(cfg->sync_command, cfg->remotes_dir, cfg->sync_timeout_s,
-                                    &r->sync);
+                                    SYNC_LOCK_WAIT_MS, SYNC_BACKOFF_MS, &r->sync);
         if (k < 0) {
                 registrar_free(r);
                 return k;

@@ -31,7 +31,8 @@ struct registrar {
         struct inventory *inventory; /* NULL: host_name trusted as sent */
 
         /* Writers widen the probe and sync; every report holds it for reading
-         * while it updates a host, so no update races a sync's REPLACE. */
+         * while it updates a host, so no update races a sync's REPLACE.
+         * Writers are preferred (registrar_new). */
         pthread_rwlock_t probe_lock;
 
         pthread_mutex_t version_mu;

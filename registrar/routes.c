@@ -91,6 +91,27 @@ static void healthz(struct registrar *r, struct http_reply *reply) {
         reply_json(reply, ok ? 200 : 503, o);
 }
 
+/* The onepci_reports_total result of a refusal: each reason its own, so a
+ * wrong key rolled out (bad_signature), a replaying proxy or attacker
+ * (replay) and a node with a wrong clock (clock_skew) can be told apart.
+ * "unauthorized" is kept for requests with no credentials at all. */
+static const char *auth_metric(enum auth_result a) {
+        switch (a) {
+        case AUTH_MISSING:
+                return "unauthorized";
+        case AUTH_WRONG_NODE:
+                return "forbidden";
+        case AUTH_BAD_SIGNATURE:
+        case AUTH_CLOCK_SKEW:
+        case AUTH_REPLAY:
+        case AUTH_BUSY:
+                return auth_result_to_string(a);
+        case AUTH_OK:
+        default:
+                return "error";
+        }
+}
+
 /* 0 when the request is signed by the node the path names; else the reply is set. */
 static int authenticate(struct registrar *r, const struct http_request *req, const char *name,
                         struct http_reply *reply) {
@@ -120,7 +141,7 @@ static int authenticate(struct registrar *r, const struct http_request *req, con
                 reply_error(reply, 401, auth_result_to_string(a), NULL, 0);
                 break;
         }
-        metrics_report(r->metrics, a == AUTH_WRONG_NODE ? "forbidden" : "unauthorized");
+        metrics_report(r->metrics, auth_metric(a));
         return -EACCES;
 }
 
@@ -239,7 +260,7 @@ static void put_pci(struct registrar *r, const struct http_request *req, const c
                                          "node \"%s\" (\"%s\")",
                                          rep.host_name, name, expected);
                         reply_error(reply, 403, "wrong_node", why, 0);
-                        metrics_report(r->metrics, "forbidden");
+                        metrics_report(r->metrics, k < 0 ? "unknown_node" : "forbidden");
                         goto out;
                 }
         }
@@ -257,8 +278,10 @@ static void put_pci(struct registrar *r, const struct http_request *req, const c
                 store_outcome(r, name, &rep, res.status, o, req->now);
                 reply->retry_after = res.retry_after;
                 reply_json(reply, res.status, o);
+                /* res.error is one of a fixed set: oned_unavailable,
+                 * probe_unavailable (a failed sync), unsupported_opennebula. */
                 metrics_report(r->metrics, res.status == 409   ? "unknown_host"
-                                           : res.status == 503 ? "oned_unavailable"
+                                           : res.status == 503 ? res.error
                                            : res.status == 400 ? "invalid"
                                                                : "error");
         }

@@ -53,6 +53,16 @@ struct server {
         struct request *head, *tail;
         unsigned queued;
         bool stopping;
+        /* Its own lock: MHD calls the logger from its threads, and s->mu is
+         * held around MHD_resume_connection(). */
+        pthread_mutex_t refused_mu;
+        unsigned refused;      /* connections refused since the last log line */
+        time_t refused_logged; /* when that line was written */
+};
+
+/* Per TCP connection (MHD's socket context): whether a request ever came. */
+struct conn {
+        bool requested;
 };
 
 static double elapsed(const struct timespec *since) {
@@ -181,11 +191,15 @@ static MHD_RESULT handler(void *cls, struct MHD_Connection *conn, const char *ur
         struct request *q = *con_cls;
 
         if (!q) {
+                const union MHD_ConnectionInfo *ci =
+                        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
                 const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                              MHD_HTTP_HEADER_CONTENT_LENGTH);
                 const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                                MHD_HTTP_HEADER_AUTHORIZATION);
 
+                if (ci && ci->socket_context)
+                        ((struct conn *)ci->socket_context)->requested = true;
                 q = calloc(1, sizeof(*q));
                 if (!q)
                         return MHD_NO;
@@ -263,6 +277,27 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         *con_cls = NULL;
 }
 
+/* Counts connections: open now, and how each ended.  A connection that
+ * closes without ever completing a request is an idle or slow client (or
+ * one that gave up): that is where slowloris and floods show. */
+static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                              enum MHD_ConnectionNotificationCode toe) {
+        struct server *s = cls;
+        struct conn *c = *socket_context;
+
+        (void)conn;
+        if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+                /* Without memory the connection is simply not told apart. */
+                *socket_context = calloc(1, sizeof(struct conn));
+                metrics_connection(s->r->metrics, METRICS_CONN_OPENED);
+                return;
+        }
+        metrics_connection(s->r->metrics,
+                           c && !c->requested ? METRICS_CONN_NO_REQUEST : METRICS_CONN_SERVED);
+        free(c);
+        *socket_context = NULL;
+}
+
 static int parse_listen(const char *listen, struct sockaddr_storage *ret, unsigned *ret_flags) {
         _cleanup_free_ char *host = NULL;
         unsigned port;
@@ -288,9 +323,38 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ret, unsign
         return 0;
 }
 
+#define MHD_REFUSED_MESSAGE "Server reached connection limit"
+
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
+        struct server *s = cls;
+
+        /* libmicrohttpd 0.9 tells the application of a connection it refused
+         * (--max-connections-per-ip or --max-connections reached) only through
+         * this message.  Count every one; log a line at most once a minute,
+         * so a client opening connections in a loop cannot flood the journal. */
+        if (strncmp(fmt, MHD_REFUSED_MESSAGE, strlen(MHD_REFUSED_MESSAGE)) == 0) {
+                time_t now = time(NULL);
+                unsigned n = 0;
+
+                metrics_connection(s->r->metrics, METRICS_CONN_REFUSED);
+                pthread_mutex_lock(&s->refused_mu);
+                s->refused++;
+                if (now - s->refused_logged >= 60 || now < s->refused_logged) {
+                        n = s->refused;
+                        s->refused = 0;
+                        s->refused_logged = now;
+                }
+                pthread_mutex_unlock(&s->refused_mu);
+                if (n > 0)
+                        log_warning("refused %u connection(s) since this was last logged: too "
+                                    "many from one client (--max-connections-per-ip %u) or in "
+                                    "all (--max-connections %u); all are counted in "
+                                    "onepci_connections_total",
+                                    n, s->r->cfg->max_connections_per_ip,
+                                    s->r->cfg->max_connections);
+                return;
+        }
         /* libmicrohttpd's own messages carry no request data we could leak. */
-        (void)cls;
         vfprintf(stderr, fmt, ap);
 }
 
@@ -317,6 +381,7 @@ int server_start(struct registrar *r, struct server **ret, char *reason, size_t 
                 return -ENOMEM;
         s->r = r;
         pthread_mutex_init(&s->mu, NULL);
+        pthread_mutex_init(&s->refused_mu, NULL);
         pthread_cond_init(&s->cv, NULL);
         if (cfg->tls_cert || cfg->tls_key) {
                 if (!cfg->tls_cert || !cfg->tls_key) {
@@ -356,20 +421,24 @@ int server_start(struct registrar *r, struct server **ret, char *reason, size_t 
         if (s->cert)
                 s->daemon = MHD_start_daemon(
                         flags | af_flags, 0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER,
-                        mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
+                        mhd_log, s, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
                         pool, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+                        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
                         MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
                         MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                        MHD_OPTION_NOTIFY_CONNECTION, notify_connection, s,
                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024,
                         MHD_OPTION_HTTPS_MEM_CERT, s->cert, MHD_OPTION_HTTPS_MEM_KEY, s->key,
                         MHD_OPTION_END);
         else
                 s->daemon = MHD_start_daemon(
                         flags | af_flags, 0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER,
-                        mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
+                        mhd_log, s, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
                         pool, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+                        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
                         MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
                         MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                        MHD_OPTION_NOTIFY_CONNECTION, notify_connection, s,
                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024, MHD_OPTION_END);
         if (!s->daemon) {
                 snprintf(reason, reason_size,
@@ -407,6 +476,7 @@ void server_stop(struct server *s) {
         free(s->key);
         free(s->cert);
         pthread_mutex_destroy(&s->mu);
+        pthread_mutex_destroy(&s->refused_mu);
         pthread_cond_destroy(&s->cv);
         free(s);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* The HTTP server: libmicrohttpd with an internal thread pool, a connection
- * limit and timeout, a 64 KiB body limit, optional TLS.  Requests that talk
+/* The HTTP server: libmicrohttpd with an internal thread pool, connection
+ * limits (in all and per client address) and a timeout, a 64 KiB body
+ * limit, optional TLS.  Requests that talk
  * to oned are suspended and handed to a pool of worker threads, so a slow
  * oned or a long `onehost sync` never stalls /healthz or /metrics. */
 

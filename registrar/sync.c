@@ -26,13 +26,14 @@ extern char **environ;
 struct sync_runner {
         char **argv;
         char *lock_path;
-        unsigned timeout_s;
+        unsigned timeout_s, lock_wait_ms, backoff_ms;
         pthread_mutex_t mu;
         pthread_cond_t cv;
         bool running;
         uint64_t started, finished; /* run generations */
         int last_result;
         char last_reason[256];
+        int64_t last_failed_ms; /* monotonic end of the last failed run */
         unsigned runs;
 };
 
@@ -61,7 +62,7 @@ int sync_split_command(const char *command, char ***ret_argv) {
 }
 
 int sync_runner_new(const char *command, const char *lock_dir, unsigned timeout_s,
-                    struct sync_runner **ret) {
+                    unsigned lock_wait_ms, unsigned backoff_ms, struct sync_runner **ret) {
         struct sync_runner *s;
         int r;
 
@@ -80,6 +81,8 @@ int sync_runner_new(const char *command, const char *lock_dir, unsigned timeout_
                 return -ENOMEM;
         }
         s->timeout_s = timeout_s;
+        s->lock_wait_ms = lock_wait_ms;
+        s->backoff_ms = backoff_ms;
         pthread_mutex_init(&s->mu, NULL);
         pthread_cond_init(&s->cv, NULL);
         *ret = s;
@@ -112,8 +115,9 @@ static int64_t now_ms(void) {
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Runs argv with stdout+stderr into a pipe, keeps the last line for the reason. */
-static int run_once(struct sync_runner *s, char *reason, size_t reason_size) {
+/* Runs argv with stdout+stderr into a pipe, keeps the last line for the reason.
+ * *ret_spawned tells whether the command was started at all. */
+static int run_once(struct sync_runner *s, bool *ret_spawned, char *reason, size_t reason_size) {
         posix_spawn_file_actions_t fa;
         _cleanup_close_ int lock_fd = -1;
         int pipefd[2], status = 0, r = 0;
@@ -122,28 +126,36 @@ static int run_once(struct sync_runner *s, char *reason, size_t reason_size) {
         int64_t deadline;
         pid_t pid;
 
+        *ret_spawned = false;
         lock_fd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (lock_fd < 0) {
                 r = -errno;
                 snprintf(reason, reason_size, "%s: %s", s->lock_path, strerror(-r));
                 return r;
         }
-        deadline = now_ms() + (int64_t)s->timeout_s * 1000;
+        /* Another instance's sync may run for minutes: wait for its lock only
+         * so long, and give the command its whole timeout once we hold it. */
+        deadline = now_ms() + s->lock_wait_ms;
         while (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
                 if (errno != EWOULDBLOCK && errno != EINTR) {
                         r = -errno;
                         snprintf(reason, reason_size, "flock %s: %s", s->lock_path, strerror(-r));
                         return r;
                 }
-                if (now_ms() > deadline) {
-                        snprintf(reason, reason_size, "another sync holds %s", s->lock_path);
+                if (now_ms() >= deadline) {
+                        snprintf(reason, reason_size, "another sync holds %s (waited %u ms)",
+                                 s->lock_path, s->lock_wait_ms);
                         return -ETIMEDOUT;
                 }
-                usleep(100 * 1000);
+                usleep(50 * 1000);
         }
+        deadline = now_ms() + (int64_t)s->timeout_s * 1000;
 
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return -errno;
+        if (pipe2(pipefd, O_CLOEXEC) < 0) {
+                r = -errno;
+                snprintf(reason, reason_size, "pipe: %s", strerror(-r));
+                return r;
+        }
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
         posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
@@ -151,6 +163,7 @@ static int run_once(struct sync_runner *s, char *reason, size_t reason_size) {
         r = posix_spawnp(&pid, s->argv[0], &fa, NULL, s->argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         close(pipefd[1]);
+        *ret_spawned = r == 0;
         if (r != 0) {
                 close(pipefd[0]);
                 snprintf(reason, reason_size, "%s: %s", s->argv[0], strerror(r));
@@ -209,36 +222,66 @@ static int run_once(struct sync_runner *s, char *reason, size_t reason_size) {
         return -EIO;
 }
 
-int sync_run(struct sync_runner *s, char *reason, size_t reason_size) {
+uint64_t sync_ticket(struct sync_runner *s) {
+        uint64_t t;
+
+        pthread_mutex_lock(&s->mu);
+        t = s->finished;
+        pthread_mutex_unlock(&s->mu);
+        return t;
+}
+
+int sync_run(struct sync_runner *s, uint64_t ticket, char *reason, size_t reason_size) {
         uint64_t target;
         int r;
 
         pthread_mutex_lock(&s->mu);
-        /* A run already going started before our edit: we need the next one. */
+        /* A run already going started before our edit: success needs the next one. */
         target = s->started + 1;
-        while (s->finished < target) {
+        for (;;) {
+                /* A run that failed while we waited: its failure is ours, and
+                 * we do not try again on our own (that is the retry storm). */
+                if (s->finished > ticket && s->last_result < 0) {
+                        r = s->last_result;
+                        snprintf(reason, reason_size, "%s", s->last_reason);
+                        break;
+                }
+                if (s->finished >= target) {
+                        r = s->last_result;
+                        break;
+                }
                 if (s->running) {
                         pthread_cond_wait(&s->cv, &s->mu);
                         continue;
                 }
+                /* Back-off: a sync that just failed is not tried again at once. */
+                int64_t since = now_ms() - s->last_failed_ms;
+                if (s->last_result < 0 && since < (int64_t)s->backoff_ms) {
+                        snprintf(reason, reason_size,
+                                 "the last sync failed %.1f s ago, not retried for %.1f s: %.190s",
+                                 since / 1000.0, (s->backoff_ms - since) / 1000.0, s->last_reason);
+                        r = -EAGAIN;
+                        break;
+                }
+
                 s->running = true;
                 s->started++;
-                s->runs++;
                 pthread_mutex_unlock(&s->mu);
 
                 char why[256] = "";
-                r = run_once(s, why, sizeof(why));
+                bool spawned;
+                r = run_once(s, &spawned, why, sizeof(why));
 
                 pthread_mutex_lock(&s->mu);
                 s->running = false;
                 s->finished = s->started;
+                s->runs += spawned;
                 s->last_result = r;
+                if (r < 0)
+                        s->last_failed_ms = now_ms();
                 snprintf(s->last_reason, sizeof(s->last_reason), "%s", why);
                 pthread_cond_broadcast(&s->cv);
         }
-        r = s->last_result;
-        if (r < 0)
-                snprintf(reason, reason_size, "%s", s->last_reason);
         pthread_mutex_unlock(&s->mu);
         return r;
 }

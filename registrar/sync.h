@@ -4,21 +4,34 @@
 /* Running `onehost sync --force` (the configured command, split into words,
  * no shell) with a timeout.  Concurrent callers share one run: a caller
  * waits for the next run that starts after it asked, so its own pci.conf
- * edit is in it.  An flock on LOCK_DIR/.onepci-sync.lock keeps two registrar
- * instances from syncing at once. */
+ * edit is in it.  A run that fails answers every caller that was waiting at
+ * that time with its failure, and for backoff_ms after a failure callers
+ * get that failure at once without a run: a failing sync (it rewrites every
+ * host's template, so a flaky oned fails it) is tried once per need, not
+ * once per waiting report.  An flock on LOCK_DIR/.onepci-sync.lock keeps two
+ * registrar instances from syncing at once; waiting for another instance's
+ * lock gives up after lock_wait_ms. */
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct sync_runner;
 
 /* -EINVAL when the command is empty or has quotes (there is no shell). */
 int sync_runner_new(const char *command, const char *lock_dir, unsigned timeout_s,
-                    struct sync_runner **ret);
+                    unsigned lock_wait_ms, unsigned backoff_ms, struct sync_runner **ret);
 void sync_runner_free(struct sync_runner *s);
 
-/* 0 when a run that started after this call succeeded; -ETIMEDOUT, -EIO
- * (non-zero exit, reason holds the status and the output's last line). */
-int sync_run(struct sync_runner *s, char *reason, size_t reason_size);
+/* A caller's place in line, taken as soon as it finds it needs a sync and
+ * before it waits for anything else (a lock of its own): a run that ends in
+ * failure after this point is the caller's failure too. */
+uint64_t sync_ticket(struct sync_runner *s);
+
+/* 0 when a run that started after this call succeeded.  Otherwise the
+ * failure of a run that ended after ticket: -ETIMEDOUT (the command, or the
+ * wait for another instance's lock), -EIO (non-zero exit), ...; or -EAGAIN
+ * within the back-off after a failure (nothing ran).  reason says why. */
+int sync_run(struct sync_runner *s, uint64_t ticket, char *reason, size_t reason_size);
 
 /* How many times the command actually ran. */
 unsigned sync_runs(struct sync_runner *s);

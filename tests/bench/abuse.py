@@ -13,8 +13,14 @@ changes something) while, at the same time:
   bodies     signed PUTs with a 1 MiB body
   badsig     PUTs whose signature is wrong
   replay     one valid signed report sent again and again
+Each abuser connects from its own loopback address (127.0.0.11-16), the
+good clients from 127.0.0.1, as attackers and nodes would: the registrar's
+--max-connections-per-ip (default 64) then refuses an abuser's connections
+over the cap without touching the good clients.  --one-address puts every
+abuser on 127.0.0.1 with the good clients, to see what the cap does then.
 Reports the good clients' p50/p99 both times, what each abuser got back,
-and the registrar's /metrics difference.  Writes OUT/abuse.json.
+and the registrar's /metrics difference (reports by result, refusals by
+reason, connections by how they ended).  Writes OUT/abuse.json.
 """
 
 import argparse
@@ -31,10 +37,33 @@ import benchlib
 
 HERE = benchlib.HERE
 
+# Source address of each abuser (--one-address: all 127.0.0.1).
+SOURCES = {"slowloris": "127.0.0.11", "flood": "127.0.0.12", "headers": "127.0.0.13",
+           "bodies": "127.0.0.14", "badsig": "127.0.0.15", "replay": "127.0.0.16"}
 
-def http_raw(port, data, timeout=30):
-    """Sends raw bytes, returns the status code (0: closed without answer)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+
+def connect(port, source, timeout=5):
+    return socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                    source_address=(source, 0))
+
+
+def closed_by_server(s):
+    """Whether the registrar closed this idle connection (refused, timed out)."""
+    s.settimeout(0.05)
+    try:
+        return s.recv(1) == b""
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
+def http_raw(port, data, source, timeout=30):
+    """Sends raw bytes, returns the status code (0: closed without answer, -1: error)."""
+    try:
+        s = connect(port, source, timeout)
+    except OSError:
+        return -1
     try:
         s.sendall(data)
         buf = b""
@@ -99,14 +128,17 @@ def main():
     ap.add_argument("--slowloris", type=int, default=300)
     ap.add_argument("--flood", type=int, default=600)
     ap.add_argument("--seconds", type=int, default=40)
+    ap.add_argument("--one-address", action="store_true",
+                    help="abusers connect from 127.0.0.1 like the good clients")
     a = ap.parse_args()
+    src = {k: "127.0.0.1" if a.one_address else v for k, v in SOURCES.items()}
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     registrar = os.path.join(a.build, "registrar", "onepci-registrar")
     loadgen = os.path.join(a.build, "tests", "bench", "loadgen")
     os.makedirs(a.out, exist_ok=True)
     w = benchlib.World(registrar, a.hosts + 1, prefix="a", delay_ms=2)
-    res = {"hosts": a.hosts}
+    res = {"hosts": a.hosts, "abuser_sources": src}
     try:
         port = int(w.urls[0].rsplit(":", 1)[1])
         with open(w.secret) as f:
@@ -134,7 +166,7 @@ def main():
             socks = []
             for i in range(a.slowloris):
                 try:
-                    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+                    s = connect(port, src["slowloris"])
                     s.sendall(b"PUT /v1/hosts/a000000/pci HTTP/1.1\r\nHost: x\r\n")
                     socks.append(s)
                 except OSError:
@@ -162,34 +194,39 @@ def main():
                 fails = 0
                 for i in range(a.flood):
                     try:
-                        socks.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+                        socks.append(connect(port, src["flood"]))
                     except OSError:
                         fails += 1
                 stop.wait(8)
+                closed = sum(closed_by_server(s) for s in socks)
                 for s in socks:
                     s.close()
-                results["flood"].append({"opened": len(socks), "connect_failed": fails})
+                results["flood"].append({"opened": len(socks), "connect_failed": fails,
+                                         "closed_by_server_within_8s": closed})
 
         def headers():
             for i in range(40):
                 junk = b"X-Junk: " + b"a" * 65536 + b"\r\n"
                 results["headers"].append(http_raw(
-                    port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + junk + b"\r\n"))
+                    port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + junk + b"\r\n",
+                    src["headers"]))
 
         def bodies():
             for i in range(30):
                 body = b"{" + b" " * (1 << 20) + b"}"
-                results["bodies"].append(http_raw(port, signed_put(vkey, victim, body)))
+                results["bodies"].append(http_raw(port, signed_put(vkey, victim, body),
+                                                  src["bodies"]))
 
         def badsig():
             for i in range(200):
                 results["badsig"].append(http_raw(port, signed_put(vkey, victim, report(victim),
-                                                                   sig_ok=False)))
+                                                                   sig_ok=False),
+                                                  src["badsig"]))
 
         def replay():
             req = signed_put(vkey, victim, report(victim))
             for i in range(100):
-                results["replay"].append(http_raw(port, req))
+                results["replay"].append(http_raw(port, req, src["replay"]))
 
         abusers = [threading.Thread(target=f, daemon=True)
                    for f in (slowloris, flood, headers, bodies, badsig, replay)]
@@ -205,9 +242,13 @@ def main():
         res["abusers"] = {k: (v if k in ("slowloris", "flood") else counts(v))
                           for k, v in results.items()}
         m1 = parse_metrics(w.metrics())
+        # Reports by result (bad_signature, replay, clock_skew, ... each its
+        # own) and connections by how they ended (refused, no_request, served).
         res["metrics_delta"] = {k: m1[k] - m0.get(k, 0) for k in m1
-                                if k.startswith("onepci_reports_total")
+                                if k.startswith(("onepci_reports_total",
+                                                 "onepci_connections_total"))
                                 and m1[k] != m0.get(k, 0)}
+        res["connections_open_after"] = m1.get("onepci_connections_open")
         res["registrar_alive"] = w.registrars[0][0].poll() is None
         res["registrar_status"] = benchlib.proc_status(w.registrars[0][0].pid)
         with open(os.path.join(w.tmp, "registrar0.log")) as f:

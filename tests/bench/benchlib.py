@@ -174,11 +174,13 @@ class World:
                     "--retry-after", "1", "--forceupdate-pause-ms", "0"] + list(registrar_args)
             log = open(os.path.join(self.tmp, "registrar%d.log" % k), "a")
             self.logs.append(log)
+            # ONEPCI_BENCH_WRAPPER="valgrind --tool=massif ..." runs each registrar under it.
+            argv = os.environ.get("ONEPCI_BENCH_WRAPPER", "").split() + argv
             rp = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
             self.procs.append(rp)
             url = "http://127.0.0.1:%d" % port
             self.registrars.append((rp, url))
-            deadline = time.time() + 20
+            deadline = time.time() + (120 if os.environ.get("ONEPCI_BENCH_WRAPPER") else 20)
             while True:
                 if rp.poll() is not None:
                     raise RuntimeError("registrar exited %d" % rp.returncode)

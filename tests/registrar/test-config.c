@@ -28,6 +28,8 @@ static void test_defaults(void **state) {
         assert_false(c.create_hosts);
         assert_int_equal(c.cluster_id, -1);
         assert_int_equal(c.forceupdate_pause_ms, 500);
+        assert_int_equal(c.max_connections, 1024);
+        assert_int_equal(c.max_connections_per_ip, 64);
         assert_null(c.inventory);
         assert_null(c.tls_cert);
         config_done(&c);
@@ -52,7 +54,8 @@ static void test_file(void **state) {
                            "tls-key: /etc/k.pem\n"
                            "inventory: /etc/inv.yml\n"
                            "forceupdate-pause-ms: 0\n"
-                           "threads: 4\n";
+                           "threads: 4\n"
+                           "max_connections_per_ip: 0\n";
 
         assert_int_equal(config_init(&c), 0);
         assert_int_equal(parse(&c, text, reason), 0);
@@ -70,6 +73,7 @@ static void test_file(void **state) {
         assert_true(c.inventory_set);
         assert_int_equal(c.forceupdate_pause_ms, 0);
         assert_int_equal(c.threads, 4);
+        assert_int_equal(c.max_connections_per_ip, 0);
         config_done(&c);
 }
 
@@ -92,6 +96,7 @@ static void test_errors(void **state) {
         expect_error("threads: 0\n", "registrar.yml:1: threads");
         expect_error("threads: 4x\n", "registrar.yml:1: threads");
         expect_error("threads: -4\n", "registrar.yml:1: threads");
+        expect_error("max-connections-per-ip: 65537\n", "registrar.yml:1: max-connections-per-ip");
         expect_error("protect-clusters: maybe\n", "registrar.yml:1: protect-clusters");
         expect_error("cluster-id: -2\n", "registrar.yml:1: cluster-id");
         expect_error("x\n", "registrar.yml:1: not \"key: value\"");

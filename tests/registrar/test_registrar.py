@@ -14,6 +14,7 @@ import concurrent.futures
 import email.utils
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import secrets
@@ -218,6 +219,29 @@ class Frontend:
                 return resp.status, resp.headers, resp.read()
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read()
+
+    def request_from(self, source, method, path, body=b"", auth=None):
+        """A signed request from another loopback address (plain HTTP)."""
+        node = path.split("/")[3] if path.startswith("/v1/hosts/") else None
+        if auth is None and node:
+            auth = sign(self.key(node), node, method, path, body)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30,
+                                          source_address=(source, 0))
+        try:
+            headers = {"Content-Type": "application/json"}
+            if auth:
+                headers["Authorization"] = auth
+            conn.request(method, path, body=body if method == "PUT" else None,
+                         headers=headers)
+            resp = conn.getresponse()
+            return resp.status, resp.headers, resp.read()
+        finally:
+            conn.close()
+
+    def metrics(self, source="127.0.0.1"):
+        status, _, data = self.request_from(source, "GET", "/metrics")
+        assert status == 200, status
+        return data.decode()
 
     def put_report(self, rep, name=None, **kw):
         name = name or (rep.get("inventory_name", "n1") if isinstance(rep, dict) else "n1")
@@ -447,6 +471,111 @@ class RegistrarTest(unittest.TestCase):
         self.assertEqual((status, ans["error"]), (401, "bad_signature"))
         self.assertNotIn(fe.key("n1"), fe.log())
         self.assertNotIn("sig=", fe.log())
+
+    def test_refusals_counted_by_reason(self):
+        inv = "node:\n  hosts:\n    n1: { ansible_host: 192.168.122.3 }\n    n2:\n"
+        fe = self.frontend(seed(), inventory=inv)
+        expected = {}
+
+        def refused(result, status, error, **kw):
+            code, _, ans = fe.put_report(kw.pop("rep", report()), **kw)
+            self.assertEqual((code, ans["error"]), (status, error), ans)
+            expected[result] = expected.get(result, 0) + 1
+
+        refused("bad_signature", 401, "bad_signature", key="00" * 32)
+        refused("bad_signature", 401, "bad_signature", key="00" * 32)
+        refused("unauthorized", 401, "missing_auth", auth="")
+        refused("clock_skew", 401, "clock_skew", ts=int(time.time()) - 7200)
+        nonce = secrets.token_hex(16)
+        now = int(time.time())
+        status, _, ans = fe.put_report(report(), ts=now, nonce=nonce)
+        self.assertEqual(status, 200, ans)
+        refused("replay", 401, "replay", ts=now, nonce=nonce)
+        refused("forbidden", 403, "wrong_node", node="n2")
+        # a node the registrar's inventory does not know
+        refused("unknown_node", 403, "wrong_node", rep=report(name="n7", host="n7"), name="n7")
+        metrics = fe.metrics()
+        for result, n in expected.items():
+            self.assertIn('onepci_reports_total{result="%s"} %d\n' % (result, n), metrics)
+        self.assertIn('onepci_reports_total{result="changed"} 1\n', metrics)
+
+    def test_failed_sync_answers_every_waiting_report_once(self):
+        hosts = [{"id": i, "name": f"10.0.0.{i}", "state": 2, "cluster_id": 0,
+                  "template": {"ARCH": "x86_64"}} for i in range(8)]
+        d = tempfile.mkdtemp(prefix="onepci-reg-sync-")
+        self.addCleanup(shutil.rmtree, d, True)
+        runs = os.path.join(d, "runs")
+        script = os.path.join(d, "failing-sync")
+        with open(script, "w") as f:
+            f.write(f"#!/bin/sh\necho run >> {runs}\nsleep 1\n"
+                    "echo 'onehost: one.host.update failed' >&2\nexit 1\n")
+        os.chmod(script, 0o755)
+        fe = self.frontend(seed(hosts=hosts), extra_args=["--sync-command", script])
+
+        def one(i):
+            return fe.put_report(report(name=f"n{i}", host=f"10.0.0.{i}"))
+
+        t0 = time.time()
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(one, range(8)))
+        for status, headers, ans in answers:
+            self.assertEqual((status, ans["error"]), (503, "probe_unavailable"), ans)
+            self.assertIn("one.host.update failed", ans["reason"])
+            self.assertEqual(headers["Retry-After"], "2")
+        with open(runs) as f:
+            self.assertEqual(len(f.readlines()), 1)  # one sync for all eight, not eight
+        self.assertLess(time.time() - t0, 5)
+        # right after the failure: refused at once, nothing run
+        t1 = time.time()
+        status, headers, ans = one(0)
+        self.assertEqual((status, ans["error"]), (503, "probe_unavailable"), ans)
+        self.assertIn("the last sync failed", ans["reason"])
+        self.assertLess(time.time() - t1, 1)
+        with open(runs) as f:
+            self.assertEqual(len(f.readlines()), 1)
+        self.assertIn('onepci_reports_total{result="probe_unavailable"} 9\n', fe.metrics())
+
+    def test_per_client_connection_cap(self):
+        fe = self.frontend(seed(), extra_args=["--max-connections", "32",
+                                               "--max-connections-per-ip", "8",
+                                               "--connection-timeout", "60"])
+        idle = []
+        self.addCleanup(lambda: [s.close() for s in idle])
+        # 40 connections from 127.0.0.1 that never send a byte: more than all
+        # the registrar's connections together.
+        for _ in range(40):
+            idle.append(socket.create_connection(("127.0.0.1", fe.port), timeout=5,
+                                                 source_address=("127.0.0.1", 0)))
+        time.sleep(1)
+        still_open = 0
+        for s in idle:
+            s.settimeout(0.2)
+            try:
+                if s.recv(1) == b"":
+                    continue  # closed by the registrar
+            except socket.timeout:
+                still_open += 1
+            except ConnectionError:
+                pass
+        self.assertEqual(still_open, 8)
+        # another client (address) is still served, reports included
+        status, _, data = fe.request_from("127.0.0.2", "PUT", "/v1/hosts/n1/pci",
+                                          json.dumps(report()).encode())
+        self.assertEqual(status, 200, data)
+        metrics = fe.metrics("127.0.0.2")
+        self.assertIn('onepci_connections_total{result="refused"} 32\n', metrics)
+        # the idle ones, once closed, count as connections without a request
+        for s in idle:
+            s.close()
+        idle.clear()
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            metrics = fe.metrics("127.0.0.2")
+            if 'onepci_connections_total{result="no_request"} 8\n' in metrics:
+                break
+            time.sleep(0.2)
+        self.assertIn('onepci_connections_total{result="no_request"} 8\n', metrics)
+        self.assertIn("onepci_connections_open 1\n", metrics)  # this request's own
 
     def test_hostile_values_rejected_template_unchanged(self):
         fe = self.frontend(seed())
