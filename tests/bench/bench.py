@@ -229,7 +229,7 @@ def bench_node_apply(a, build, tmp, res):
     into driverctl (with the kernel under it), udev and the agent's own time,
     next to the replaced role's per-device shell sequence."""
     agent = os.path.join(build, "agent", "onepci-agent")
-    out_dir = os.path.join(tmp, "vm")
+    out_dir = os.path.join(build, "vm-bench")  # the guest is cached here between runs
     env = dict(os.environ, ONEPCI_VM_BENCH=str(a.vm_rounds), ONEPCI_VM_OUT=out_dir,
                ONEPCI_VM_TIMEOUT=str(120 + 60 * a.vm_rounds))
     r = subprocess.run([os.path.join(TESTS, "vm", "run-vm-test.sh"), agent, build],

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # One command for the benchmarks (issue 6): builds build-bench/ when needed,
 # runs tests/bench/bench.py, prints the table, writes tests/bench/out/results.json.
@@ -8,6 +8,10 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 build=${BUILD:-$src/build-bench}
+# shellcheck source=../../scripts/lib.sh
+. "$src/scripts/lib.sh"
+install_missing_packages "$src/scripts/packages.txt"
+install_missing_packages "$here/packages.txt"
 if [ ! -f "$build/build.ninja" ]; then
         meson setup "$build" "$src" -Dbuildtype=release >/dev/null
 fi
