@@ -143,6 +143,7 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
                          struct apply_result *res) {
         struct one_host host = {};
         struct one_error err = {};
+        struct sync_lock held = SYNC_LOCK_INIT;
         _cleanup_free_ char *xml = NULL;
         enum filter_mode mode = r->cfg->filter_mode;
         bool filter_changed, status_changed, pending, need_force, widened = false;
@@ -166,8 +167,16 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
         }
         res->probe_widened = widened;
 
-        /* Updates never race a sync's REPLACE of the templates. */
+        /* Updates never race a sync's REPLACE of the templates: this
+         * instance's (probe_lock, cheap) nor another instance's (the lock
+         * files; a sync waiting there goes first, then 503 and a retry). */
         pthread_rwlock_rdlock(&r->probe_lock);
+        k = sync_hold_off(r->sync, &held, reason, sizeof(reason));
+        if (k < 0) {
+                answer(res, 503, "probe_unavailable", "waiting for a probe sync: %s", reason);
+                res->retry_after = r->cfg->retry_after_s;
+                goto unlock;
+        }
         /* Read it now: under the host's lock, and after any sync rewrote templates. */
         if (read_host(r, id, &host, res) < 0)
                 goto unlock;
@@ -230,6 +239,7 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
         }
         res->status = 200;
 unlock:
+        sync_lock_release(&held);
         pthread_rwlock_unlock(&r->probe_lock);
 out:
         one_host_done(&host);

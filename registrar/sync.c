@@ -12,20 +12,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fileio.h"
 #include "macros.h"
+#include "sync-lock.h"
 #include "sync.h"
 
 extern char **environ;
 
 struct sync_runner {
         char **argv;
-        char *lock_path;
+        char *lock_dir;
         unsigned timeout_s, lock_wait_ms, backoff_ms;
         pthread_mutex_t mu;
         pthread_cond_t cv;
@@ -74,8 +74,8 @@ int sync_runner_new(const char *command, const char *lock_dir, unsigned timeout_
                 free(s);
                 return r;
         }
-        s->lock_path = path_join(lock_dir, ".onepci-sync.lock");
-        if (!s->lock_path) {
+        s->lock_dir = strdup(lock_dir);
+        if (!s->lock_dir) {
                 strv_free(s->argv);
                 free(s);
                 return -ENOMEM;
@@ -95,7 +95,7 @@ void sync_runner_free(struct sync_runner *s) {
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->cv);
         strv_free(s->argv);
-        free(s->lock_path);
+        free(s->lock_dir);
         free(s);
 }
 
@@ -119,7 +119,7 @@ static int64_t now_ms(void) {
  * *ret_spawned tells whether the command was started at all. */
 static int run_once(struct sync_runner *s, bool *ret_spawned, char *reason, size_t reason_size) {
         posix_spawn_file_actions_t fa;
-        _cleanup_close_ int lock_fd = -1;
+        _cleanup_(sync_lock_release) struct sync_lock lock = SYNC_LOCK_INIT;
         int pipefd[2], status = 0, r = 0;
         char out[4096] = "";
         size_t out_len = 0;
@@ -127,28 +127,13 @@ static int run_once(struct sync_runner *s, bool *ret_spawned, char *reason, size
         pid_t pid;
 
         *ret_spawned = false;
-        lock_fd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (lock_fd < 0) {
-                r = -errno;
-                snprintf(reason, reason_size, "%s: %s", s->lock_path, strerror(-r));
+        /* Another instance's sync may run for minutes: wait for the lock only
+         * so long, and give the command its whole timeout once we hold it.
+         * Held exclusively, it also waits for every instance's host updates
+         * in flight and keeps new ones out (sync-lock.h). */
+        r = sync_lock_take(s->lock_dir, true, s->lock_wait_ms, &lock, reason, reason_size);
+        if (r < 0)
                 return r;
-        }
-        /* Another instance's sync may run for minutes: wait for its lock only
-         * so long, and give the command its whole timeout once we hold it. */
-        deadline = now_ms() + s->lock_wait_ms;
-        while (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
-                if (errno != EWOULDBLOCK && errno != EINTR) {
-                        r = -errno;
-                        snprintf(reason, reason_size, "flock %s: %s", s->lock_path, strerror(-r));
-                        return r;
-                }
-                if (now_ms() >= deadline) {
-                        snprintf(reason, reason_size, "another sync holds %s (waited %u ms)",
-                                 s->lock_path, s->lock_wait_ms);
-                        return -ETIMEDOUT;
-                }
-                usleep(50 * 1000);
-        }
         deadline = now_ms() + (int64_t)s->timeout_s * 1000;
 
         if (pipe2(pipefd, O_CLOEXEC) < 0) {
@@ -284,4 +269,8 @@ int sync_run(struct sync_runner *s, uint64_t ticket, char *reason, size_t reason
         }
         pthread_mutex_unlock(&s->mu);
         return r;
+}
+
+int sync_hold_off(struct sync_runner *s, struct sync_lock *ret, char *reason, size_t reason_size) {
+        return sync_lock_take(s->lock_dir, false, s->lock_wait_ms, ret, reason, reason_size);
 }

@@ -8,12 +8,15 @@
  * that time with its failure, and for backoff_ms after a failure callers
  * get that failure at once without a run: a failing sync (it rewrites every
  * host's template, so a flaky oned fails it) is tried once per need, not
- * once per waiting report.  An flock on LOCK_DIR/.onepci-sync.lock keeps two
- * registrar instances from syncing at once; waiting for another instance's
- * lock gives up after lock_wait_ms. */
+ * once per waiting report.  A run holds the cross-instance lock in LOCK_DIR
+ * (sync-lock.h) exclusively: no two registrar instances sync at once, and
+ * none updates a host while another syncs; waiting for it gives up after
+ * lock_wait_ms. */
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "sync-lock.h"
 
 struct sync_runner;
 
@@ -32,6 +35,12 @@ uint64_t sync_ticket(struct sync_runner *s);
  * wait for another instance's lock), -EIO (non-zero exit), ...; or -EAGAIN
  * within the back-off after a failure (nothing ran).  reason says why. */
 int sync_run(struct sync_runner *s, uint64_t ticket, char *reason, size_t reason_size);
+
+/* Holds every instance's sync off (the shared side of the lock in LOCK_DIR)
+ * while the caller updates hosts: a sync running or waiting is waited for,
+ * at most lock_wait_ms, then -ETIMEDOUT.  Release with sync_lock_release().
+ * Each call is a holder of its own (its own open file descriptions). */
+int sync_hold_off(struct sync_runner *s, struct sync_lock *ret, char *reason, size_t reason_size);
 
 /* How many times the command actually ran. */
 unsigned sync_runs(struct sync_runner *s);

@@ -3,7 +3,9 @@
  * reasons, the flock between instances; and the retry storm it must not
  * cause: a failing sync answers everyone who waited on it, is not tried
  * again during the back-off, and the wait for another instance is bounded.
- * The stand-in command is a shell script that counts its runs in a file. */
+ * Across instances: another's host update holds a sync off, and a waiting
+ * sync goes before new updates.  The stand-in command is a shell script
+ * that counts its runs in a file. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -319,6 +321,127 @@ static void test_lock_wait_apart_from_timeout(void **state) {
         sync_runner_free(s);
 }
 
+/* Instance B updates a host (the shared side of the lock): instance A's sync
+ * (a runner of its own: its own open file descriptions, as another process
+ * would have) waits until that update ends, and while it waits no new update
+ * starts (writer preference). */
+static void test_update_holds_off_other_instance_sync(void **state) {
+        struct sync_runner *a = NULL, *b = NULL;
+        struct sync_lock update = SYNC_LOCK_INIT, late = SYNC_LOCK_INIT;
+        struct job job = {};
+        char cmd[300], reason[256] = "";
+        double released;
+        pthread_t t;
+
+        unlink(count_file);
+        snprintf(cmd, sizeof(cmd), "%s 0", script);
+        assert_int_equal(sync_runner_new(cmd, dir, 30, 5000, 0, &a), 0);
+        assert_int_equal(sync_runner_new(cmd, dir, 30, 300, 0, &b), 0);
+        assert_int_equal(sync_hold_off(b, &update, reason, sizeof(reason)), 0);
+        job = (struct job){.s = a, .result = 1};
+        assert_int_equal(pthread_create(&t, NULL, run_thread, &job), 0);
+        usleep(500 * 1000);
+        /* The sync waits for the update in flight... */
+        assert_int_equal(runs_in_file(), 0);
+        /* ...and a new update waits for the sync: B gives up after 300 ms. */
+        assert_int_equal(sync_hold_off(b, &late, reason, sizeof(reason)), -ETIMEDOUT);
+        assert_non_null(strstr(reason, "a sync"));
+        released = now_s();
+        sync_lock_release(&update);
+        pthread_join(t, NULL);
+        assert_int_equal(job.result, 0);
+        assert_int_equal(runs_in_file(), 1);
+        assert_true(job.ended >= released);
+        /* The sync is over: updates go again. */
+        assert_int_equal(sync_hold_off(b, &late, reason, sizeof(reason)), 0);
+        sync_lock_release(&late);
+        sync_runner_free(a);
+        sync_runner_free(b);
+}
+
+struct updater {
+        struct sync_runner *s; /* another instance's */
+        pthread_mutex_t *mu;
+        bool *stop;
+        unsigned held, failed;
+};
+
+/* Another instance's host updates, 300 ms each, back to back. */
+static void *updater_thread(void *userdata) {
+        struct updater *u = userdata;
+        char reason[256];
+
+        for (;;) {
+                struct sync_lock l = SYNC_LOCK_INIT;
+
+                pthread_mutex_lock(u->mu);
+                bool stop = *u->stop;
+                pthread_mutex_unlock(u->mu);
+                if (stop)
+                        return NULL;
+                if (sync_hold_off(u->s, &l, reason, sizeof(reason)) < 0) {
+                        u->failed++;
+                        continue;
+                }
+                pthread_mutex_lock(u->mu);
+                u->held++;
+                pthread_mutex_unlock(u->mu);
+                usleep(300 * 1000);
+                sync_lock_release(&l);
+                usleep(1000);
+        }
+}
+
+/* Overlapping updates of other instances keep the shared side held all the
+ * time; a sync still starts once the updates in flight end (within one
+ * update's 300 ms, not whenever they pause), and they carry on after it. */
+static void test_sync_not_starved_by_other_instances_updates(void **state) {
+        struct sync_runner *a = NULL, *b = NULL;
+        struct updater u[4];
+        pthread_t t[4];
+        pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+        bool stop = false, started;
+        char cmd[300];
+        unsigned before = 0, after = 0;
+        double t0, took;
+
+        unlink(count_file);
+        snprintf(cmd, sizeof(cmd), "%s 0.5", script);
+        assert_int_equal(sync_runner_new(cmd, dir, 30, 5000, 0, &a), 0);
+        assert_int_equal(sync_runner_new(cmd, dir, 30, 5000, 0, &b), 0);
+        for (int i = 0; i < 4; i++) {
+                u[i] = (struct updater){.s = b, .mu = &mu, .stop = &stop};
+                assert_int_equal(pthread_create(&t[i], NULL, updater_thread, &u[i]), 0);
+                usleep(75 * 1000);
+        }
+        t0 = now_s();
+        struct job job = {.s = a, .result = 1};
+        pthread_t st;
+        assert_int_equal(pthread_create(&st, NULL, run_thread, &job), 0);
+        started = wait_for_runs(1);
+        took = now_s() - t0;
+        pthread_mutex_lock(&mu);
+        for (int i = 0; i < 4; i++)
+                before += u[i].held;
+        pthread_mutex_unlock(&mu);
+        pthread_join(st, NULL);
+        usleep(700 * 1000);
+        pthread_mutex_lock(&mu);
+        stop = true;
+        pthread_mutex_unlock(&mu);
+        for (int i = 0; i < 4; i++) {
+                pthread_join(t[i], NULL);
+                after += u[i].held;
+                assert_int_equal(u[i].failed, 0);
+        }
+        assert_true(started);
+        assert_true(took < 1.5);
+        assert_int_equal(job.result, 0);
+        assert_true(after > before);
+        sync_runner_free(a);
+        sync_runner_free(b);
+}
+
 struct readers {
         struct registrar *r;
         pthread_mutex_t mu;
@@ -445,6 +568,8 @@ int main(void) {
                 cmocka_unit_test(test_failure_and_timeout),
                 cmocka_unit_test(test_flock_between_instances),
                 cmocka_unit_test(test_lock_wait_apart_from_timeout),
+                cmocka_unit_test(test_update_holds_off_other_instance_sync),
+                cmocka_unit_test(test_sync_not_starved_by_other_instances_updates),
                 cmocka_unit_test(test_probe_ensure_no_storm),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
