@@ -322,7 +322,7 @@ int yaml_reader_init(struct yaml_reader *r, const char *data, size_t len, const 
 static int read_bounded(void *data, unsigned char *buffer, size_t size, size_t *size_read) {
         struct yaml_reader *r = data;
         /* One byte past the limit tells "too big" from "exactly the limit". */
-        size_t want = size < r->input_left + 1 ? size : r->input_left + 1;
+        size_t want = r->input_left < size ? r->input_left + 1 : size;
         size_t n = fread(buffer, 1, want, r->input);
         if (n < want && ferror(r->input))
                 return 0;
