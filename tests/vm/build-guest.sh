@@ -166,23 +166,36 @@ o=$out/overlay
 rm -rf "$o"
 mkdir -p "$o/usr/sbin" "$o/onepci-test"
 cp "$agent" "$o/usr/sbin/onepci-agent"
+# One library into the overlay, where the base does not have it already.
+copy_lib() {
+        local rel=${1#/usr}
+        [ -e "$out/base/usr$rel" ] || [ -e "$o/usr$rel" ] && return 0
+        mkdir -p "$(dirname "$o/usr$rel")"
+        cp -L "$1" "$o/usr$rel"
+}
 # The libraries ldd finds for an ELF program that the base does not have.
 copy_libs_of() {
         [ "$(head -c4 "$1" | od -An -c | tr -d ' ')" = '177ELF' ] || return 0
-        local libs lib rel
+        local libs lib
         libs=$(ldd "$1") || die "ldd $1 failed"
         if grep -q 'not found' <<<"$libs"; then
                 die "the libraries of $1 are not all found: $(grep 'not found' <<<"$libs")"
         fi
         for lib in $(awk '/=> \//{print $3}' <<<"$libs"); do
-                rel=${lib#/usr}
-                [ -e "$out/base/usr$rel" ] || [ -e "$o/usr$rel" ] && continue
-                mkdir -p "$(dirname "$o/usr$rel")"
-                cp -L "$lib" "$o/usr$rel"
+                copy_lib "$lib"
         done
 }
 # (A script stands in for the agent in the suite's own self-tests.)
 copy_libs_of "$agent"
+# The agent loads libcurl with dlopen() when it registers (agent/curl-api.h),
+# so ldd does not list it: it and its libraries are copied by name.
+if [ "$(head -c4 "$agent" | od -An -c | tr -d ' ')" = '177ELF' ]; then
+        ldconfig=$(command -v ldconfig || echo /sbin/ldconfig)
+        curl=$("$ldconfig" -p | awk '/libcurl\.so\.4 /{print $NF; exit}')
+        [ -n "$curl" ] || die "libcurl.so.4 not found (ldconfig -p): the agent needs it to register"
+        copy_lib "$curl"
+        copy_libs_of "$curl"
+fi
 install -m 0755 "$init" "$o/init"
 for f in "$@"; do # extra files (the node key; lspci for the benchmark)
         cp "$f" "$o/onepci-test/"
