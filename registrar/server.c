@@ -42,6 +42,14 @@ struct request {
         struct timespec started;
 };
 
+/* A message libmicrohttpd may log once per connection: counted, and logged
+ * as one line a minute at most, so a client opening connections in a loop
+ * cannot flood the journal. */
+struct log_burst {
+        unsigned count;  /* since the last line */
+        time_t logged;   /* when that line was written */
+};
+
 struct server {
         struct registrar *r;
         struct MHD_Daemon *daemon;
@@ -55,9 +63,8 @@ struct server {
         bool stopping;
         /* Its own lock: MHD calls the logger from its threads, and s->mu is
          * held around MHD_resume_connection(). */
-        pthread_mutex_t refused_mu;
-        unsigned refused;      /* connections refused since the last log line */
-        time_t refused_logged; /* when that line was written */
+        pthread_mutex_t log_mu;
+        struct log_burst refused, incomplete;
 };
 
 /* Per TCP connection (MHD's socket context): whether a request ever came. */
@@ -324,27 +331,39 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ret, unsign
 }
 
 #define MHD_REFUSED_MESSAGE "Server reached connection limit"
+#define MHD_INCOMPLETE_MESSAGE "Connection was closed by remote side with incomplete request"
+
+/* Counts one more; returns the count to log now, 0 within a minute of the
+ * last line. */
+static unsigned burst_hit(struct server *s, struct log_burst *b) {
+        time_t now = time(NULL);
+        unsigned n = 0;
+
+        pthread_mutex_lock(&s->log_mu);
+        b->count++;
+        if (now - b->logged >= 60 || now < b->logged) {
+                n = b->count;
+                b->count = 0;
+                b->logged = now;
+        }
+        pthread_mutex_unlock(&s->log_mu);
+        return n;
+}
+
+static bool starts_with(const char *s, const char *prefix) {
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
         struct server *s = cls;
+        unsigned n;
 
         /* libmicrohttpd 0.9 tells the application of a connection it refused
          * (--max-connections-per-ip or --max-connections reached) only through
-         * this message.  Count every one; log a line at most once a minute,
-         * so a client opening connections in a loop cannot flood the journal. */
-        if (strncmp(fmt, MHD_REFUSED_MESSAGE, strlen(MHD_REFUSED_MESSAGE)) == 0) {
-                time_t now = time(NULL);
-                unsigned n = 0;
-
+         * this message.  Every one is counted in the metrics. */
+        if (starts_with(fmt, MHD_REFUSED_MESSAGE)) {
                 metrics_connection(s->r->metrics, METRICS_CONN_REFUSED);
-                pthread_mutex_lock(&s->refused_mu);
-                s->refused++;
-                if (now - s->refused_logged >= 60 || now < s->refused_logged) {
-                        n = s->refused;
-                        s->refused = 0;
-                        s->refused_logged = now;
-                }
-                pthread_mutex_unlock(&s->refused_mu);
+                n = burst_hit(s, &s->refused);
                 if (n > 0)
                         log_warning("refused %u connection(s) since this was last logged: too "
                                     "many from one client (--max-connections-per-ip %u) or in "
@@ -352,6 +371,17 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
                                     "onepci_connections_total",
                                     n, s->r->cfg->max_connections_per_ip,
                                     s->r->cfg->max_connections);
+                return;
+        }
+        /* Slow or idle clients (slowloris) end this way, one line each; the
+         * metrics count them as no_request already. */
+        if (starts_with(fmt, MHD_INCOMPLETE_MESSAGE)) {
+                n = burst_hit(s, &s->incomplete);
+                if (n > 0)
+                        log_warning("%u connection(s) closed before sending a whole request "
+                                    "since this was last logged (onepci_connections_total"
+                                    "{result=\"no_request\"})",
+                                    n);
                 return;
         }
         /* libmicrohttpd's own messages carry no request data we could leak. */
@@ -381,7 +411,7 @@ int server_start(struct registrar *r, struct server **ret, char *reason, size_t 
                 return -ENOMEM;
         s->r = r;
         pthread_mutex_init(&s->mu, NULL);
-        pthread_mutex_init(&s->refused_mu, NULL);
+        pthread_mutex_init(&s->log_mu, NULL);
         pthread_cond_init(&s->cv, NULL);
         if (cfg->tls_cert || cfg->tls_key) {
                 if (!cfg->tls_cert || !cfg->tls_key) {
@@ -476,7 +506,7 @@ void server_stop(struct server *s) {
         free(s->key);
         free(s->cert);
         pthread_mutex_destroy(&s->mu);
-        pthread_mutex_destroy(&s->refused_mu);
+        pthread_mutex_destroy(&s->log_mu);
         pthread_cond_destroy(&s->cv);
         free(s);
 }
