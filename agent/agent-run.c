@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "clock.h"
 #include "context.h"
 #include "driverctl.h"
 #include "exit-codes.h"
@@ -198,14 +199,8 @@ static size_t vfio_groups(const struct plan *p, int *groups) {
         return n;
 }
 
-static double monotonic_s(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int bind_devices(struct run_state *s, const char *driverctl) {
-        double start = monotonic_s();
+        int64_t start = monotonic_ms();
         int code = 0;
         for (size_t i = 0; i < s->plan->n && code == 0; i++) {
                 const struct plan_item *it = &s->plan->items[i];
@@ -220,7 +215,7 @@ static int bind_devices(struct run_state *s, const char *driverctl) {
                                     it->address, r == -ETIMEDOUT ? "timed out" : strerror(-r),
                                     err && err[0] ? ": " : "", err ? err : "");
         }
-        s->rec.driverctl_s = monotonic_s() - start;
+        s->rec.driverctl_s = (double)(monotonic_ms() - start) / 1000.0;
         return code;
 }
 
@@ -290,10 +285,10 @@ static int settle_vfio_nodes(struct run_state *s, struct vfio_watch *watch) {
                 return 0;
         }
         s->rec.nodes_live = true;
-        double start = monotonic_s();
+        int64_t start = monotonic_ms();
         int r = vfio_rule_apply_live(watch, groups, n, s->cfg->vfio_group, s->cfg->vfio_mode,
                                      s->o->udev_timeout_ms, s->rec.nodes);
-        s->rec.udev_s = monotonic_s() - start;
+        s->rec.udev_s = (double)(monotonic_ms() - start) / 1000.0;
         if (r < 0)
                 return fail(s, EXIT_APPLY, "udev did not give /dev/vfio nodes group %s and mode %04o "
                                            "within %d ms: %s", s->cfg->vfio_group,

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "macros.h"
 
 /* Enough for any error driverctl or a package manager prints; the rest is
@@ -87,12 +88,6 @@ int driverctl_locate(const struct onepci_context *ctx, char **ret_path) {
         if (!ctx->live)
                 return -ENOENT;
         return find_program("driverctl", ret_path);
-}
-
-static int64_t now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Strips trailing white space so the text fits in one error line. */
@@ -195,12 +190,12 @@ static int run_program(const char *program, char *const *argv, char *const *envp
         closep(&wfd);
         wfd = -1; /* only the child holds the write end now, so EOF means it closed it */
 
-        int64_t deadline = now_ms() + timeout_ms;
+        int64_t deadline = monotonic_ms() + timeout_ms;
         bool eof = false, exited = false, timed_out = false;
         int status = 0;
 
         while (!exited) {
-                int64_t left = deadline - now_ms();
+                int64_t left = deadline - monotonic_ms();
                 if (left <= 0) {
                         timed_out = true;
                         break;

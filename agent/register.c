@@ -17,6 +17,7 @@
 
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "curl-api.h"
 #include "macros.h"
 
@@ -230,9 +231,7 @@ int register_load_key(const char *path, char ret_key_hex[SIGN_KEY_HEX_LEN + 1],
 /* ------------------------------------------------------------ default hooks */
 
 static int64_t real_monotonic_ms(void *userdata) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        return monotonic_ms();
 }
 
 static int64_t real_wall_s(void *userdata) {

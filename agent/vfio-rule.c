@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "driverctl.h"
 #include "fileio.h"
 #include "macros.h"
@@ -116,12 +117,6 @@ int vfio_watch_start(struct vfio_watch **ret) {
 fail:
         vfio_watch_free(w);
         return r;
-}
-
-static int64_t now_ms(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void stat_node(const char *path, int group, gid_t gid, mode_t mode,
@@ -256,7 +251,7 @@ int vfio_rule_apply_live(struct vfio_watch *w, const int *groups, size_t n_group
                         (void)retrigger(udev, groups[i]); /* the wait below judges */
 
         int fd = w ? udev_monitor_get_fd(w->monitor) : -1;
-        int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+        int64_t deadline = monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
         for (;;) {
                 if (w)
                         drain_monitor(w->monitor);
@@ -264,7 +259,7 @@ int vfio_rule_apply_live(struct vfio_watch *w, const int *groups, size_t n_group
                 if (r < 0 || all_ok)
                         return r;
 
-                int64_t left = deadline - now_ms();
+                int64_t left = deadline - monotonic_ms();
                 if (left <= 0)
                         return -ETIMEDOUT;
                 struct pollfd p = { .fd = fd, .events = POLLIN };

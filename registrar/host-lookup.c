@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "host-lookup.h"
 #include "macros.h"
 
@@ -31,13 +32,6 @@ struct host_lookup {
         unsigned fetches;
         unsigned max_age_ms;
 };
-
-static int64_t now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void snapshot_unref(struct snapshot *s) {
         if (s && --s->refs == 0) {
@@ -83,7 +77,7 @@ static struct snapshot *fetch(struct one_client *one) {
         if (!s)
                 return NULL;
         s->refs = 1;
-        s->fetched_ms = now_ms();
+        s->fetched_ms = monotonic_ms();
         s->result = one_hostpool_info(one, &xml, &s->err);
         if (s->result >= 0) {
                 s->result = pool_parse_hosts(xml, strlen(xml), &s->hosts, &s->n);
@@ -109,7 +103,7 @@ static struct snapshot *get_snapshot(struct host_lookup *l, bool force, bool *re
         unsigned long mine;
 
         *ret_reused =
-                !force && s && s->result >= 0 && now_ms() - s->fetched_ms < (int64_t)l->max_age_ms;
+                !force && s && s->result >= 0 && monotonic_ms() - s->fetched_ms < (int64_t)l->max_age_ms;
         if (*ret_reused) {
                 s->refs++;
                 return s;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fileio.h"
 #include "macros.h"
 #include "sync-lock.h"
@@ -17,13 +18,6 @@
 #define INTENT_LOCK ".onepci-sync-intent.lock"
 #define MAIN_LOCK ".onepci-sync.lock"
 #define POLL_US (20 * 1000)
-
-static int64_t now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* flock() cannot time out, and a signal to interrupt it would hit any thread:
  * poll with LOCK_NB until the deadline instead. */
@@ -49,7 +43,7 @@ static int lock_file(const char *dir, const char *name, int op, int64_t deadline
                         snprintf(reason, reason_size, "flock %s: %s", path, strerror(-k));
                         return k;
                 }
-                if (now_ms() >= deadline) {
+                if (monotonic_ms() >= deadline) {
                         snprintf(reason, reason_size, "%s holds %s (waited %u ms)",
                                  op == LOCK_EX ? "another sync or host update"
                                                : "a sync (running or waiting)",
@@ -65,7 +59,7 @@ static int lock_file(const char *dir, const char *name, int op, int64_t deadline
 int sync_lock_take(const char *dir, bool exclusive, unsigned wait_ms, struct sync_lock *ret,
                    char *reason, size_t reason_size) {
         struct sync_lock l = SYNC_LOCK_INIT;
-        int64_t deadline = now_ms() + wait_ms;
+        int64_t deadline = monotonic_ms() + wait_ms;
         int op = exclusive ? LOCK_EX : LOCK_SH;
         int k;
 

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fileio.h"
 #include "macros.h"
 #include "sync-lock.h"
@@ -108,13 +109,6 @@ unsigned sync_runs(struct sync_runner *s) {
         return n;
 }
 
-static int64_t now_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Runs argv with stdout+stderr into a pipe, keeps the last line for the reason.
  * *ret_spawned tells whether the command was started at all. */
 static int run_once(struct sync_runner *s, bool *ret_spawned, char *reason, size_t reason_size) {
@@ -134,7 +128,7 @@ static int run_once(struct sync_runner *s, bool *ret_spawned, char *reason, size
         r = sync_lock_take(s->lock_dir, true, s->lock_wait_ms, &lock, reason, reason_size);
         if (r < 0)
                 return r;
-        deadline = now_ms() + (int64_t)s->timeout_s * 1000;
+        deadline = monotonic_ms() + (int64_t)s->timeout_s * 1000;
 
         if (pipe2(pipefd, O_CLOEXEC) < 0) {
                 r = -errno;
@@ -157,7 +151,7 @@ static int run_once(struct sync_runner *s, bool *ret_spawned, char *reason, size
 
         for (;;) {
                 struct pollfd pfd = {.fd = pipefd[0], .events = POLLIN};
-                int64_t left = deadline - now_ms();
+                int64_t left = deadline - monotonic_ms();
                 char buf[1024];
                 ssize_t n;
 
@@ -240,7 +234,7 @@ int sync_run(struct sync_runner *s, uint64_t ticket, char *reason, size_t reason
                         continue;
                 }
                 /* Back-off: a sync that just failed is not tried again at once. */
-                int64_t since = now_ms() - s->last_failed_ms;
+                int64_t since = monotonic_ms() - s->last_failed_ms;
                 if (s->last_result < 0 && since < (int64_t)s->backoff_ms) {
                         snprintf(reason, reason_size,
                                  "the last sync failed %.1f s ago, not retried for %.1f s: %.190s",
@@ -263,7 +257,7 @@ int sync_run(struct sync_runner *s, uint64_t ticket, char *reason, size_t reason
                 s->runs += spawned;
                 s->last_result = r;
                 if (r < 0)
-                        s->last_failed_ms = now_ms();
+                        s->last_failed_ms = monotonic_ms();
                 snprintf(s->last_reason, sizeof(s->last_reason), "%s", why);
                 pthread_cond_broadcast(&s->cv);
         }
