@@ -6,7 +6,11 @@
 #include <string.h>
 
 static void copy_bounded(char *dst, size_t size, const char *src) {
-        snprintf(dst, size, "%s", src ? src : "");
+        size_t len = src ? strnlen(src, size - 1) : 0;
+
+        if (len)
+                memcpy(dst, src, len);
+        dst[len] = '\0';
 }
 
 void error_set(struct error_message *err, const char *fmt, ...) {
@@ -42,7 +46,7 @@ void error_prefix(struct error_message *err, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(prefix, sizeof(prefix), fmt, ap);
         va_end(ap);
-        char old[sizeof(err->text)];
-        memcpy(old, err->text, sizeof(old));
-        snprintf(err->text, sizeof(err->text), "%s: %s", prefix, old);
+        char joined[sizeof(prefix) + 2 + sizeof(err->text)];
+        snprintf(joined, sizeof(joined), "%s: %s", prefix, err->text);
+        copy_bounded(err->text, sizeof(err->text), joined); /* cut at the end, as every setter */
 }

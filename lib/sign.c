@@ -108,11 +108,36 @@ int sign_new_nonce(char ret_nonce[SIGN_NONCE_HEX_LEN + 1]) {
         return 0;
 }
 
-/* The signature as hex over the canonical string of sign.h. */
+/* hex(SHA256(body)), the last line of every canonical string. */
+static int body_digest_hex(const void *body, size_t body_len, char ret_hex[65]) {
+        uint8_t digest[32];
+
+        if (!EVP_Digest(body ? body : "", body_len, digest, NULL, EVP_sha256(), NULL))
+                return -EIO;
+        hex_encode(digest, sizeof(digest), ret_hex);
+        return 0;
+}
+
+/* hex(HMAC-SHA256(key, string)) for a hex key. */
+static int hmac_hex(const char *key_hex, const char *string, char ret_sig[SIGN_KEY_HEX_LEN + 1]) {
+        uint8_t key[32], mac[32];
+        int r;
+
+        r = sign_parse_hex_key(key_hex, key);
+        if (r < 0)
+                return r;
+        r = hmac_sha256(key, sizeof(key), string, strlen(string), mac);
+        if (r >= 0)
+                hex_encode(mac, sizeof(mac), ret_sig);
+        OPENSSL_cleanse(key, sizeof(key));
+        OPENSSL_cleanse(mac, sizeof(mac));
+        return r;
+}
+
+/* The request signature as hex over the canonical string of sign.h. */
 static int compute_sig(const char *key_hex, const char *method, const char *path, int64_t ts,
                        const char *nonce, const void *body, size_t body_len,
                        char ret_sig[SIGN_KEY_HEX_LEN + 1]) {
-        uint8_t key[32], digest[32], mac[32];
         char digest_hex[65];
         _cleanup_free_ char *string = NULL;
         int r;
@@ -122,27 +147,15 @@ static int compute_sig(const char *key_hex, const char *method, const char *path
         /* Newlines inside a field would make two requests sign alike. */
         if (strpbrk(method, "\n\r") || strpbrk(path, "\n\r") || strpbrk(nonce, "\n\r"))
                 return -EINVAL;
-        r = sign_parse_hex_key(key_hex, key);
+        r = body_digest_hex(body, body_len, digest_hex);
         if (r < 0)
                 return r;
-        if (!EVP_Digest(body ? body : "", body_len, digest, NULL, EVP_sha256(), NULL)) {
-                r = -EIO;
-                goto out;
-        }
-        hex_encode(digest, sizeof(digest), digest_hex);
         if (asprintf(&string, SIGN_SCHEME "\n%s\n%s\n%" PRId64 "\n%s\n%s", method, path, ts, nonce,
                      digest_hex) < 0) {
-                string = NULL;
-                r = -ENOMEM;
-                goto out;
+                string = NULL; /* undefined after a failure */
+                return -ENOMEM;
         }
-        r = hmac_sha256(key, sizeof(key), string, strlen(string), mac);
-        if (r >= 0)
-                hex_encode(mac, sizeof(mac), ret_sig);
-out:
-        OPENSSL_cleanse(key, sizeof(key));
-        OPENSSL_cleanse(mac, sizeof(mac));
-        return r;
+        return hmac_hex(key_hex, string, ret_sig);
 }
 
 int sign_request(const char *key_hex, const char *node, const char *method, const char *path,
@@ -238,6 +251,50 @@ int sign_verify(const struct sign_header *h, const char *key_hex, const char *me
         if (r < 0)
                 return r;
         r = CRYPTO_memcmp(expected, h->sig, SIGN_KEY_HEX_LEN) == 0 ? 0 : -EACCES;
+        OPENSSL_cleanse(expected, sizeof(expected));
+        return r;
+}
+
+/* The response signature of sign.h as hex. */
+static int compute_response_sig(const char *key_hex, int status, const char *date,
+                                const char *nonce, const void *body, size_t body_len,
+                                char ret_sig[SIGN_KEY_HEX_LEN + 1]) {
+        char digest_hex[65];
+        _cleanup_free_ char *string = NULL;
+        int r;
+
+        if (!date || !nonce || (!body && body_len > 0) || status < 100 || status > 999)
+                return -EINVAL;
+        if (strpbrk(date, "\n\r") || strpbrk(nonce, "\n\r"))
+                return -EINVAL;
+        r = body_digest_hex(body, body_len, digest_hex);
+        if (r < 0)
+                return r;
+        if (asprintf(&string, SIGN_RESPONSE_SCHEME "\n%d\n%s\n%s\n%s", status, date, nonce,
+                     digest_hex) < 0) {
+                string = NULL; /* undefined after a failure */
+                return -ENOMEM;
+        }
+        return hmac_hex(key_hex, string, ret_sig);
+}
+
+int sign_response(const char *key_hex, int status, const char *date, const char *request_nonce,
+                  const void *body, size_t body_len, char ret_sig[SIGN_KEY_HEX_LEN + 1]) {
+        return compute_response_sig(key_hex, status, date, request_nonce, body, body_len, ret_sig);
+}
+
+int sign_verify_response(const char *key_hex, int status, const char *date,
+                         const char *request_nonce, const void *body, size_t body_len,
+                         const char *sig) {
+        char expected[SIGN_KEY_HEX_LEN + 1];
+        int r;
+
+        if (!sig || strlen(sig) != SIGN_KEY_HEX_LEN || !is_lower_hex(sig, SIGN_KEY_HEX_LEN))
+                return -EACCES;
+        r = compute_response_sig(key_hex, status, date, request_nonce, body, body_len, expected);
+        if (r < 0)
+                return r;
+        r = CRYPTO_memcmp(expected, sig, SIGN_KEY_HEX_LEN) == 0 ? 0 : -EACCES;
         OPENSSL_cleanse(expected, sizeof(expected));
         return r;
 }

@@ -18,7 +18,17 @@
  * The registrar accepts |ts - now| <= window (300 s default) and rejects a
  * (node, nonce) seen inside the window.  When ts is out of the window it
  * answers 401 with the JSON error "clock_skew" and its `Date` header; the
- * agent then signs again with ts = now + (server Date - local now). */
+ * agent then signs again with ts = now + (server Date - local now).
+ *
+ * Responses.  The registrar signs every answer to a request whose
+ * Authorization header names a valid node, with that node's key:
+ *     X-Onepci-Signature: HEX64
+ * HEX64 = hex(HMAC-SHA256(node_key, STRING)), STRING =
+ *     "ONEPCI-HMAC-SHA256-RESPONSE\n" STATUS "\n" DATE "\n" NONCE "\n" hex(SHA256(body))
+ * where STATUS is the decimal HTTP status, DATE the response's `Date` header
+ * exactly as sent, and NONCE the nonce of the request it answers (so an
+ * answer cannot be replayed to another request).  The agent uses no answer,
+ * and no `Date` of a clock-skew answer, whose signature does not verify. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,6 +39,8 @@
 #define SIGN_NODE_MAX 64
 #define SIGN_HEADER_MAX 256
 #define SIGN_SCHEME "ONEPCI-HMAC-SHA256"
+#define SIGN_RESPONSE_SCHEME "ONEPCI-HMAC-SHA256-RESPONSE"
+#define SIGN_RESPONSE_HEADER "X-Onepci-Signature"
 
 struct sign_header {
         char node[SIGN_NODE_MAX + 1];
@@ -63,3 +75,14 @@ int sign_parse_header(const char *value, struct sign_header *ret);
  * Returns 0 when it matches, -EACCES when not. */
 int sign_verify(const struct sign_header *h, const char *key_hex, const char *method,
                 const char *path, const void *body, size_t body_len);
+
+/* Signs a response (see above): ret_sig gets the header's value. */
+int sign_response(const char *key_hex, int status, const char *date, const char *request_nonce,
+                  const void *body, size_t body_len, char ret_sig[SIGN_KEY_HEX_LEN + 1]);
+
+/* Checks a response's X-Onepci-Signature value in constant time: 0 when it
+ * matches, -EACCES when not (or when sig is NULL / malformed), -EINVAL on bad
+ * arguments. */
+int sign_verify_response(const char *key_hex, int status, const char *date,
+                         const char *request_nonce, const void *body, size_t body_len,
+                         const char *sig);
