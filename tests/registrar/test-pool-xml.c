@@ -126,30 +126,11 @@ static void test_clusters(void **state) {
         one_clusters_free(c, n);
 }
 
-static void test_versions(void **state) {
-        bool ok;
-
-        assert_int_equal(one_version_at_least("7.0.0", 7, 0, &ok), 0);
-        assert_true(ok);
-        assert_int_equal(one_version_at_least("7.2.0-beta", 7, 0, &ok), 0);
-        assert_true(ok);
-        assert_int_equal(one_version_at_least("10.0", 7, 0, &ok), 0);
-        assert_true(ok);
-        assert_int_equal(one_version_at_least("6.10.0", 7, 0, &ok), 0);
-        assert_false(ok);
-        assert_int_equal(one_version_at_least("6.8.3", 7, 0, &ok), 0);
-        assert_false(ok);
-        assert_int_equal(one_version_at_least("", 7, 0, &ok), -EINVAL);
-        assert_int_equal(one_version_at_least("seven", 7, 0, &ok), -EINVAL);
-        assert_int_equal(one_version_at_least("7", 7, 0, &ok), -EINVAL);
-        assert_int_equal(one_version_at_least("7.x", 7, 0, &ok), -EINVAL);
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hostpool),    cmocka_unit_test(test_empty_and_bad),
                 cmocka_unit_test(test_no_entities), cmocka_unit_test(test_host),
-                cmocka_unit_test(test_clusters),    cmocka_unit_test(test_versions),
+                cmocka_unit_test(test_clusters),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
