@@ -63,6 +63,7 @@ void one_host_done(struct one_host *h) {
         free(h->onepci_status);
         free(h->onepci_reported_at);
         free(h->onepci_forceupdate);
+        free(h->onepci_forceupdate_restore);
         memset(h, 0, sizeof(*h));
 }
 
@@ -103,6 +104,7 @@ static int host_from_node(xmlNode *n, void *ret) {
         h.onepci_status = text_of(child(tmpl, "ONEPCI_STATUS"));
         h.onepci_reported_at = text_of(child(tmpl, "ONEPCI_REPORTED_AT"));
         h.onepci_forceupdate = text_of(child(tmpl, "ONEPCI_FORCEUPDATE"));
+        h.onepci_forceupdate_restore = text_of(child(tmpl, "ONEPCI_FORCEUPDATE_RESTORE"));
         *(struct one_host *)ret = h;
         return 0;
 }

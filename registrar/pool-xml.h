@@ -31,6 +31,7 @@ struct one_host {
         char *onepci_status;     /* TEMPLATE/ONEPCI_STATUS */
         char *onepci_reported_at;
         char *onepci_forceupdate; /* "PENDING" while a forced update is owed */
+        char *onepci_forceupdate_restore; /* the state to bring the host back to */
 };
 
 struct one_cluster {

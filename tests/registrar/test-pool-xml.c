@@ -23,7 +23,9 @@ static const char pool[] =
         "<PCI_FILTER><![CDATA[10de:26b9]]></PCI_FILTER>"
         "<PCI_SHORT_ADDRESS><![CDATA[09:00.0]]></PCI_SHORT_ADDRESS>"
         "<ONEPCI_STATUS><![CDATA[SUCCEEDED]]></ONEPCI_STATUS>"
-        "<ONEPCI_FORCEUPDATE><![CDATA[PENDING]]></ONEPCI_FORCEUPDATE></TEMPLATE></HOST>\n"
+        "<ONEPCI_FORCEUPDATE><![CDATA[PENDING]]></ONEPCI_FORCEUPDATE>"
+        "<ONEPCI_FORCEUPDATE_RESTORE><![CDATA[DISABLED]]></ONEPCI_FORCEUPDATE_RESTORE>"
+        "</TEMPLATE></HOST>\n"
         "<HOST><ID>7</ID><NAME>n2</NAME><STATE>4</STATE><CLUSTER_ID>100</CLUSTER_ID>"
         "<TEMPLATE><NOTE><![CDATA[a ]]]]><![CDATA[> b <PCI_FILTER>*:*</PCI_FILTER>]]></NOTE>"
         "</TEMPLATE></HOST>"
@@ -44,7 +46,9 @@ static void test_hostpool(void **state) {
         assert_string_equal(h[0].onepci_status, "SUCCEEDED");
         assert_null(h[0].onepci_reported_at);
         assert_string_equal(h[0].onepci_forceupdate, "PENDING");
+        assert_string_equal(h[0].onepci_forceupdate_restore, "DISABLED");
         assert_null(h[1].onepci_forceupdate);
+        assert_null(h[1].onepci_forceupdate_restore);
         assert_int_equal(h[1].id, 7);
         assert_string_equal(h[1].name, "n2");
         assert_true(one_host_state_disabled(h[1].state));
