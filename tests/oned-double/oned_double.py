@@ -280,12 +280,24 @@ def pci_filter_match(filter_str, vendor, device, class4):
     return False
 
 
-def short_address(address):
+def version_tuple(version):
+    """"7.0.1" -> (7, 0, 1); "7.2.0-beta" -> (7, 2, 0); unreadable parts count as 0."""
+    parts = []
+    for p in re.split(r"[.-]", version)[:3]:
+        parts.append(int(p) if p.isdigit() else 0)
+    return tuple(parts + [0] * (3 - len(parts)))
+
+
+def short_address(address, version):
+    """SHORT_ADDRESS as the probe prints it: bb:dd.f, with the domain in
+    front for a non-zero domain from 7.0.1 on (before, bb:dd.f for all)."""
     domain, bus, rest = address.split(":")
-    return "%s:%s" % (bus, rest) if domain == "0000" else address
+    if domain == "0000" or version_tuple(version) < (7, 0, 1):
+        return "%s:%s" % (bus, rest)
+    return address
 
 
-def pci_xml(dev):
+def pci_xml(dev, version):
     domain, bus, rest = dev["address"].split(":")
     slot, function = rest.split(".")
     cls = dev.get("class", "0000")[:4]
@@ -295,7 +307,7 @@ def pci_xml(dev):
         ("DEVICE", dev["device"]), ("DEVICE_NAME", dev.get("device_name", "")),
         ("DOMAIN", domain), ("FUNCTION", function),
         ("NUMA_NODE", str(dev.get("numa_node", "-"))),
-        ("SHORT_ADDRESS", short_address(dev["address"])), ("SLOT", slot),
+        ("SHORT_ADDRESS", short_address(dev["address"], version)), ("SLOT", slot),
         ("TYPE", "%s:%s:%s" % (dev["vendor"], dev["device"], cls)),
         ("VENDOR", dev["vendor"]), ("VENDOR_NAME", dev.get("vendor_name", "")),
         ("VMID", str(dev.get("vmid", -1))),
@@ -412,7 +424,7 @@ class State:
             if filt is not None and not pci_filter_match(filt, dev["vendor"], dev["device"],
                                                          cls):
                 continue
-            if short is not None and short_address(dev["address"]) not in \
+            if short is not None and short_address(dev["address"], self.version) not in \
                     [s.strip() for s in short.split(",")]:
                 continue
             kept.append(dev)
@@ -427,7 +439,7 @@ class State:
 
     def host_xml(self, host):
         cl = self.clusters.get(host.cluster_id)
-        pci = "".join(pci_xml(d) for d in host.pci_devices)
+        pci = "".join(pci_xml(d, self.version) for d in host.pci_devices)
         # No LAST_MON_TIME in 7.4: the last monitoring time is MONITORING/TIMESTAMP.
         if host.mon_timestamp is None:
             monitoring = "<MONITORING/>"
@@ -505,10 +517,15 @@ def m_version(st):
     return st.version
 
 
+def pool_xml(tag, objects, to_xml):
+    """A pool answer: by ID, descending, as oned 7.4 lists them."""
+    ordered = sorted(objects.values(), key=lambda o: o.id, reverse=True)
+    return "<%s>%s</%s>" % (tag, "".join(to_xml(o) for o in ordered), tag)
+
+
 @method("one.hostpool.info")
 def m_hostpool_info(st):
-    hosts = sorted(st.hosts.values(), key=lambda h: h.id, reverse=True)  # as oned 7.4
-    return "<HOST_POOL>%s</HOST_POOL>" % "".join(st.host_xml(h) for h in hosts)
+    return pool_xml("HOST_POOL", st.hosts, st.host_xml)
 
 
 @method("one.host.info", int)
@@ -516,18 +533,23 @@ def m_host_info(st, hid):
     return st.host_xml(st.host("one.host.info", hid))
 
 
+def update_object(st, kind, obj, text, update_type):
+    """one.host.update / one.cluster.update: nothing changes on a failure."""
+    name = "one.%s.update" % kind
+    if update_type not in (0, 1):
+        raise Failure("[%s] Wrong update type" % name, XML_RPC_API, obj.id)
+    try:
+        obj.template = update_template(obj.template, text, update_type)
+    except TemplateError as e:  # oned 7.4: resource id -1
+        raise Failure("[%s] Cannot update template. %s" % (name, e), INTERNAL)
+    st.updates.append({"object": kind, "id": obj.id, "type": update_type, "template": text})
+    st.dump_state()
+    return obj.id
+
+
 @method("one.host.update", int, str, int)
 def m_host_update(st, hid, text, update_type):
-    host = st.host("one.host.update", hid)
-    if update_type not in (0, 1):
-        raise Failure("[one.host.update] Wrong update type", XML_RPC_API, hid)
-    try:
-        host.template = update_template(host.template, text, update_type)
-    except TemplateError as e:  # oned 7.4: resource id -1
-        raise Failure("[one.host.update] Cannot update template. %s" % e, INTERNAL)
-    st.updates.append({"object": "host", "id": hid, "type": update_type, "template": text})
-    st.dump_state()
-    return hid
+    return update_object(st, "host", st.host("one.host.update", hid), text, update_type)
 
 
 @method("one.host.allocate", str, str, str, int)
@@ -573,8 +595,7 @@ def m_host_status(st, hid, status):
 
 @method("one.clusterpool.info")
 def m_clusterpool_info(st):
-    cls = sorted(st.clusters.values(), key=lambda c: c.id, reverse=True)  # as oned 7.4
-    return "<CLUSTER_POOL>%s</CLUSTER_POOL>" % "".join(st.cluster_xml(c) for c in cls)
+    return pool_xml("CLUSTER_POOL", st.clusters, st.cluster_xml)
 
 
 @method("one.cluster.info", int)
@@ -584,16 +605,8 @@ def m_cluster_info(st, cid):
 
 @method("one.cluster.update", int, str, int)
 def m_cluster_update(st, cid, text, update_type):
-    cl = st.cluster("one.cluster.update", cid)
-    if update_type not in (0, 1):
-        raise Failure("[one.cluster.update] Wrong update type", XML_RPC_API, cid)
-    try:
-        cl.template = update_template(cl.template, text, update_type)
-    except TemplateError as e:  # oned 7.4: resource id -1
-        raise Failure("[one.cluster.update] Cannot update template. %s" % e, INTERNAL)
-    st.updates.append({"object": "cluster", "id": cid, "type": update_type, "template": text})
-    st.dump_state()
-    return cid
+    return update_object(st, "cluster", st.cluster("one.cluster.update", cid), text,
+                         update_type)
 
 
 # Control methods of the double itself (not authenticated, not in oned).

@@ -337,6 +337,38 @@ class DoubleTest(unittest.TestCase):
         self.assertEqual((t["TOTALCPU"], t["TOTALMEMORY"]), ("800", "16777216"))
         self.assertEqual(self.state()["hosts"][0]["pci_devices"], ["0000:02:00.0"])
 
+    def test_short_address_of_a_nonzero_domain_from_7_0_1(self):
+        dev = {"address": "0001:09:00.0", "vendor": "10de", "device": "26b9",
+               "class": "030200"}
+        # the seed says 7.0.0: the domain is left out, so "09:00.0" matches it
+        seed = dict(SEED, hosts=[dict(SEED["hosts"][0], pci=[dev],
+                                      template={"PCI_SHORT_ADDRESS": "09:00.0"})])
+        path = os.path.join(self.tmp.name, "seed2.json")
+        with open(path, "w") as f:
+            json.dump(seed, f)
+        proc = subprocess.Popen([sys.executable, DOUBLE, "--seed", path, "--port", "0"],
+                                stdout=subprocess.PIPE, text=True)
+        try:
+            one = xmlrpc.client.ServerProxy("http://127.0.0.1:%s/RPC2"
+                                            % int(proc.stdout.readline()))
+
+            def shorts():
+                xml = one.one.host.info(SESSION, 0)[1]
+                return [p.findtext("SHORT_ADDRESS")
+                        for p in ET.fromstring(xml).findall("HOST_SHARE/PCI_DEVICES/PCI")]
+
+            self.assertEqual(shorts(), ["09:00.0"])
+            one.double.set_version("7.0.1")
+            one.one.host.status(SESSION, 0, 0)
+            self.assertEqual(shorts(), [])  # "09:00.0" no longer names it
+            one.one.host.update(SESSION, 0, 'PCI_SHORT_ADDRESS="0001:09:00.0"', 1)
+            one.one.host.status(SESSION, 0, 0)
+            self.assertEqual(shorts(), ["0001:09:00.0"])
+        finally:
+            proc.terminate()
+            proc.wait()
+            proc.stdout.close()
+
     def test_onehost_sync_partial_rewrites_some_and_says_all(self):
         auth = os.path.join(self.tmp.name, "one_auth")
         with open(auth, "w") as f:
