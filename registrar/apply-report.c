@@ -11,7 +11,9 @@
 #include <time.h>
 
 #include "apply-report.h"
+#include "error-message.h"
 #include "filter.h"
+#include "forceupdate.h"
 #include "macros.h"
 #include "one-template.h"
 #include "pool-xml.h"
@@ -90,19 +92,17 @@ static int find_host(struct registrar *r, const char *name, int *ret_id, struct 
 }
 
 /* The host's state and template as oned has them now. */
-static int read_host(struct registrar *r, int id, struct one_host *host, struct apply_result *res) {
+static int read_host(struct registrar *r, int id, struct one_host *host, struct one_error *err) {
         _cleanup_free_ char *xml = NULL;
-        struct one_error err = {};
         struct one_host fresh = {};
         int k;
 
-        k = one_host_info(r->one, id, &xml, &err);
+        k = one_host_info(r->one, id, &xml, err);
         if (k >= 0)
                 k = pool_parse_host(xml, strlen(xml), &fresh);
         if (k < 0) {
-                if (!err.message[0])
-                        snprintf(err.message, sizeof(err.message), "unreadable HOST");
-                oned_failed(r, res, "reading the host", &err);
+                if (!err->message[0])
+                        snprintf(err->message, sizeof(err->message), "unreadable HOST");
                 return k;
         }
         one_host_done(host);
@@ -110,43 +110,75 @@ static int read_host(struct registrar *r, int id, struct one_host *host, struct 
         return 0;
 }
 
-/* `onehost forceupdate`, but back to the state the host had.  OFFLINE hosts
- * are left alone by the caller. */
-static int force_update(struct registrar *r, const struct one_host *host,
-                        struct apply_result *res) {
-        int back = one_host_state_disabled(host->state) ? 1 : 0;
+/* `onehost forceupdate` as plan says: OFFLINE (unless the host is OFFLINE
+ * already because a forced update stopped half way), a pause, then back to
+ * the state it had, never left OFFLINE while oned answers.  Then the marks
+ * say DONE (failing to write that only costs one more forced update). */
+static int force_update(struct registrar *r, int id, const struct forceupdate_plan *plan,
+                        struct error_message *ret_error) {
+        _cleanup_free_ char *done = NULL;
         struct one_error err = {};
         int k;
 
-        k = one_host_status(r->one, host->id, 2, &err);
-        if (k < 0) {
-                oned_failed(r, res, "forcing a monitoring update (offline)", &err);
-                return k;
+        if (plan->go_offline) {
+                k = one_host_status(r->one, id, ONE_STATUS_OFFLINE, &err);
+                if (k < 0) {
+                        error_set(ret_error, "forcing a monitoring update (offline): %s",
+                                  err.message);
+                        return k;
+                }
+                sleep_ms(r->cfg->forceupdate_pause_ms);
         }
-        sleep_ms(r->cfg->forceupdate_pause_ms);
         /* The host must not stay OFFLINE: try a few times. */
         for (int attempt = 0; attempt < 5; attempt++) {
-                k = one_host_status(r->one, host->id, back, &err);
+                k = one_host_status(r->one, id, plan->back, &err);
                 if (k >= 0)
-                        return 0;
+                        break;
                 sleep_ms(200u << attempt);
         }
-        answer(res, 503, "oned_unavailable",
-               "host %d was set OFFLINE for a monitoring update and could not be set %s again: "
-               "%s",
-               host->id, back ? "DISABLED" : "ENABLED", err.message);
-        res->retry_after = r->cfg->retry_after_s;
-        return k;
+        if (k < 0) {
+                error_set(ret_error,
+                          "host %d was set OFFLINE for a monitoring update and could not be set "
+                          "%s again (the next report or registrar start finishes it): %s",
+                          id, forceupdate_restore_name(plan->back), err.message);
+                return k;
+        }
+        if (template_render_forceupdate_done(&done) >= 0)
+                (void)one_host_update(r->one, id, done, 1, &err);
+        return 0;
+}
+
+/* The marks (PENDING, the state to restore) with the template update u, or
+ * alone (u NULL).  -EINVAL when a value fails the whitelist, else as
+ * one_host_update(). */
+static int write_update(struct registrar *r, int id, const struct template_update *u,
+                        const struct forceupdate_plan *plan, struct one_error *err) {
+        _cleanup_free_ char *xml = NULL;
+        int k;
+
+        if (u)
+                k = template_render(u, &xml);
+        else
+                k = forceupdate_render_marks(plan->back, &xml);
+        if (k >= 0 && u && plan->write_marks)
+                k = forceupdate_add_restore(&xml, plan->back);
+        if (k < 0) {
+                snprintf(err->message, sizeof(err->message), "a value failed the template "
+                                                             "whitelist");
+                return -EINVAL;
+        }
+        return one_host_update(r->one, id, xml, 1, err);
 }
 
 static void apply_locked(struct registrar *r, const struct pci_report *rep, time_t now,
                          struct apply_result *res) {
         struct one_host host = {};
         struct one_error err = {};
+        struct error_message msg = {};
         struct sync_lock held = SYNC_LOCK_INIT;
-        _cleanup_free_ char *xml = NULL;
+        struct forceupdate_plan plan;
         enum filter_mode mode = r->cfg->filter_mode;
-        bool filter_changed, status_changed, pending, need_force, widened = false;
+        bool filter_changed, status_changed, widened = false;
         const char *status = rep->succeeded ? "SUCCEEDED" : "FAILED";
         int id, k;
 
@@ -178,8 +210,10 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
                 goto unlock;
         }
         /* Read it now: under the host's lock, and after any sync rewrote templates. */
-        if (read_host(r, id, &host, res) < 0)
+        if (read_host(r, id, &host, &err) < 0) {
+                oned_failed(r, res, "reading the host", &err);
                 goto unlock;
+        }
 
         /* Exact slots, once a host has them, are kept up to date in every mode: a
          * stale PCI_SHORT_ADDRESS would hide new devices, and dropping it through a
@@ -197,9 +231,10 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
                 (res->pci_short_address && !str_eq(host.pci_short_address, res->pci_short_address));
         status_changed = !str_eq(host.onepci_status, status);
         /* A forced update that failed after the filter was written is still owed:
-         * the template says so, so a retry (or another registrar) finishes it. */
-        pending = str_eq(host.onepci_forceupdate, "PENDING");
-        need_force = (filter_changed || pending) && !one_host_state_offline(host.state);
+         * the template says so, so a retry (or another registrar) finishes it,
+         * bringing back a host it left OFFLINE. */
+        forceupdate_plan(host.state, host.onepci_forceupdate, host.onepci_forceupdate_restore,
+                         filter_changed, &plan);
 
         if (filter_changed || status_changed) {
                 struct template_update u = {
@@ -208,34 +243,31 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
                         .succeeded = rep->succeeded,
                         .reported_at = now,
                         .agent_version = rep->agent_version,
-                        .forceupdate = need_force && !pending ? "PENDING" : NULL,
+                        .forceupdate = plan.write_marks ? FORCEUPDATE_PENDING : NULL,
                 };
 
-                k = template_render(&u, &xml);
-                if (k < 0) {
-                        /* Validation upstream makes this unreachable; refuse anyway. */
-                        answer(res, 400, "invalid_report",
-                               "a value failed the template "
-                               "whitelist");
-                        goto unlock;
-                }
-                k = one_host_update(r->one, host.id, xml, 1, &err);
-                if (k < 0) {
-                        oned_failed(r, res, "updating the host template", &err);
-                        goto unlock;
-                }
+                k = write_update(r, host.id, &u, &plan, &err);
+        } else
+                k = plan.write_marks ? write_update(r, host.id, NULL, &plan, &err) : 0;
+        if (k == -EINVAL) {
+                /* Validation upstream makes this unreachable; refuse anyway. */
+                answer(res, 400, "invalid_report", "%s", err.message);
+                goto unlock;
+        }
+        if (k < 0) {
+                oned_failed(r, res, "updating the host template", &err);
+                goto unlock;
         }
         res->changed = filter_changed;
 
-        if (need_force) {
-                _cleanup_free_ char *done = NULL;
-
-                if (force_update(r, &host, res) < 0)
+        if (plan.bring_back) {
+                k = force_update(r, host.id, &plan, &msg);
+                if (k < 0) {
+                        answer(res, 503, "oned_unavailable", "%s", msg.text);
+                        res->retry_after = r->cfg->retry_after_s;
                         goto unlock;
+                }
                 res->forced_update = true;
-                /* Failing to clear the mark only costs one more forced update later. */
-                if (template_render_forceupdate_done(&done) >= 0)
-                        (void)one_host_update(r->one, host.id, done, 1, &err);
         }
         res->status = 200;
 unlock:
@@ -278,4 +310,91 @@ void apply_report(struct registrar *r, const struct pci_report *rep, time_t now,
         }
         apply_locked(r, rep, now, res);
         host_lock_release(r->locks, lock);
+}
+
+/* One host's pending forced update, under the same locks as a report. */
+static int finish_pending(struct registrar *r, const char *name, int id, bool *ret_done,
+                          struct error_message *ret_error) {
+        struct one_host host = {};
+        struct one_error err = {};
+        struct sync_lock held = SYNC_LOCK_INIT;
+        struct forceupdate_plan plan;
+        struct host_lock *lock;
+        char reason[256] = "";
+        int k;
+
+        *ret_done = false;
+        lock = host_lock_acquire(r->locks, name);
+        if (!lock) {
+                error_set(ret_error, "out of memory");
+                return -ENOMEM;
+        }
+        pthread_rwlock_rdlock(&r->probe_lock);
+        k = sync_hold_off(r->sync, &held, reason, sizeof(reason));
+        if (k < 0) {
+                error_set(ret_error, "waiting for a probe sync: %s", reason);
+                goto unlock;
+        }
+        k = read_host(r, id, &host, &err);
+        if (k < 0) {
+                error_set(ret_error, "reading host %d: %s", id, err.message);
+                goto unlock;
+        }
+        forceupdate_plan(host.state, host.onepci_forceupdate, host.onepci_forceupdate_restore,
+                         false, &plan);
+        if (!plan.bring_back) /* done meanwhile, or an OFFLINE host we cannot tell is ours */
+                goto unlock;
+        if (plan.write_marks) {
+                k = write_update(r, id, NULL, &plan, &err);
+                if (k < 0) {
+                        error_set(ret_error, "host %d: updating the template: %s", id,
+                                  err.message);
+                        goto unlock;
+                }
+        }
+        k = force_update(r, id, &plan, ret_error);
+        *ret_done = k >= 0;
+unlock:
+        sync_lock_release(&held);
+        pthread_rwlock_unlock(&r->probe_lock);
+        host_lock_release(r->locks, lock);
+        one_host_done(&host);
+        return k;
+}
+
+int apply_pending_forceupdates(struct registrar *r, unsigned *ret_done,
+                               struct error_message *ret_error) {
+        _cleanup_free_ char *xml = NULL;
+        struct one_host *hosts = NULL;
+        struct one_error err = {};
+        unsigned done = 0;
+        size_t n = 0;
+        int k, first = 0;
+
+        k = one_hostpool_info(r->one, &xml, &err);
+        if (k >= 0)
+                k = pool_parse_hosts(xml, strlen(xml), &hosts, &n);
+        if (k < 0) {
+                error_set(ret_error, "reading the host pool: %s",
+                          err.message[0] ? err.message : "unreadable HOST_POOL");
+                *ret_done = 0;
+                return k;
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct error_message one = {};
+                bool finished;
+
+                if (!str_eq(hosts[i].onepci_forceupdate, FORCEUPDATE_PENDING))
+                        continue;
+                k = finish_pending(r, hosts[i].name, hosts[i].id, &finished, &one);
+                if (k < 0 && first == 0) {
+                        first = k;
+                        if (ret_error)
+                                *ret_error = one;
+                }
+                done += finished;
+        }
+        one_hosts_free(hosts, n);
+        *ret_done = done;
+        return first;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "error-message.h"
 #include "report-validate.h"
 
 struct registrar;
@@ -31,3 +32,11 @@ void apply_result_done(struct apply_result *res);
 /* Never fails as a function: everything ends up in res. */
 void apply_report(struct registrar *r, const struct pci_report *rep, time_t now,
                   struct apply_result *res);
+
+/* Finishes every forced update left half done (ONEPCI_FORCEUPDATE="PENDING"
+ * in a host's template), as that host's next report would: a host left
+ * OFFLINE by it is brought back to the recorded state.  For the registrar's
+ * start.  *ret_done counts the hosts finished; the first failure (the other
+ * hosts are still tried) is returned, with its message. */
+int apply_pending_forceupdates(struct registrar *r, unsigned *ret_done,
+                               struct error_message *ret_error);

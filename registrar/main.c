@@ -16,6 +16,7 @@
 
 #include <openssl/crypto.h>
 
+#include "apply-report.h"
 #include "auth.h"
 #include "cloud-config.h"
 #include "config.h"
@@ -286,6 +287,9 @@ static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
 #ifdef HAVE_LIBSYSTEMD
         sd_notify(0, "READY=1");
 #endif
+        struct error_message pending_err = {}; /* forced updates a registrar left half done */
+        if (apply_pending_forceupdates(reg, &(unsigned){0}, &pending_err) < 0)
+                log_warning("forced monitoring updates still pending: %s", pending_err.text);
         do {
                 if (sigwait(&mask, &sig) != 0)
                         break;

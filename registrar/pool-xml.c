@@ -63,6 +63,7 @@ void one_host_done(struct one_host *h) {
         free(h->onepci_status);
         free(h->onepci_reported_at);
         free(h->onepci_forceupdate);
+        free(h->onepci_forceupdate_restore);
         memset(h, 0, sizeof(*h));
 }
 
@@ -80,7 +81,7 @@ void one_clusters_free(struct one_cluster *c, size_t n) {
         free(c);
 }
 
-static int host_from_node(xmlNode *n, struct one_host *ret) {
+static int host_from_node(xmlNode *n, void *ret) {
         struct one_host h = {};
         xmlNode *tmpl;
         int r;
@@ -103,119 +104,125 @@ static int host_from_node(xmlNode *n, struct one_host *ret) {
         h.onepci_status = text_of(child(tmpl, "ONEPCI_STATUS"));
         h.onepci_reported_at = text_of(child(tmpl, "ONEPCI_REPORTED_AT"));
         h.onepci_forceupdate = text_of(child(tmpl, "ONEPCI_FORCEUPDATE"));
-        *ret = h;
+        h.onepci_forceupdate_restore = text_of(child(tmpl, "ONEPCI_FORCEUPDATE_RESTORE"));
+        *(struct one_host *)ret = h;
         return 0;
 }
 
-static xmlDoc *read_doc(const char *xml, size_t len) {
-        if (!xml || len > INT32_MAX)
-                return NULL;
-        return xmlReadMemory(xml, (int)len, "oned.xml", NULL, XML_OPTS);
+static int cluster_from_node(xmlNode *n, void *ret) {
+        struct one_cluster c = {};
+        int r;
+
+        r = int_of(child(n, "ID"), &c.id);
+        if (r < 0)
+                return r;
+        c.name = text_of(child(n, "NAME"));
+        c.pci_filter = text_of(child(child(n, "TEMPLATE"), "PCI_FILTER"));
+        *(struct one_cluster *)ret = c;
+        return 0;
 }
 
-int pool_parse_hosts(const char *xml, size_t len, struct one_host **ret, size_t *ret_n) {
-        struct one_host *hosts = NULL;
-        size_t n = 0, cap = 0;
-        xmlDoc *doc = read_doc(xml, len);
+/* The document's root element when it is named root_name, else NULL. */
+static xmlNode *read_root(const char *xml, size_t len, const char *root_name, xmlDoc **ret_doc) {
+        xmlDoc *doc;
         xmlNode *root;
+
+        *ret_doc = NULL;
+        if (!xml || len > INT32_MAX)
+                return NULL;
+        doc = xmlReadMemory(xml, (int)len, "oned.xml", NULL, XML_OPTS);
+        if (!doc)
+                return NULL;
+        root = xmlDocGetRootElement(doc);
+        if (!root || !STREQ((const char *)root->name, root_name)) {
+                xmlFreeDoc(doc);
+                return NULL;
+        }
+        *ret_doc = doc;
+        return root;
+}
+
+/* One reader for every pool: each item_name child of the root_name element
+ * read into an array of item_size entries by from_node; free_items undoes it. */
+struct pool_kind {
+        const char *root_name, *item_name;
+        size_t item_size;
+        int (*from_node)(xmlNode *n, void *ret);
+        void (*free_items)(void *items, size_t n);
+};
+
+static int parse_pool(const struct pool_kind *kind, const char *xml, size_t len, void **ret,
+                      size_t *ret_n) {
+        _cleanup_free_ char *items = NULL;
+        size_t n = 0, cap = 0;
+        xmlDoc *doc;
+        xmlNode *root = read_root(xml, len, kind->root_name, &doc);
         int r = 0;
 
-        if (!doc)
+        if (!root)
                 return -EBADMSG;
-        root = xmlDocGetRootElement(doc);
-        if (!root || !STREQ((const char *)root->name, "HOST_POOL")) {
-                xmlFreeDoc(doc);
-                return -EBADMSG;
-        }
         for (xmlNode *c = root->children; c; c = c->next) {
-                if (c->type != XML_ELEMENT_NODE || !STREQ((const char *)c->name, "HOST"))
+                if (c->type != XML_ELEMENT_NODE || !STREQ((const char *)c->name, kind->item_name))
                         continue;
                 if (n == cap) {
                         size_t ncap = cap ? cap * 2 : 16;
-                        struct one_host *nh = realloc(hosts, ncap * sizeof(*hosts));
+                        char *grown = reallocarray(items, ncap, kind->item_size);
 
-                        if (!nh) {
+                        if (!grown) {
                                 r = -ENOMEM;
                                 break;
                         }
-                        hosts = nh;
+                        items = grown;
                         cap = ncap;
                 }
-                r = host_from_node(c, &hosts[n]);
+                r = kind->from_node(c, items + n * kind->item_size);
                 if (r < 0)
                         break;
                 n++;
         }
         xmlFreeDoc(doc);
         if (r < 0) {
-                one_hosts_free(hosts, n);
+                kind->free_items(TAKE_PTR(items), n);
                 return r;
         }
-        *ret = hosts;
+        *ret = TAKE_PTR(items);
         *ret_n = n;
         return 0;
 }
 
-int pool_parse_host(const char *xml, size_t len, struct one_host *ret) {
-        xmlDoc *doc = read_doc(xml, len);
-        xmlNode *root;
-        int r;
+static void free_hosts(void *items, size_t n) {
+        one_hosts_free(items, n);
+}
 
-        if (!doc)
-                return -EBADMSG;
-        root = xmlDocGetRootElement(doc);
-        if (!root || !STREQ((const char *)root->name, "HOST"))
-                r = -EBADMSG;
-        else
-                r = host_from_node(root, ret);
-        xmlFreeDoc(doc);
-        return r;
+static void free_clusters(void *items, size_t n) {
+        one_clusters_free(items, n);
+}
+
+int pool_parse_hosts(const char *xml, size_t len, struct one_host **ret, size_t *ret_n) {
+        static const struct pool_kind kind = {"HOST_POOL", "HOST", sizeof(struct one_host),
+                                              host_from_node, free_hosts};
+
+        return parse_pool(&kind, xml, len, (void **)ret, ret_n);
 }
 
 int pool_parse_clusters(const char *xml, size_t len, struct one_cluster **ret, size_t *ret_n) {
-        struct one_cluster *cl = NULL;
-        size_t n = 0, cap = 0;
-        xmlDoc *doc = read_doc(xml, len);
-        xmlNode *root;
-        int r = 0;
+        static const struct pool_kind kind = {"CLUSTER_POOL", "CLUSTER",
+                                              sizeof(struct one_cluster), cluster_from_node,
+                                              free_clusters};
 
-        if (!doc)
-                return -EBADMSG;
-        root = xmlDocGetRootElement(doc);
-        if (!root || !STREQ((const char *)root->name, "CLUSTER_POOL")) {
-                xmlFreeDoc(doc);
-                return -EBADMSG;
-        }
-        for (xmlNode *c = root->children; c; c = c->next) {
-                if (c->type != XML_ELEMENT_NODE || !STREQ((const char *)c->name, "CLUSTER"))
-                        continue;
-                if (n == cap) {
-                        size_t ncap = cap ? cap * 2 : 8;
-                        struct one_cluster *nc = realloc(cl, ncap * sizeof(*cl));
+        return parse_pool(&kind, xml, len, (void **)ret, ret_n);
+}
 
-                        if (!nc) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        cl = nc;
-                        cap = ncap;
-                }
-                memset(&cl[n], 0, sizeof(cl[n]));
-                r = int_of(child(c, "ID"), &cl[n].id);
-                if (r < 0)
-                        break;
-                cl[n].name = text_of(child(c, "NAME"));
-                cl[n].pci_filter = text_of(child(child(c, "TEMPLATE"), "PCI_FILTER"));
-                n++;
-        }
+int pool_parse_host(const char *xml, size_t len, struct one_host *ret) {
+        xmlDoc *doc;
+        xmlNode *root = read_root(xml, len, "HOST", &doc);
+        int r;
+
+        if (!root)
+                return -EBADMSG;
+        r = host_from_node(root, ret);
         xmlFreeDoc(doc);
-        if (r < 0) {
-                one_clusters_free(cl, n);
-                return r;
-        }
-        *ret = cl;
-        *ret_n = n;
-        return 0;
+        return r;
 }
 
 ssize_t pool_find_host(const struct one_host *hosts, size_t n, const char *name) {
@@ -223,23 +230,6 @@ ssize_t pool_find_host(const struct one_host *hosts, size_t n, const char *name)
                 if (STREQ(hosts[i].name, name))
                         return (ssize_t)i;
         return -1;
-}
-
-int one_version_at_least(const char *version, int major, int minor, bool *ret) {
-        char *end = NULL;
-        long ma, mi;
-
-        if (!version || version[0] < '0' || version[0] > '9')
-                return -EINVAL;
-        errno = 0;
-        ma = strtol(version, &end, 10);
-        if (errno != 0 || *end != '.' || end[1] < '0' || end[1] > '9')
-                return -EINVAL;
-        mi = strtol(end + 1, &end, 10);
-        if (errno != 0 || (*end != '\0' && *end != '.' && *end != '-'))
-                return -EINVAL;
-        *ret = ma > major || (ma == major && mi >= minor);
-        return 0;
 }
 
 bool one_host_state_disabled(int state) {

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Host states (one.host.info STATE). */
 enum one_host_state {
@@ -30,6 +31,7 @@ struct one_host {
         char *onepci_status;     /* TEMPLATE/ONEPCI_STATUS */
         char *onepci_reported_at;
         char *onepci_forceupdate; /* "PENDING" while a forced update is owed */
+        char *onepci_forceupdate_restore; /* the state to bring the host back to */
 };
 
 struct one_cluster {
@@ -49,10 +51,6 @@ int pool_parse_clusters(const char *xml, size_t len, struct one_cluster **ret, s
 
 /* Index of the host with NAME in hosts, -1 when none. */
 ssize_t pool_find_host(const struct one_host *hosts, size_t n, const char *name);
-
-/* Compares a version string ("7.0.1", "6.10.0", "7.2.0-beta") with major.minor:
- * true when it is at least that.  -EINVAL when unparsable. */
-int one_version_at_least(const char *version, int major, int minor, bool *ret);
 
 /* Whether the host is in one of the DISABLED states / the OFFLINE state. */
 bool one_host_state_disabled(int state);

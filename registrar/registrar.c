@@ -7,7 +7,7 @@
 
 #include "inventory.h"
 #include "macros.h"
-#include "pool-xml.h"
+#include "one-version.h"
 #include "registrar.h"
 
 /* Waiting longer for another instance's sync than an agent waits for its

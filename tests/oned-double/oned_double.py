@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """A test double of OpenNebula's oned XML-RPC API, for onepci's tests and demo.
 
-Faithful to /work/shared/reference/opennebula.md: the methods and their
-signatures, success [true, value, 0] and the five-element failure array
-[false, message, code, resource_id, <i8>index</i8>], the error codes, merge
-vs replace updates in both template syntaxes, HOST_POOL XML with CDATA
-template values, host states and the offline -> enable transition.  See
-README.md beside this file for the seed format and the control methods.
+Faithful to /work/shared/reference/opennebula.md, including what a real
+oned 7.4.1 was seen to do call for call: the methods and their signatures,
+<i4> integers, success [true, value, 0] and the five-element failure array
+[false, message, code, resource_id, <i8>-1</i8>], the error codes, merge vs
+replace updates in both template syntaxes, pools by ID descending, HOST XML
+with CDATA template values and MONITORING/TIMESTAMP, host states (enabling
+any host sends it to INIT and monitors it again; OFFLINE keeps the PCI
+devices).  See README.md beside this file for the seed format and the
+control methods.
 Python 3 standard library only.
 """
 
@@ -48,7 +51,14 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_]+$")
 
 
 class I8(int):
-    """An integer marshalled as <i8>, as oned does for the failure index."""
+    """An integer marshalled as <i8>, as oned does for a failure's fifth element."""
+
+# What oned puts in the template of a new host (after IM_MAD, VM_MAD) and of
+# a new cluster.
+RESERVED_ATTRS = [("RESERVED_CPU", ""), ("RESERVED_MEM", "")]
+# What a system monitoring report writes into the host template (and OFFLINE
+# drops until the next one).
+MONITOR_ATTRS = ("TOTALCPU", "TOTALMEMORY")
 
 
 class Vector:
@@ -227,6 +237,18 @@ def template_get(attrs, name):
     return None
 
 
+def template_with(attrs, pairs):
+    """attrs with the named attributes replaced by pairs (a merge)."""
+    names = {n for n, _ in pairs}
+    return [(n, v) for n, v in attrs if n not in names] + list(pairs)
+
+
+def template_with_defaults(attrs, defaults):
+    """defaults the template lacks first (oned adds them at creation), then attrs."""
+    have = {n for n, _ in attrs}
+    return [(n, v) for n, v in defaults if n not in have] + attrs
+
+
 def cdata(v):
     return "<![CDATA[%s]]>" % v
 
@@ -258,12 +280,24 @@ def pci_filter_match(filter_str, vendor, device, class4):
     return False
 
 
-def short_address(address):
+def version_tuple(version):
+    """"7.0.1" -> (7, 0, 1); "7.2.0-beta" -> (7, 2, 0); unreadable parts count as 0."""
+    parts = []
+    for p in re.split(r"[.-]", version)[:3]:
+        parts.append(int(p) if p.isdigit() else 0)
+    return tuple(parts + [0] * (3 - len(parts)))
+
+
+def short_address(address, version):
+    """SHORT_ADDRESS as the probe prints it: bb:dd.f, with the domain in
+    front for a non-zero domain from 7.0.1 on (before, bb:dd.f for all)."""
     domain, bus, rest = address.split(":")
-    return "%s:%s" % (bus, rest) if domain == "0000" else address
+    if domain == "0000" or version_tuple(version) < (7, 0, 1):
+        return "%s:%s" % (bus, rest)
+    return address
 
 
-def pci_xml(dev):
+def pci_xml(dev, version):
     domain, bus, rest = dev["address"].split(":")
     slot, function = rest.split(".")
     cls = dev.get("class", "0000")[:4]
@@ -273,7 +307,7 @@ def pci_xml(dev):
         ("DEVICE", dev["device"]), ("DEVICE_NAME", dev.get("device_name", "")),
         ("DOMAIN", domain), ("FUNCTION", function),
         ("NUMA_NODE", str(dev.get("numa_node", "-"))),
-        ("SHORT_ADDRESS", short_address(dev["address"])), ("SLOT", slot),
+        ("SHORT_ADDRESS", short_address(dev["address"], version)), ("SLOT", slot),
         ("TYPE", "%s:%s:%s" % (dev["vendor"], dev["device"], cls)),
         ("VENDOR", dev["vendor"]), ("VENDOR_NAME", dev.get("vendor_name", "")),
         ("VMID", str(dev.get("vmid", -1))),
@@ -300,9 +334,16 @@ class Host:
         self.cluster_id = int(seed.get("cluster_id", default_cluster))
         self.im_mad = seed.get("im_mad", "kvm")
         self.vm_mad = seed.get("vm_mad", "kvm")
-        self.template = template_from_seed(seed.get("template"))
+        # oned gives every host these at creation (one.host.allocate).
+        self.template = template_with_defaults(
+            template_from_seed(seed.get("template")),
+            [("IM_MAD", self.im_mad), ("VM_MAD", self.vm_mad)] + RESERVED_ATTRS)
         self.probe_pci = list(seed.get("pci", []))  # what the node's probe reports
         self.pci_devices = []                       # what oned keeps after filtering
+        # What the probe reports besides PCI devices (template TOTALCPU/TOTALMEMORY).
+        self.total_cpu = int(seed.get("total_cpu", 800))
+        self.total_memory = int(seed.get("total_memory", 16777216))
+        self.mon_timestamp = None                   # MONITORING/TIMESTAMP, None: never
         for dev in self.probe_pci:
             if not re.match(r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$", dev["address"]):
                 raise ValueError("bad PCI address in seed: %r" % dev["address"])
@@ -312,7 +353,8 @@ class Cluster:
     def __init__(self, seed):
         self.id = int(seed["id"])
         self.name = str(seed["name"])
-        self.template = template_from_seed(seed.get("template"))
+        self.template = template_with_defaults(template_from_seed(seed.get("template")),
+                                               RESERVED_ATTRS)
 
 
 class State:
@@ -337,6 +379,7 @@ class State:
         self.updates = []      # every successful one.host.update / one.cluster.update
         self.fault = {"mode": "none", "method": "", "count": -1, "slow_ms": 5000, "skip": 0}
         self.state_dir = state_dir
+        self.last_mon_timestamp = 0
         for host in self.hosts.values():
             if host.state in (MONITORED, INIT):
                 self.monitor(host)
@@ -381,27 +424,39 @@ class State:
             if filt is not None and not pci_filter_match(filt, dev["vendor"], dev["device"],
                                                          cls):
                 continue
-            if short is not None and short_address(dev["address"]) not in \
+            if short is not None and short_address(dev["address"], self.version) not in \
                     [s.strip() for s in short.split(",")]:
                 continue
             kept.append(dev)
         host.pci_devices = kept
+        host.template = template_with(host.template, [("TOTALCPU", str(host.total_cpu)),
+                                                      ("TOTALMEMORY", str(host.total_memory))])
+        # Strictly increasing, so a test sees every new monitoring however fast.
+        self.last_mon_timestamp = max(int(time.time()), self.last_mon_timestamp + 1)
+        host.mon_timestamp = self.last_mon_timestamp
         if host.state == INIT:
             self.set_state(host, MONITORED, "monitor")
 
     def host_xml(self, host):
         cl = self.clusters.get(host.cluster_id)
-        pci = "".join(pci_xml(d) for d in host.pci_devices)
+        pci = "".join(pci_xml(d, self.version) for d in host.pci_devices)
+        # No LAST_MON_TIME in 7.4: the last monitoring time is MONITORING/TIMESTAMP.
+        if host.mon_timestamp is None:
+            monitoring = "<MONITORING/>"
+        else:
+            monitoring = ("<MONITORING><TIMESTAMP>%d</TIMESTAMP><ID>%d</ID></MONITORING>"
+                          % (host.mon_timestamp, host.id))
         return ("<HOST><ID>%d</ID><NAME>%s</NAME><STATE>%d</STATE><PREV_STATE>%d</PREV_STATE>"
-                "<IM_MAD>%s</IM_MAD><VM_MAD>%s</VM_MAD><LAST_MON_TIME>0</LAST_MON_TIME>"
+                "<IM_MAD>%s</IM_MAD><VM_MAD>%s</VM_MAD>"
                 "<CLUSTER_ID>%d</CLUSTER_ID><CLUSTER>%s</CLUSTER>"
                 "<HOST_SHARE><MEM_USAGE>0</MEM_USAGE><CPU_USAGE>0</CPU_USAGE>"
                 "<TOTAL_MEM>0</TOTAL_MEM><TOTAL_CPU>0</TOTAL_CPU><RUNNING_VMS>0</RUNNING_VMS>"
                 "<DATASTORES/><PCI_DEVICES>%s</PCI_DEVICES><NUMA_NODES/></HOST_SHARE>"
-                "<VMS/>%s<MONITORING/></HOST>") % (
+                "<VMS/>%s%s</HOST>") % (
                     host.id, xml_escape(host.name), host.state, host.prev_state,
                     cdata(host.im_mad), cdata(host.vm_mad), host.cluster_id,
-                    xml_escape(cl.name if cl else ""), pci, template_to_xml(host.template))
+                    xml_escape(cl.name if cl else ""), pci, template_to_xml(host.template),
+                    monitoring)
 
     def cluster_xml(self, cl):
         hosts = "".join("<ID>%d</ID>" % h.id for h in sorted(self.hosts.values(),
@@ -417,7 +472,8 @@ class State:
                        "state_name": STATE_NAMES[h.state], "cluster_id": h.cluster_id,
                        "im_mad": h.im_mad, "vm_mad": h.vm_mad,
                        "template": template_to_json(h.template),
-                       "pci_devices": [d["address"] for d in h.pci_devices]}
+                       "pci_devices": [d["address"] for d in h.pci_devices],
+                       "monitoring_timestamp": h.mon_timestamp}
                       for h in sorted(self.hosts.values(), key=lambda h: h.id)],
             "clusters": [{"id": c.id, "name": c.name, "template": template_to_json(c.template)}
                          for c in sorted(self.clusters.values(), key=lambda c: c.id)],
@@ -461,10 +517,15 @@ def m_version(st):
     return st.version
 
 
+def pool_xml(tag, objects, to_xml):
+    """A pool answer: by ID, descending, as oned 7.4 lists them."""
+    ordered = sorted(objects.values(), key=lambda o: o.id, reverse=True)
+    return "<%s>%s</%s>" % (tag, "".join(to_xml(o) for o in ordered), tag)
+
+
 @method("one.hostpool.info")
 def m_hostpool_info(st):
-    hosts = sorted(st.hosts.values(), key=lambda h: h.id)
-    return "<HOST_POOL>%s</HOST_POOL>" % "".join(st.host_xml(h) for h in hosts)
+    return pool_xml("HOST_POOL", st.hosts, st.host_xml)
 
 
 @method("one.host.info", int)
@@ -472,24 +533,29 @@ def m_host_info(st, hid):
     return st.host_xml(st.host("one.host.info", hid))
 
 
+def update_object(st, kind, obj, text, update_type):
+    """one.host.update / one.cluster.update: nothing changes on a failure."""
+    name = "one.%s.update" % kind
+    if update_type not in (0, 1):
+        raise Failure("[%s] Wrong update type" % name, XML_RPC_API, obj.id)
+    try:
+        obj.template = update_template(obj.template, text, update_type)
+    except TemplateError as e:  # oned 7.4: resource id -1
+        raise Failure("[%s] Cannot update template. %s" % (name, e), INTERNAL)
+    st.updates.append({"object": kind, "id": obj.id, "type": update_type, "template": text})
+    st.dump_state()
+    return obj.id
+
+
 @method("one.host.update", int, str, int)
 def m_host_update(st, hid, text, update_type):
-    host = st.host("one.host.update", hid)
-    if update_type not in (0, 1):
-        raise Failure("[one.host.update] Wrong update type", XML_RPC_API, hid)
-    try:
-        host.template = update_template(host.template, text, update_type)
-    except TemplateError as e:
-        raise Failure("[one.host.update] Cannot update template. %s" % e, INTERNAL, hid)
-    st.updates.append({"object": "host", "id": hid, "type": update_type, "template": text})
-    st.dump_state()
-    return hid
+    return update_object(st, "host", st.host("one.host.update", hid), text, update_type)
 
 
 @method("one.host.allocate", str, str, str, int)
 def m_host_allocate(st, name, im_mad, vm_mad, cluster_id):
     if cluster_id == -1:
-        cluster_id = min(st.clusters) if st.clusters else 0
+        cluster_id = 0  # oned's default cluster
     st.cluster("one.host.allocate", cluster_id)
     if not name:
         raise Failure("[one.host.allocate] NAME cannot be empty.", ALLOCATE)
@@ -509,26 +575,27 @@ def m_host_allocate(st, name, im_mad, vm_mad, cluster_id):
 def m_host_status(st, hid, status):
     host = st.host("one.host.status", hid)
     if status == STATUS_ENABLED:
-        if host.state in (DISABLED, OFFLINE, ERROR, MONITORING_DISABLED, MONITORING_ERROR):
-            # Enabling: INIT, then the host is monitored again (every probe
-            # runs once: what `onehost forceupdate` relies on).
-            st.set_state(host, INIT, "one.host.status")
-            st.monitor(host)
+        # Enabling, even a host that is enabled already (oned 7.4): INIT, then
+        # the host is monitored again (every probe runs once: what `onehost
+        # forceupdate` relies on).
+        st.set_state(host, INIT, "one.host.status")
+        st.monitor(host)
     elif status == STATUS_DISABLED:
         st.set_state(host, DISABLED, "one.host.status")
     elif status == STATUS_OFFLINE:
         st.set_state(host, OFFLINE, "one.host.status")
-        host.pci_devices = []  # offline resets the monitored capacity
-    else:
-        raise Failure("[one.host.status] Wrong status code %d" % status, XML_RPC_API, hid)
+        # oned 7.4 keeps HOST_SHARE/PCI_DEVICES but drops what the system
+        # probe wrote into the template until the next one.
+        host.template = [(n, v) for n, v in host.template if n not in MONITOR_ATTRS]
+    else:  # 7 included: oned 7.4 answers INTERNAL, resource id -1
+        raise Failure("[one.host.status] Wrong status code %d" % status, INTERNAL)
     st.dump_state()
     return hid
 
 
 @method("one.clusterpool.info")
 def m_clusterpool_info(st):
-    cls = sorted(st.clusters.values(), key=lambda c: c.id)
-    return "<CLUSTER_POOL>%s</CLUSTER_POOL>" % "".join(st.cluster_xml(c) for c in cls)
+    return pool_xml("CLUSTER_POOL", st.clusters, st.cluster_xml)
 
 
 @method("one.cluster.info", int)
@@ -538,16 +605,8 @@ def m_cluster_info(st, cid):
 
 @method("one.cluster.update", int, str, int)
 def m_cluster_update(st, cid, text, update_type):
-    cl = st.cluster("one.cluster.update", cid)
-    if update_type not in (0, 1):
-        raise Failure("[one.cluster.update] Wrong update type", XML_RPC_API, cid)
-    try:
-        cl.template = update_template(cl.template, text, update_type)
-    except TemplateError as e:
-        raise Failure("[one.cluster.update] Cannot update template. %s" % e, INTERNAL, cid)
-    st.updates.append({"object": "cluster", "id": cid, "type": update_type, "template": text})
-    st.dump_state()
-    return cid
+    return update_object(st, "cluster", st.cluster("one.cluster.update", cid), text,
+                         update_type)
 
 
 # Control methods of the double itself (not authenticated, not in oned).
@@ -607,7 +666,7 @@ def marshal_value(v):
     if isinstance(v, I8):
         return "<value><i8>%d</i8></value>" % int(v)
     if isinstance(v, int):
-        return "<value><int>%d</int></value>" % v
+        return "<value><i4>%d</i4></value>" % v
     if isinstance(v, str):
         return "<value><string>%s</string></value>" % xml_escape(v)
     if isinstance(v, (list, tuple)):
@@ -633,7 +692,7 @@ def fault_response(code, message):
 
 
 def failure(message, code, resource_id=-1):
-    return [False, message, code, resource_id, I8(0)]
+    return [False, message, code, resource_id, I8(-1)]
 
 
 def type_ok(value, want):

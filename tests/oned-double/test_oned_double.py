@@ -78,7 +78,7 @@ class DoubleTest(unittest.TestCase):
 
     def test_failure_array_has_five_elements_and_i8(self):
         text = self.raw("one.host.info", SESSION, 42)
-        self.assertIn("<i8>0</i8>", text)
+        self.assertIn("<i8>-1</i8>", text)  # as oned 7.4
         res = xmlrpc.client.loads(text)[0][0]
         self.assertEqual(len(res), 5)
         self.assertEqual(res[0], False)
@@ -101,8 +101,8 @@ class DoubleTest(unittest.TestCase):
         self.assertIn("<NAME>192.168.122.3</NAME>", payload)
         self.assertIn("<ARCH><![CDATA[x86_64]]></ARCH>", payload)
         pool = ET.fromstring(payload)
-        hosts = pool.findall("HOST")
-        self.assertEqual([h.findtext("STATE") for h in hosts], ["2", "4"])
+        hosts = {int(h.findtext("ID")): h for h in pool.findall("HOST")}
+        self.assertEqual([hosts[i].findtext("STATE") for i in (0, 1)], ["2", "4"])
         self.assertEqual(hosts[1].findtext("CLUSTER"), "gpu")
         self.assertEqual(hosts[1].findtext("CLUSTER_ID"), "100")
         # No filter on host 0 nor its cluster: every probed device is kept.
@@ -116,7 +116,10 @@ class DoubleTest(unittest.TestCase):
         res = self.one.one.host.update(SESSION, 0, 'pci_filter="10de:26b9"\nNOTE="new"', 1)
         self.assertEqual(res, [True, 0, 0])
         t = self.host_template(0)
-        self.assertEqual(t, {"ARCH": "x86_64", "NOTE": "new", "PCI_FILTER": "10de:26b9"})
+        self.assertEqual(t, {"IM_MAD": "kvm", "VM_MAD": "kvm", "RESERVED_CPU": None,
+                             "RESERVED_MEM": None, "ARCH": "x86_64", "TOTALCPU": "800",
+                             "TOTALMEMORY": "16777216", "NOTE": "new",
+                             "PCI_FILTER": "10de:26b9"})
         self.assertEqual(self.state()["hosts"][0]["template"]["PCI_FILTER"], "10de:26b9")
 
     def test_replace_drops_others(self):
@@ -146,7 +149,8 @@ class DoubleTest(unittest.TestCase):
         self.assertEqual(self.one.one.host.status(SESSION, 0, 2), [True, 0, 0])
         info = ET.fromstring(self.one.one.host.info(SESSION, 0)[1])
         self.assertEqual(info.findtext("STATE"), "8")
-        self.assertEqual(info.findall("HOST_SHARE/PCI_DEVICES/PCI"), [])
+        # OFFLINE keeps what was monitored last (oned 7.4), all three devices.
+        self.assertEqual(len(info.findall("HOST_SHARE/PCI_DEVICES/PCI")), 3)
         self.assertEqual(self.one.one.host.status(SESSION, 0, 0), [True, 0, 0])
         info = ET.fromstring(self.one.one.host.info(SESSION, 0)[1])
         self.assertEqual(info.findtext("STATE"), "2")
@@ -159,7 +163,8 @@ class DoubleTest(unittest.TestCase):
                                  ("INIT", "MONITORED")])
         self.assertEqual(self.one.one.host.status(SESSION, 1, 0)[0], True)
         self.assertEqual(self.state()["hosts"][1]["state_name"], "MONITORED")
-        self.assertEqual(self.one.one.host.status(SESSION, 1, 9)[2], 0x1000)
+        res = self.one.one.host.status(SESSION, 1, 9)
+        self.assertEqual((res[0], res[2], res[3]), (False, 0x2000, -1))
 
     def test_short_address_and_cluster_filter(self):
         self.one.one.host.update(SESSION, 0, 'PCI_SHORT_ADDRESS="0a:00.0"', 1)
@@ -174,7 +179,8 @@ class DoubleTest(unittest.TestCase):
         self.assertEqual((res[0], res[2]), (False, 0x4000))
         self.assertEqual(self.one.one.host.allocate(SESSION, "x", "kvm", "kvm", 7)[2], 0x400)
         pool = ET.fromstring(self.one.one.clusterpool.info(SESSION)[1])
-        self.assertEqual([h.text for h in pool.findall("CLUSTER/HOSTS/ID")], ["0", "2", "1"])
+        # clusters by ID descending (gpu first), each one's hosts ascending
+        self.assertEqual([h.text for h in pool.findall("CLUSTER/HOSTS/ID")], ["1", "0", "2"])
         self.assertEqual(self.one.one.cluster.update(SESSION, 0, 'PCI_FILTER="0:0"', 1),
                          [True, 0, 0])
         cl = ET.fromstring(self.one.one.cluster.info(SESSION, 0)[1])
@@ -218,14 +224,164 @@ class DoubleTest(unittest.TestCase):
         with open(log) as f:
             self.assertEqual(len(f.readlines()), 2)
         hosts = self.state()["hosts"]
-        self.assertEqual(hosts[0]["template"], {"ARCH": "x86_64", "NOTE": "keep me",
+        self.assertEqual(hosts[0]["template"], {"IM_MAD": "kvm", "VM_MAD": "kvm",
+                                                "RESERVED_CPU": "", "RESERVED_MEM": "",
+                                                "ARCH": "x86_64", "NOTE": "keep me",
+                                                "TOTALCPU": "800", "TOTALMEMORY": "16777216",
                                                 "Q": 'a "quoted" value', "V": {"K": "1"},
                                                 "VERSION": "7.0.0"})
-        self.assertEqual(hosts[1]["template"], {"VERSION": "7.0.0"})
+        self.assertEqual(hosts[1]["template"], {"IM_MAD": "kvm", "VM_MAD": "kvm",
+                                                "RESERVED_CPU": "", "RESERVED_MEM": "",
+                                                "VERSION": "7.0.0"})
         updates = [u for u in self.state()["updates"] if u["type"] == 0]
         self.assertEqual(len(updates), 4)
         self.assertNotEqual(subprocess.run([ONEHOST, "sync"], env=env,
                                            stderr=subprocess.DEVNULL).returncode, 0)
+
+    # ---- what a real oned 7.4.1 was seen to do (the reference, call for call)
+
+    def test_integers_are_i4(self):
+        text = self.raw("one.host.status", SESSION, 0, 2)
+        self.assertIn("<i4>0</i4>", text)
+        self.assertNotIn("<int>", text)
+        text = self.raw("one.host.info", SESSION, 42)
+        self.assertIn("<i4>%d</i4>" % 0x400, text)
+        self.assertNotIn("<int>", text)
+
+    def test_bad_status_code_fails_internal_with_resource_id_minus_one(self):
+        for code in (7, 3, -1, 9):
+            text = self.raw("one.host.status", SESSION, 0, code)
+            res = xmlrpc.client.loads(text)[0][0]
+            self.assertEqual((res[0], res[2], res[3], res[4]), (False, 0x2000, -1, -1), code)
+            self.assertIn("<i8>-1</i8>", text)
+        self.assertEqual(self.state()["transitions"], [])
+
+    def test_bad_template_fails_with_resource_id_minus_one(self):
+        res = self.one.one.host.update(SESSION, 1, 'A="x]]>y"', 1)
+        self.assertEqual((res[0], res[2], res[3]), (False, 0x2000, -1))
+        res = self.one.one.cluster.update(SESSION, 100, "<TEMPLATE><A>", 1)
+        self.assertEqual((res[0], res[2], res[3]), (False, 0x2000, -1))
+        # a host that does not exist still names its id
+        self.assertEqual(self.one.one.host.update(SESSION, 42, "A=1", 1)[3], 42)
+
+    def test_monitoring_timestamp_not_last_mon_time(self):
+        def timestamp():
+            xml = self.one.one.host.info(SESSION, 0)[1]
+            self.assertNotIn("LAST_MON_TIME", xml)
+            return int(ET.fromstring(xml).findtext("MONITORING/TIMESTAMP"))
+
+        first = timestamp()
+        self.assertGreater(first, 1700000000)
+        self.one.one.host.status(SESSION, 0, 2)
+        self.assertEqual(timestamp(), first)  # OFFLINE is no monitoring
+        self.one.one.host.status(SESSION, 0, 0)
+        self.assertGreater(timestamp(), first)  # OFFLINE -> INIT -> MONITORED: a new one
+        # a DISABLED host seeded as such was never monitored here
+        info = ET.fromstring(self.one.one.host.info(SESSION, 1)[1])
+        self.assertIsNone(info.findtext("MONITORING/TIMESTAMP"))
+        self.assertEqual(self.state()["hosts"][0]["monitoring_timestamp"], timestamp())
+
+    def test_pools_list_by_id_descending(self):
+        self.one.one.host.allocate(SESSION, "new", "kvm", "kvm", 100)
+        pool = ET.fromstring(self.one.one.hostpool.info(SESSION)[1])
+        self.assertEqual([h.findtext("ID") for h in pool.findall("HOST")], ["2", "1", "0"])
+        pool = ET.fromstring(self.one.one.clusterpool.info(SESSION)[1])
+        self.assertEqual([c.findtext("ID") for c in pool.findall("CLUSTER")], ["100", "0"])
+
+    def test_new_host_and_cluster_have_mads_and_empty_reserved(self):
+        hid = self.one.one.host.allocate(SESSION, "h9", "dummy", "dummy", -1)[1]
+        xml = self.one.one.host.info(SESSION, hid)[1]
+        self.assertIn("<RESERVED_CPU><![CDATA[]]></RESERVED_CPU>", xml)
+        self.assertIn("<RESERVED_MEM><![CDATA[]]></RESERVED_MEM>", xml)
+        tmpl = ET.fromstring(xml).find("TEMPLATE")
+        self.assertEqual([(a.tag, a.text or "") for a in tmpl],
+                         [("IM_MAD", "dummy"), ("VM_MAD", "dummy"), ("RESERVED_CPU", ""),
+                          ("RESERVED_MEM", "")])
+        # allocate(..., -1) lands in cluster 0
+        self.assertEqual(ET.fromstring(xml).findtext("CLUSTER_ID"), "0")
+        for cid in (0, 100):
+            cl = ET.fromstring(self.one.one.cluster.info(SESSION, cid)[1])
+            self.assertEqual(cl.findtext("TEMPLATE/RESERVED_CPU"), "")
+            self.assertEqual(cl.findtext("TEMPLATE/RESERVED_MEM"), "")
+        # seeded hosts were created the same way: their seeded attributes follow
+        self.assertEqual(list(self.host_template(0))[:6],
+                         ["IM_MAD", "VM_MAD", "RESERVED_CPU", "RESERVED_MEM", "ARCH", "NOTE"])
+
+    def test_enabling_an_enabled_host_reinits_and_monitors(self):
+        before = int(ET.fromstring(self.one.one.host.info(SESSION, 0)[1])
+                     .findtext("MONITORING/TIMESTAMP"))
+        # a filter set without any forced update: the next monitoring applies it
+        self.one.one.host.update(SESSION, 0, 'PCI_FILTER="8086:1533"', 1)
+        self.assertEqual(self.one.one.host.status(SESSION, 0, 0), [True, 0, 0])
+        trans = [(t["from"], t["to"]) for t in json.loads(self.one.double.transitions())]
+        self.assertEqual(trans, [("MONITORED", "INIT"), ("INIT", "MONITORED")])
+        info = ET.fromstring(self.one.one.host.info(SESSION, 0)[1])
+        self.assertEqual(info.findtext("STATE"), "2")
+        self.assertGreater(int(info.findtext("MONITORING/TIMESTAMP")), before)
+        self.assertEqual(self.state()["hosts"][0]["pci_devices"], ["0000:02:00.0"])
+
+    def test_offline_keeps_pci_devices_drops_totals_until_monitored(self):
+        self.one.one.host.update(SESSION, 0, 'PCI_FILTER="8086:1533"', 1)
+        self.assertEqual(self.host_template(0)["TOTALCPU"], "800")
+        self.one.one.host.status(SESSION, 0, 2)
+        host = self.state()["hosts"][0]
+        # still what was monitored before the filter changed
+        self.assertEqual(host["pci_devices"], ["0000:09:00.0", "0000:0a:00.0", "0000:02:00.0"])
+        self.assertNotIn("TOTALCPU", host["template"])
+        self.assertNotIn("TOTALMEMORY", host["template"])
+        # back to DISABLED: no system probe yet, nothing comes back
+        self.one.one.host.status(SESSION, 0, 1)
+        self.assertNotIn("TOTALCPU", self.host_template(0))
+        self.one.one.host.status(SESSION, 0, 0)
+        t = self.host_template(0)
+        self.assertEqual((t["TOTALCPU"], t["TOTALMEMORY"]), ("800", "16777216"))
+        self.assertEqual(self.state()["hosts"][0]["pci_devices"], ["0000:02:00.0"])
+
+    def test_short_address_of_a_nonzero_domain_from_7_0_1(self):
+        dev = {"address": "0001:09:00.0", "vendor": "10de", "device": "26b9",
+               "class": "030200"}
+        # the seed says 7.0.0: the domain is left out, so "09:00.0" matches it
+        seed = dict(SEED, hosts=[dict(SEED["hosts"][0], pci=[dev],
+                                      template={"PCI_SHORT_ADDRESS": "09:00.0"})])
+        path = os.path.join(self.tmp.name, "seed2.json")
+        with open(path, "w") as f:
+            json.dump(seed, f)
+        proc = subprocess.Popen([sys.executable, DOUBLE, "--seed", path, "--port", "0"],
+                                stdout=subprocess.PIPE, text=True)
+        try:
+            one = xmlrpc.client.ServerProxy("http://127.0.0.1:%s/RPC2"
+                                            % int(proc.stdout.readline()))
+
+            def shorts():
+                xml = one.one.host.info(SESSION, 0)[1]
+                return [p.findtext("SHORT_ADDRESS")
+                        for p in ET.fromstring(xml).findall("HOST_SHARE/PCI_DEVICES/PCI")]
+
+            self.assertEqual(shorts(), ["09:00.0"])
+            one.double.set_version("7.0.1")
+            one.one.host.status(SESSION, 0, 0)
+            self.assertEqual(shorts(), [])  # "09:00.0" no longer names it
+            one.one.host.update(SESSION, 0, 'PCI_SHORT_ADDRESS="0001:09:00.0"', 1)
+            one.one.host.status(SESSION, 0, 0)
+            self.assertEqual(shorts(), ["0001:09:00.0"])
+        finally:
+            proc.terminate()
+            proc.wait()
+            proc.stdout.close()
+
+    def test_onehost_sync_partial_rewrites_some_and_says_all(self):
+        auth = os.path.join(self.tmp.name, "one_auth")
+        with open(auth, "w") as f:
+            f.write(SESSION + "\n")
+        env = dict(os.environ, ONE_XMLRPC=self.url, ONE_AUTH=auth, ONEPCI_ONEHOST_PARTIAL="1")
+        out = subprocess.run([ONEHOST, "sync", "--force"], env=env, check=True,
+                             stdout=subprocess.PIPE, text=True).stdout
+        self.assertEqual(out, "All hosts updated successfully.\n")
+        hosts = self.state()["hosts"]
+        # the first in pool order (ID descending) only
+        self.assertEqual(hosts[1]["template"].get("VERSION"), "7.0.0")
+        self.assertNotIn("VERSION", hosts[0]["template"])
+        self.assertEqual([u["id"] for u in self.state()["updates"]], [1])
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ static const char pool[] =
         "<PCI_FILTER><![CDATA[10de:26b9]]></PCI_FILTER>"
         "<PCI_SHORT_ADDRESS><![CDATA[09:00.0]]></PCI_SHORT_ADDRESS>"
         "<ONEPCI_STATUS><![CDATA[SUCCEEDED]]></ONEPCI_STATUS>"
-        "<ONEPCI_FORCEUPDATE><![CDATA[PENDING]]></ONEPCI_FORCEUPDATE></TEMPLATE></HOST>\n"
+        "<ONEPCI_FORCEUPDATE><![CDATA[PENDING]]></ONEPCI_FORCEUPDATE>"
+        "<ONEPCI_FORCEUPDATE_RESTORE><![CDATA[DISABLED]]></ONEPCI_FORCEUPDATE_RESTORE>"
+        "</TEMPLATE></HOST>\n"
         "<HOST><ID>7</ID><NAME>n2</NAME><STATE>4</STATE><CLUSTER_ID>100</CLUSTER_ID>"
         "<TEMPLATE><NOTE><![CDATA[a ]]]]><![CDATA[> b <PCI_FILTER>*:*</PCI_FILTER>]]></NOTE>"
         "</TEMPLATE></HOST>"
@@ -44,7 +46,9 @@ static void test_hostpool(void **state) {
         assert_string_equal(h[0].onepci_status, "SUCCEEDED");
         assert_null(h[0].onepci_reported_at);
         assert_string_equal(h[0].onepci_forceupdate, "PENDING");
+        assert_string_equal(h[0].onepci_forceupdate_restore, "DISABLED");
         assert_null(h[1].onepci_forceupdate);
+        assert_null(h[1].onepci_forceupdate_restore);
         assert_int_equal(h[1].id, 7);
         assert_string_equal(h[1].name, "n2");
         assert_true(one_host_state_disabled(h[1].state));
@@ -126,30 +130,11 @@ static void test_clusters(void **state) {
         one_clusters_free(c, n);
 }
 
-static void test_versions(void **state) {
-        bool ok;
-
-        assert_int_equal(one_version_at_least("7.0.0", 7, 0, &ok), 0);
-        assert_true(ok);
-        assert_int_equal(one_version_at_least("7.2.0-beta", 7, 0, &ok), 0);
-        assert_true(ok);
-        assert_int_equal(one_version_at_least("10.0", 7, 0, &ok), 0);
-        assert_true(ok);
-        assert_int_equal(one_version_at_least("6.10.0", 7, 0, &ok), 0);
-        assert_false(ok);
-        assert_int_equal(one_version_at_least("6.8.3", 7, 0, &ok), 0);
-        assert_false(ok);
-        assert_int_equal(one_version_at_least("", 7, 0, &ok), -EINVAL);
-        assert_int_equal(one_version_at_least("seven", 7, 0, &ok), -EINVAL);
-        assert_int_equal(one_version_at_least("7", 7, 0, &ok), -EINVAL);
-        assert_int_equal(one_version_at_least("7.x", 7, 0, &ok), -EINVAL);
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_hostpool),    cmocka_unit_test(test_empty_and_bad),
                 cmocka_unit_test(test_no_entities), cmocka_unit_test(test_host),
-                cmocka_unit_test(test_clusters),    cmocka_unit_test(test_versions),
+                cmocka_unit_test(test_clusters),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -425,6 +425,89 @@ class RegistrarTest(unittest.TestCase):
         status, _, ans = fe.put_report(report())
         self.assertFalse(ans["forced_update"])
 
+    # ---- issue 12 item 4: oned goes away between OFFLINE and the way back
+
+    def wait_for(self, what, timeout=30):
+        deadline = time.time() + timeout
+        while not what():
+            if time.time() > deadline:
+                self.fail("timed out waiting")
+            time.sleep(0.2)
+
+    def test_host_left_offline_is_brought_back_by_next_report(self):
+        fe = self.frontend(seed())
+        # OFFLINE goes through, then oned is down for longer than the retries.
+        fe.oned.double.set_fault("down", "one.host.status", -1, 0, 1)
+        status, _, ans = fe.put_report(report())
+        self.assertEqual((status, ans["error"]), (503, "oned_unavailable"), ans)
+        state, tmpl = fe.host(0)
+        self.assertEqual(state, 8)
+        self.assertEqual(tmpl["ONEPCI_FORCEUPDATE"], "PENDING")
+        fe.oned.double.set_fault("none")
+        # The node's retry: nothing to change, but the host is brought back.
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 200, ans)
+        self.assertFalse(ans["changed"])
+        self.assertTrue(ans["forced_update"])
+        state, tmpl = fe.host(0)
+        self.assertEqual(state, 2)
+        self.assertEqual(tmpl["ONEPCI_FORCEUPDATE"], "DONE")
+        # what it was brought back to had been recorded with the mark
+        self.assertEqual(tmpl["ONEPCI_FORCEUPDATE_RESTORE"], "ENABLED")
+        self.assertEqual([t["to"] for t in fe.transitions(0)],
+                         ["OFFLINE", "INIT", "MONITORED"])
+        # and then nothing more is owed
+        status, _, ans = fe.put_report(report())
+        self.assertFalse(ans["forced_update"])
+
+    def test_disabled_host_left_offline_by_hung_oned_goes_back_to_disabled(self):
+        fe = self.frontend(seed(), extra_args=["--oned-timeout-ms", "500"])
+        # OFFLINE goes through, then every one.host.status hangs.
+        fe.oned.double.set_fault("slow", "one.host.status", -1, 120000, 1)
+        status, _, ans = fe.put_report(report(name="n2", host="192.168.122.4"))
+        self.assertEqual((status, ans["error"]), (503, "oned_unavailable"), ans)
+        self.assertIn("DISABLED", ans["reason"])
+        state, tmpl = fe.host(1)
+        self.assertEqual(state, 8)
+        self.assertEqual(tmpl["ONEPCI_FORCEUPDATE"], "PENDING")
+        fe.oned.double.set_fault("none")
+        status, _, ans = fe.put_report(report(name="n2", host="192.168.122.4"))
+        self.assertEqual(status, 200, ans)
+        self.assertTrue(ans["forced_update"])
+        state, tmpl = fe.host(1)
+        self.assertEqual(state, 4)  # DISABLED, as it was: not enabled, not OFFLINE
+        self.assertEqual(tmpl["ONEPCI_FORCEUPDATE"], "DONE")
+        self.assertEqual(tmpl["ONEPCI_FORCEUPDATE_RESTORE"], "DISABLED")
+        self.assertEqual(fe.transitions(1)[-1]["to"], "DISABLED")
+
+    def test_start_up_finishes_pending_forced_updates(self):
+        pending = {"ONEPCI_FORCEUPDATE": "PENDING"}
+        hosts = [
+            # left OFFLINE by a registrar that lost oned before bringing them back
+            {"id": 0, "name": "h0", "state": 8,
+             "template": dict(pending, ONEPCI_FORCEUPDATE_RESTORE="ENABLED")},
+            {"id": 1, "name": "h1", "state": 8,
+             "template": dict(pending, ONEPCI_FORCEUPDATE_RESTORE="DISABLED")},
+            # the operator's OFFLINE host, with nothing owed: left alone
+            {"id": 2, "name": "h2", "state": 8, "template": {"ONEPCI_FORCEUPDATE": "DONE"}},
+            # taking it OFFLINE had failed: the whole update is owed
+            {"id": 3, "name": "h3", "state": 2,
+             "template": dict(pending, ONEPCI_FORCEUPDATE_RESTORE="ENABLED")},
+            # PENDING from a registrar that did not record the state: not ours to tell
+            {"id": 4, "name": "h4", "state": 8, "template": dict(pending)},
+        ]
+        fe = self.frontend(seed(hosts=hosts))
+        # No report at all: the registrar's start finishes them.
+        self.wait_for(lambda: all(fe.host(i)[1]["ONEPCI_FORCEUPDATE"] == "DONE"
+                                  for i in (0, 1, 3)))
+        self.assertEqual([fe.host(i)[0] for i in range(5)], [2, 4, 8, 2, 8])
+        self.assertEqual([t["to"] for t in fe.transitions(0)], ["INIT", "MONITORED"])
+        self.assertEqual([t["to"] for t in fe.transitions(1)], ["DISABLED"])
+        self.assertEqual([t["to"] for t in fe.transitions(3)],
+                         ["OFFLINE", "INIT", "MONITORED"])
+        self.assertEqual(fe.transitions(2) + fe.transitions(4), [])
+        self.assertEqual(fe.host(4)[1]["ONEPCI_FORCEUPDATE"], "PENDING")
+
     def test_unknown_host_409_then_create_hosts(self):
         fe = self.frontend(seed())
         status, headers, ans = fe.put_report(report(name="n9", host="10.0.0.9"))
