@@ -374,6 +374,8 @@ class State:
                 raise ValueError("host %s: no cluster %d" % (host.name, host.cluster_id))
             self.hosts[host.id] = host
         self.next_host_id = max(self.hosts, default=-1) + 1
+        self.documents = {}    # one.document.* objects (what a registrar locks)
+        self.next_doc_id = 0
         self.transitions = []  # every host state change, in order
         self.calls = {}
         self.updates = []      # every successful one.host.update / one.cluster.update
@@ -505,11 +507,21 @@ def update_template(attrs, text, update_type):
 METHODS = {}
 
 
-def method(name, *types):
+def method(name, *types, optional=()):
+    """types: the parameters after the session; optional: more that may follow."""
     def wrap(fn):
-        METHODS[name] = (types, fn)
+        METHODS[name] = (types, fn, tuple(optional))
         return fn
     return wrap
+
+
+# Calls a follower forwards to the leader (oned's leader_only requests: every
+# call that writes, and one.system.version); the rest a server answers from
+# its own database.
+LEADER_ONLY_READS = {"one.system.version"}
+READ_METHODS = {"one.hostpool.info", "one.host.info", "one.clusterpool.info",
+                "one.cluster.info", "one.document.info", "one.documentpool.info",
+                "one.zone.info", "one.zone.raftstatus"}
 
 
 @method("one.system.version")
@@ -607,6 +619,346 @@ def m_cluster_info(st, cid):
 def m_cluster_update(st, cid, text, update_type):
     return update_object(st, "cluster", st.cluster("one.cluster.update", cid), text,
                          update_type)
+
+
+# ---------------------------------------------------------------- documents
+# one.document.*: generic objects with a template, which a client can lock
+# (OpenNebula's src/rm/RequestManagerLock.cc): level 1 USE, 2 MANAGE,
+# 3 ADMIN, 4 ALL; with test=true a locked document answers ACTION; without
+# it the lock's owner (or an admin) takes it again.  An admin may unlock any
+# lock.  The lock never expires; LOCK/TIME says since when it is held.
+
+class Document:
+    def __init__(self, did, name, dtype, template):
+        self.id = did
+        self.name = name
+        self.type = dtype
+        self.template = template
+        self.lock = None   # {"level", "owner", "time", "req_id"}
+
+
+def document_xml(doc):
+    lock = ""
+    if doc.lock:
+        lock = ("<LOCK><LOCKED>%d</LOCKED><OWNER>%d</OWNER><TIME>%d</TIME>"
+                "<REQ_ID>%d</REQ_ID></LOCK>" % (doc.lock["level"], doc.lock["owner"],
+                                                 doc.lock["time"], doc.lock["req_id"]))
+    return ("<DOCUMENT><ID>%d</ID><UID>0</UID><GID>0</GID><UNAME>oneadmin</UNAME>"
+            "<GNAME>oneadmin</GNAME><NAME>%s</NAME><TYPE>%d</TYPE>"
+            "<PERMISSIONS><OWNER_U>1</OWNER_U><OWNER_M>1</OWNER_M><OWNER_A>0</OWNER_A>"
+            "<GROUP_U>0</GROUP_U><GROUP_M>0</GROUP_M><GROUP_A>0</GROUP_A><OTHER_U>0</OTHER_U>"
+            "<OTHER_M>0</OTHER_M><OTHER_A>0</OTHER_A></PERMISSIONS>%s%s</DOCUMENT>"
+            % (doc.id, xml_escape(doc.name), doc.type, lock, template_to_xml(doc.template)))
+
+
+def get_document(st, method_name, did):
+    doc = st.documents.get(did)
+    if doc is None:
+        raise Failure("[%s] Error getting document [%d]." % (method_name, did), NO_EXISTS, did)
+    return doc
+
+
+@method("one.document.allocate", str, int)
+def m_document_allocate(st, text, dtype):
+    try:
+        attrs = parse_template(text)
+    except TemplateError as e:
+        raise Failure("[one.document.allocate] Parse error: %s" % e, INTERNAL)
+    name = template_get(attrs, "NAME") or ""
+    attrs = [(n, v) for n, v in attrs if n != "NAME"]
+    for d in st.documents.values():
+        if d.name == name and d.type == dtype:
+            raise Failure("[one.document.allocate] NAME is already taken by DOCUMENT %d."
+                          % d.id, ALLOCATE)
+    doc = Document(st.next_doc_id, name, dtype, attrs)
+    st.next_doc_id += 1
+    st.documents[doc.id] = doc
+    st.dump_state()
+    return doc.id
+
+
+@method("one.document.info", int, optional=(bool,))
+def m_document_info(st, did, decrypt=False):
+    return document_xml(get_document(st, "one.document.info", did))
+
+
+@method("one.documentpool.info", int, int, int, optional=(int,))
+def m_documentpool_info(st, flt, start, end, dtype=-1):
+    docs = {i: d for i, d in st.documents.items() if dtype in (-1, d.type)}
+    return pool_xml("DOCUMENT_POOL", docs, document_xml)
+
+
+@method("one.document.update", int, str, int)
+def m_document_update(st, did, text, update_type):
+    return update_object(st, "document", get_document(st, "one.document.update", did), text,
+                         update_type)
+
+
+@method("one.document.lock", int, int, optional=(bool,))
+def m_document_lock(st, did, level, test=False):
+    doc = get_document(st, "one.document.lock", did)
+    if level not in (1, 2, 3, 4):
+        raise Failure("[one.document.lock] Wrong lock level specified", ACTION)
+    if test and doc.lock:
+        raise Failure("[one.document.lock] Object is locked.", ACTION)
+    st.req_id = getattr(st, "req_id", 0) + 1
+    doc.lock = {"level": 1 if level == 4 else level, "owner": 0, "time": int(time.time()),
+                "req_id": st.req_id}
+    st.dump_state()
+    return did
+
+
+@method("one.document.unlock", int)
+def m_document_unlock(st, did):
+    doc = get_document(st, "one.document.unlock", did)
+    doc.lock = None   # oneadmin is an admin: any lock
+    st.dump_state()
+    return did
+
+
+# ---------------------------------------------------------------- zone (HA)
+# --zone N: N oned servers in one Raft zone, each on its own port with its own
+# copy of the database.  What a real 3-server zone of oned 7.4.1 was seen to
+# do (issue 14):
+# - Followers forward leader-only calls (every write, one.system.version) to
+#   the leader and answer reads from their own database, which the leader's
+#   writes reach only --replication-ms later: host.info right after a
+#   forwarded host.update returns the old value.
+# - one.zone.raftstatus is answered by every server, never forwarded;
+#   one.zone.info lists every server's ENDPOINT.
+# - double.kill_leader(): the leader stops ("refuse": its port is closed;
+#   "hang": it accepts and never answers).  For the first half of
+#   --election-ms the others still forward to it: the call fails with 0x2000
+#   and libcurl's connection failure, or "RPC call timed out and aborted"
+#   after --forward-timeout-ms.  Then the lowest surviving server is a
+#   candidate ("Cannot process request, oned cluster in election mode") and
+#   the others have no leader ("Cannot process request, no leader found").
+#   At --election-ms the candidate leads, with the next term.
+
+SOLO, CANDIDATE, FOLLOWER, LEADER = 0, 1, 2, 3
+REPLICATED = ("hosts", "clusters", "documents", "next_host_id", "next_doc_id",
+              "transitions", "updates", "last_mon_timestamp", "version")
+
+
+class ZoneNode:
+    def __init__(self, zone, sid, state):
+        self.zone = zone
+        self.id = sid
+        self.state = state       # this server's own database (State)
+        self.raft = FOLLOWER
+        self.alive = True
+        self.hang = False
+        self.commit = 0          # last log index this server has applied
+        self.server = None
+        self.port = None
+
+    def endpoint(self):
+        return "http://127.0.0.1:%d/RPC2" % self.port
+
+
+class Zone:
+    def __init__(self, nodes_count, seed, state_dir, election_ms, replication_ms,
+                 forward_timeout_ms):
+        self.lock = threading.RLock()
+        self.election_ms = election_ms
+        self.replication_ms = replication_ms
+        self.forward_timeout_ms = forward_timeout_ms
+        self.nodes = []
+        for sid in range(nodes_count):
+            st = State(seed, state_dir if sid == 0 else None)
+            self.nodes.append(ZoneNode(self, sid, st))
+        self.term = 1
+        self.log_index = 0
+        self.leader = self.nodes[0]
+        self.leader.raft = LEADER
+        self.believed_leader = {n.id: 0 for n in self.nodes}   # None: no leader known
+        self.dead_leader = None
+        for n in self.nodes[1:]:
+            self.copy_db(self.leader, n)
+
+    def copy_db(self, src, dst):
+        import copy
+        with src.state.lock:
+            snap = {k: copy.deepcopy(getattr(src.state, k)) for k in REPLICATED}
+            index = self.log_index
+        with dst.state.lock:
+            for k, v in snap.items():
+                setattr(dst.state, k, v)
+            dst.commit = max(dst.commit, index)
+
+    def replicate_later(self):
+        leader = self.leader
+
+        def run():
+            time.sleep(self.replication_ms / 1000.0)
+            for n in self.nodes:
+                if n is not leader and n.alive:
+                    self.copy_db(leader, n)
+        threading.Thread(target=run, daemon=True).start()
+
+    def leader_call(self, node, name, fn, args):
+        """A leader-only call arriving at node: run on the leader, or the
+        error a follower or candidate answers."""
+        with self.lock:
+            if node.raft == CANDIDATE:
+                return failure("[%s] Cannot process request, oned cluster in election mode"
+                               % name, INTERNAL)
+            target = None if node.raft == LEADER else self.believed_leader.get(node.id)
+            if node.raft == LEADER:
+                target = node.id
+            if target is None:
+                return failure("[%s] Cannot process request, no leader found" % name, INTERNAL)
+            leader = self.nodes[target]
+        if not leader.alive:
+            if leader.hang:
+                time.sleep(self.forward_timeout_ms / 1000.0)
+                return failure("[%s] RPC call timed out and aborted" % name, INTERNAL)
+            return failure("[%s] libcurl failed to execute the HTTP POST transaction, "
+                           "explaining:  Failed to connect to 127.0.0.1 port %d after 0 ms: "
+                           "Couldn't connect to server" % (name, leader.port), INTERNAL)
+        st = leader.state
+        try:
+            with st.lock:
+                value = fn(st, *args)
+                if name not in LEADER_ONLY_READS:
+                    with self.lock:
+                        self.log_index += 1
+                        leader.commit = self.log_index
+        except Failure as f:
+            return failure(f.message, f.code, f.resource_id)
+        if name not in LEADER_ONLY_READS:
+            self.replicate_later()
+        return [True, value, 0]
+
+    def raftstatus(self, node):
+        with self.lock:
+            votedfor = self.leader.id if self.leader else -1
+            return ("<RAFT><SERVER_ID>%d</SERVER_ID><STATE>%d</STATE><TERM>%d</TERM>"
+                    "<VOTEDFOR>%d</VOTEDFOR><COMMIT>%d</COMMIT><LOG_INDEX>%d</LOG_INDEX>"
+                    "<FEDLOG_INDEX>-1</FEDLOG_INDEX></RAFT>"
+                    % (node.id, node.raft, self.term, votedfor, node.commit,
+                       self.log_index if node.raft == LEADER else node.commit))
+
+    def zone_xml(self):
+        servers = "".join("<SERVER><ENDPOINT>%s</ENDPOINT><ID>%d</ID><NAME>server-%d</NAME>"
+                          "</SERVER>" % (xml_escape(n.endpoint()), n.id, n.id)
+                          for n in self.nodes)
+        return ("<ZONE><ID>0</ID><NAME>OpenNebula</NAME><STATE>0</STATE><TEMPLATE>"
+                "<ENDPOINT><![CDATA[%s]]></ENDPOINT></TEMPLATE><SERVER_POOL>%s</SERVER_POOL>"
+                "</ZONE>" % (self.nodes[0].endpoint(), servers))
+
+    def kill_leader(self, mode):
+        with self.lock:
+            dead = self.leader
+            if dead is None:
+                raise ValueError("no leader to kill")
+            dead.alive = False
+            dead.hang = mode == "hang"
+            dead.raft = FOLLOWER
+            self.leader = None
+            self.dead_leader = dead
+        if mode != "hang":
+            dead.server.shutdown()        # connections refused from now on
+            dead.server.server_close()
+        threading.Thread(target=self.elect, args=(dead,), daemon=True).start()
+        return dead.id
+
+    def elect(self, dead):
+        half = self.election_ms / 2000.0
+        time.sleep(half)
+        with self.lock:
+            alive = [n for n in self.nodes if n.alive]
+            if not alive:
+                return
+            candidate = alive[0]
+            candidate.raft = CANDIDATE
+            self.term += 1
+            for n in alive:
+                self.believed_leader[n.id] = None
+        time.sleep(half)
+        with self.lock:
+            if not candidate.alive:
+                return
+            candidate.raft = LEADER
+            self.leader = candidate
+            for n in self.nodes:
+                self.believed_leader[n.id] = candidate.id
+                if n.alive and n is not candidate:
+                    n.raft = FOLLOWER
+            # The new leader has every committed entry (Raft's election rule).
+            self.log_index = max(self.log_index, candidate.commit)
+            candidate.state.state_dir = dead.state.state_dir
+            dead.state.state_dir = None
+        candidate.state.dump_state()
+
+    def revive(self, sid):
+        node = self.nodes[sid]
+        with self.lock:
+            if node.alive:
+                return False
+            node.alive = True
+            node.hang = False
+            node.raft = FOLLOWER
+        if node.server.socket.fileno() < 0:
+            node.server = make_server(("127.0.0.1", node.port), node)
+            threading.Thread(target=node.server.serve_forever, daemon=True).start()
+        if self.leader:
+            self.copy_db(self.leader, node)
+        return True
+
+
+@method("one.zone.info", int, optional=(bool,))
+def m_zone_info(st, zid, decrypt=False):
+    raise Failure("unreachable", INTERNAL)   # answered by the server (below)
+
+
+@method("one.zone.raftstatus")
+def m_zone_raftstatus(st):
+    raise Failure("unreachable", INTERNAL)
+
+
+def zone_read(node, name, args):
+    """one.zone.info / one.zone.raftstatus, answered by each server itself."""
+    if name == "one.zone.raftstatus":
+        if node is None:   # a single oned: SOLO
+            return ("<RAFT><SERVER_ID>-1</SERVER_ID><STATE>0</STATE><TERM>0</TERM>"
+                    "<VOTEDFOR>-1</VOTEDFOR><COMMIT>0</COMMIT><LOG_INDEX>0</LOG_INDEX>"
+                    "<FEDLOG_INDEX>-1</FEDLOG_INDEX></RAFT>")
+        return node.zone.raftstatus(node)
+    if args[0] != 0:
+        raise Failure("[one.zone.info] Error getting zone [%d]." % args[0], NO_EXISTS, args[0])
+    if node is None:
+        return ("<ZONE><ID>0</ID><NAME>OpenNebula</NAME><STATE>0</STATE><TEMPLATE>"
+                "<ENDPOINT><![CDATA[http://localhost:2633/RPC2]]></ENDPOINT></TEMPLATE>"
+                "<SERVER_POOL/></ZONE>")
+    return node.zone.zone_xml()
+
+
+def z_kill_leader(node, mode="refuse"):
+    if mode not in ("refuse", "hang"):
+        raise ValueError("mode is refuse or hang")
+    return node.zone.kill_leader(mode)
+
+
+def z_revive(node, sid):
+    return node.zone.revive(int(sid))
+
+
+def z_raft(node):
+    z = node.zone
+    with z.lock:
+        return json.dumps({"term": z.term, "log_index": z.log_index,
+                           "leader": z.leader.id if z.leader else None,
+                           "servers": [{"id": n.id, "state": n.raft, "alive": n.alive,
+                                        "commit": n.commit, "port": n.port}
+                                       for n in z.nodes]})
+
+
+ZONE_CONTROL = {
+    "double.kill_leader": z_kill_leader,
+    "double.revive": z_revive,
+    "double.raft": z_raft,
+}
 
 
 # Control methods of the double itself (not authenticated, not in oned).
@@ -742,6 +1094,20 @@ class Handler(BaseHTTPRequestHandler):
                                                % e))
             return
         st = self.server.state
+        node = self.server.node
+        if node is not None and not node.alive:
+            # A killed server: a hung one never answers, a stopped one drops
+            # what was already connected.
+            if node.hang:
+                time.sleep(3600)
+            self.close_connection = True
+            return
+        if node is not None and name in ZONE_CONTROL:
+            try:
+                self.send_body(200, method_response(ZONE_CONTROL[name](node, *params)))
+            except Exception as e:
+                self.send_body(200, fault_response(-500, "%s: %s" % (name, e)))
+            return
         with st.lock:
             st.calls[name] = st.calls.get(name, 0) + 1
             fault = dict(st.fault)
@@ -774,13 +1140,13 @@ class Handler(BaseHTTPRequestHandler):
     def dispatch(self, st, name, params, inject_error):
         if name not in METHODS:
             return failure("[%s] Method not defined" % name, XML_RPC_API)
-        types, fn = METHODS[name]
-        if len(params) != len(types) + 1:
+        types, fn, optional = METHODS[name]
+        if not len(types) + 1 <= len(params) <= len(types) + len(optional) + 1:
             return failure("[%s] Wrong number of parameters: %d, expected %d"
                            % (name, len(params), len(types) + 1), XML_RPC_API)
         if not isinstance(params[0], str):
             return failure("[%s] Session is not a string" % name, XML_RPC_API)
-        for i, (value, want) in enumerate(zip(params[1:], types), start=2):
+        for i, (value, want) in enumerate(zip(params[1:], types + optional), start=2):
             if not type_ok(value, want):
                 return failure("[%s] Parameter %d: expected %s, got %s"
                                % (name, i, want.__name__, type(value).__name__), XML_RPC_API)
@@ -789,6 +1155,14 @@ class Handler(BaseHTTPRequestHandler):
                            AUTHENTICATION)
         if inject_error:
             return failure("[%s] Internal error (injected by the double)" % name, INTERNAL)
+        node = self.server.node
+        if name in ("one.zone.info", "one.zone.raftstatus"):
+            try:
+                return [True, zone_read(node, name, params[1:]), 0]
+            except Failure as f:
+                return failure(f.message, f.code, f.resource_id)
+        if node is not None and name not in READ_METHODS:
+            return node.zone.leader_call(node, name, fn, params[1:])
         try:
             with st.lock:
                 return [True, fn(st, *params[1:]), 0]
@@ -799,6 +1173,18 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    node = None
+    delay_ms = 0
+    verbose = False
+
+
+def make_server(address, node):
+    server = Server(address, Handler)
+    server.node = node
+    server.state = node.state
+    server.delay_ms = node.zone.delay_ms
+    server.verbose = node.zone.verbose
+    return server
 
 
 def main(argv=None):
@@ -810,6 +1196,13 @@ def main(argv=None):
     ap.add_argument("--state-dir", help="write DIR/state.json after every change")
     ap.add_argument("--delay-ms", type=int, default=0, help="delay of every oned call")
     ap.add_argument("--version", dest="one_version", help="override the seed's version")
+    ap.add_argument("--zone", type=int, default=0, metavar="N",
+                    help="N oned servers in one Raft zone (ports: --port, or free ones)")
+    ap.add_argument("--election-ms", type=int, default=5000, help="zone: election time")
+    ap.add_argument("--replication-ms", type=int, default=400,
+                    help="zone: delay before followers see the leader's writes")
+    ap.add_argument("--forward-timeout-ms", type=int, default=2000,
+                    help="zone: how long a follower waits for a hung leader")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
 
@@ -821,6 +1214,8 @@ def main(argv=None):
         seed["version"] = args.one_version
     if args.state_dir:
         os.makedirs(args.state_dir, exist_ok=True)
+    if args.zone > 0:
+        return run_zone(args, seed)
     state = State(seed, args.state_dir)
 
     server = Server((args.listen, args.port), Handler)
@@ -837,6 +1232,33 @@ def main(argv=None):
         print(port, flush=True)
     try:
         server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def run_zone(args, seed):
+    """--zone N: N servers; stdout's first line is their ports, server 0 first
+    (the first leader); --port-file gets the same line."""
+    zone = Zone(args.zone, seed, args.state_dir, args.election_ms, args.replication_ms,
+                args.forward_timeout_ms)
+    zone.delay_ms = args.delay_ms
+    zone.verbose = args.verbose
+    for i, node in enumerate(zone.nodes):
+        port = args.port + i if args.port else 0
+        node.server = make_server((args.listen, port), node)
+        node.port = node.server.server_address[1]
+    line = " ".join(str(n.port) for n in zone.nodes)
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(line + "\n")
+        os.replace(tmp, args.port_file)
+    print(line, flush=True)
+    for node in zone.nodes:
+        threading.Thread(target=node.server.serve_forever, daemon=True).start()
+    try:
+        threading.Event().wait()
     except KeyboardInterrupt:
         pass
     return 0

@@ -211,6 +211,14 @@ class DoubleTest(unittest.TestCase):
         self.assertTrue(self.one.one.system.version(SESSION)[0])
         self.assertGreaterEqual(time.time() - start, 0.6)
 
+    def test_solo_raftstatus_and_zone(self):
+        """A single oned answers the zone calls as a SOLO server."""
+        root = ET.fromstring(self.one.one.zone.raftstatus(SESSION)[1])
+        self.assertEqual(root.findtext("STATE"), "0")
+        zone = ET.fromstring(self.one.one.zone.info(SESSION, 0)[1])
+        self.assertEqual(len(zone.find("SERVER_POOL")), 0)
+
+
     def test_onehost_sync_replaces_every_template(self):
         log = os.path.join(self.tmp.name, "sync.log")
         auth = os.path.join(self.tmp.name, "one_auth")
@@ -382,6 +390,152 @@ class DoubleTest(unittest.TestCase):
         self.assertEqual(hosts[1]["template"].get("VERSION"), "7.0.0")
         self.assertNotIn("VERSION", hosts[0]["template"])
         self.assertEqual([u["id"] for u in self.state()["updates"]], [1])
+
+
+class ZoneTest(unittest.TestCase):
+    """--zone 3: three servers in one Raft zone (issue 14)."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        seed = os.path.join(self.tmp.name, "seed.json")
+        with open(seed, "w") as f:
+            json.dump(SEED, f)
+        self.state_dir = os.path.join(self.tmp.name, "state")
+        self.proc = subprocess.Popen([sys.executable, DOUBLE, "--seed", seed, "--port", "0",
+                                      "--zone", "3", "--election-ms", "1000",
+                                      "--replication-ms", "300", "--forward-timeout-ms", "300",
+                                      "--state-dir", self.state_dir],
+                                     stdout=subprocess.PIPE, text=True)
+        self.ports = [int(p) for p in self.proc.stdout.readline().split()]
+        self.urls = ["http://127.0.0.1:%d/RPC2" % p for p in self.ports]
+        self.one = [xmlrpc.client.ServerProxy(u) for u in self.urls]
+
+    def tearDown(self):
+        for one in self.one:
+            one("close")()
+        self.proc.terminate()
+        self.proc.wait()
+        self.proc.stdout.close()
+        self.tmp.cleanup()
+
+    def raft(self, i):
+        ok, xml, _ = self.one[i].one.zone.raftstatus(SESSION)
+        self.assertTrue(ok)
+        root = ET.fromstring(xml)
+        return {e.tag: int(e.text) for e in root}
+
+    def template(self, i, hid=0):
+        xml = self.one[i].one.host.info(SESSION, hid)[1]
+        return {a.tag: a.text for a in ET.fromstring(xml).find("TEMPLATE")}
+
+    def test_raftstatus_answered_by_each_server(self):
+        states = [self.raft(i) for i in range(3)]
+        self.assertEqual([s["SERVER_ID"] for s in states], [0, 1, 2])
+        self.assertEqual([s["STATE"] for s in states], [3, 2, 2])
+        self.assertEqual({s["TERM"] for s in states}, {1})
+        self.assertEqual({s["VOTEDFOR"] for s in states}, {0})
+        self.assertEqual(set(states[0]), {"SERVER_ID", "STATE", "TERM", "VOTEDFOR", "COMMIT",
+                                          "LOG_INDEX", "FEDLOG_INDEX"})
+
+    def test_zone_info_lists_every_endpoint(self):
+        ok, xml, _ = self.one[2].one.zone.info(SESSION, 0)
+        self.assertTrue(ok)
+        zone = ET.fromstring(xml)
+        self.assertEqual([s.findtext("ENDPOINT") for s in zone.find("SERVER_POOL")], self.urls)
+        res = self.one[0].one.zone.info(SESSION, 5)
+        self.assertEqual(res[:3], [False, "[one.zone.info] Error getting zone [5].", 0x400])
+
+    def test_follower_forwards_writes_and_reads_stale(self):
+        self.assertEqual(self.one[1].one.system.version(SESSION), [True, "7.0.0", 0])
+        self.assertEqual(self.one[1].one.host.update(SESSION, 0, 'PCI_FILTER="10de:26b9"', 1),
+                         [True, 0, 0])
+        self.assertEqual(self.template(0).get("PCI_FILTER"), "10de:26b9")
+        self.assertNotIn("PCI_FILTER", self.template(1))   # the follower's own, old copy
+        self.assertLess(self.raft(1)["COMMIT"], self.raft(0)["COMMIT"])
+        time.sleep(0.6)
+        self.assertEqual(self.template(1).get("PCI_FILTER"), "10de:26b9")
+        self.assertEqual(self.template(2).get("PCI_FILTER"), "10de:26b9")
+        self.assertEqual(self.raft(1)["COMMIT"], self.raft(0)["LOG_INDEX"])
+
+    def test_election_errors_then_a_new_leader(self):
+        self.assertEqual(self.one[1].double.kill_leader(), 0)
+        with self.assertRaises(ConnectionRefusedError):
+            self.one[0].one.system.version(SESSION)
+        res = self.one[1].one.host.update(SESSION, 0, 'A="1"', 1)
+        self.assertEqual(res[0], False)
+        self.assertEqual(res[2], 0x2000)
+        self.assertIn("Failed to connect to 127.0.0.1 port %d" % self.ports[0], res[1])
+        self.assertEqual(len(res), 5)
+        time.sleep(0.7)
+        self.assertEqual(self.one[1].one.host.update(SESSION, 0, 'A="1"', 1)[:3],
+                         [False, "[one.host.update] Cannot process request, oned cluster in "
+                          "election mode", 0x2000])
+        self.assertEqual(self.one[2].one.host.update(SESSION, 0, 'A="1"', 1)[:3],
+                         [False, "[one.host.update] Cannot process request, no leader found",
+                          0x2000])
+        self.assertEqual(self.raft(1)["STATE"], 1)
+        # reads are still answered, from each server's own database
+        self.assertTrue(self.one[2].one.host.info(SESSION, 0)[0])
+        time.sleep(0.6)
+        self.assertEqual(self.raft(1)["STATE"], 3)
+        self.assertEqual(self.raft(1)["TERM"], 2)
+        self.assertEqual(self.raft(2)["VOTEDFOR"], 1)
+        self.assertEqual(self.one[2].one.host.update(SESSION, 0, 'A="2"', 1), [True, 0, 0])
+        self.assertEqual(self.template(1)["A"], "2")
+        # the state file follows the leader
+        with open(os.path.join(self.state_dir, "state.json")) as f:
+            self.assertEqual(json.load(f)["hosts"][0]["template"]["A"], "2")
+        self.assertTrue(self.one[2].double.revive(0))
+        time.sleep(0.5)
+        self.assertEqual(self.raft(0)["STATE"], 2)
+        self.assertEqual(self.template(0)["A"], "2")
+
+    def test_hung_leader_times_out_the_forward(self):
+        self.one[2].double.kill_leader("hang")
+        start = time.time()
+        res = self.one[2].one.host.status(SESSION, 0, 2)
+        self.assertEqual(res[:3], [False, "[one.host.status] RPC call timed out and aborted",
+                                   0x2000])
+        self.assertGreaterEqual(time.time() - start, 0.25)
+
+    def test_document_lock_and_unlock(self):
+        ok, did, _ = self.one[1].one.document.allocate(SESSION, 'NAME="onepci"', 1000)
+        self.assertTrue(ok)
+        time.sleep(0.5)
+        self.assertEqual(self.one[2].one.document.lock(SESSION, did, 4, True), [True, did, 0])
+        res = self.one[1].one.document.lock(SESSION, did, 4, True)
+        self.assertEqual(res[:3], [False, "[one.document.lock] Object is locked.", 0x800])
+        time.sleep(0.5)
+        doc = ET.fromstring(self.one[1].one.document.info(SESSION, did)[1])
+        self.assertEqual(doc.findtext("NAME"), "onepci")
+        self.assertEqual(doc.findtext("LOCK/LOCKED"), "1")
+        self.assertGreater(int(doc.findtext("LOCK/TIME")), 0)
+        self.assertEqual(self.one[0].one.document.lock(SESSION, did, 5, True)[:3],
+                         [False, "[one.document.lock] Wrong lock level specified", 0x800])
+        self.assertEqual(self.one[2].one.document.unlock(SESSION, did), [True, did, 0])
+        self.assertEqual(self.one[0].one.document.lock(SESSION, did, 4, True), [True, did, 0])
+        self.assertEqual(self.one[0].one.document.update(SESSION, did, 'SEQ="3"', 1),
+                         [True, did, 0])
+        pool = ET.fromstring(self.one[0].one.documentpool.info(SESSION, -2, -1, -1, 1000)[1])
+        self.assertEqual([d.findtext("TEMPLATE/SEQ") for d in pool], ["3"])
+        self.assertEqual(self.one[0].one.document.info(SESSION, 9)[:3],
+                         [False, "[one.document.info] Error getting document [9].", 0x400])
+
+    def test_onehost_sync_through_a_follower_replace_writes(self):
+        auth = os.path.join(self.tmp.name, "one_auth")
+        with open(auth, "w") as f:
+            f.write(SESSION + "\n")
+        env = dict(os.environ, ONE_XMLRPC=self.urls[1], ONE_AUTH=auth,
+                   ONEPCI_ONEHOST_DELAY_MS="500")
+        sync = subprocess.Popen([ONEHOST, "sync", "--force"], env=env, stdout=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while not self.one[1].double.calls().get("one.hostpool.info") and time.time() < deadline:
+            time.sleep(0.02)
+        self.one[0].one.host.update(SESSION, 0, 'PCI_FILTER="10de:26b9"', 1)
+        self.assertEqual(sync.wait(), 0)
+        # the sync read the pool before the update and wrote over it
+        self.assertNotIn("PCI_FILTER", self.template(0))
+        self.assertEqual(self.template(0)["VERSION"], "7.0.0")
 
 
 if __name__ == "__main__":
