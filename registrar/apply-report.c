@@ -11,11 +11,13 @@
 #include <time.h>
 
 #include "apply-report.h"
+#include "doc-lock.h"
 #include "error-message.h"
 #include "filter.h"
 #include "forceupdate.h"
 #include "macros.h"
 #include "one-template.h"
+#include "one-zone.h"
 #include "pool-xml.h"
 #include "probe-ensure.h"
 #include "registrar.h"
@@ -42,6 +44,10 @@ static void oned_failed(struct registrar *r, struct apply_result *res, const cha
                         const struct one_error *err) {
         answer(res, 503, "oned_unavailable", "%s: %s", what, err->message);
         res->retry_after = r->cfg->retry_after_s;
+        /* An election: about when a new leader answers. */
+        if (one_zone_is_ha(r->zone) &&
+            (err->code == 0 || one_zone_is_election_error(-EREMOTEIO, err)))
+                res->retry_after = ONE_ZONE_ELECTION_RETRY_S;
 }
 
 static void sleep_ms(unsigned ms) {
@@ -178,8 +184,10 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
         struct sync_lock held = SYNC_LOCK_INIT;
         struct forceupdate_plan plan;
         enum filter_mode mode = r->cfg->filter_mode;
-        bool filter_changed, status_changed, widened = false;
+        bool filter_changed, status_changed, widened = false, overlapped;
         const char *status = rep->succeeded ? "SUCCEEDED" : "FAILED";
+        long long seq = 0;
+        unsigned rounds = 0;
         int id, k;
 
         if (find_host(r, rep->host_name, &id, res) < 0)
@@ -209,6 +217,15 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
                 res->retry_after = r->cfg->retry_after_s;
                 goto unlock;
         }
+        /* And no other front-end's (doc-lock.h). */
+        k = doc_lock_hold_off(r->doclock, &seq, &msg);
+        if (k < 0) {
+                answer(res, 503, k == -ETIMEDOUT ? "probe_unavailable" : "oned_unavailable",
+                       "waiting for a probe sync: %s", msg.text);
+                res->retry_after = r->cfg->retry_after_s;
+                goto unlock;
+        }
+again:
         /* Read it now: under the host's lock, and after any sync rewrote templates. */
         if (read_host(r, id, &host, &err) < 0) {
                 oned_failed(r, res, "reading the host", &err);
@@ -220,6 +237,7 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
          * merge is not possible (remove it with onehost update to go back to ids). */
         if (host.pci_short_address && host.pci_short_address[0])
                 mode = FILTER_MODE_ADDRESSES;
+        apply_result_done(res); /* a second round computes them again */
         k = filter_compute(rep, mode, &res->pci_filter, &res->pci_short_address);
         if (k < 0) {
                 answer(res, 500, "internal", "computing the filter: %s", strerror(-k));
@@ -258,7 +276,7 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
                 oned_failed(r, res, "updating the host template", &err);
                 goto unlock;
         }
-        res->changed = filter_changed;
+        res->changed = res->changed || filter_changed;
 
         if (plan.bring_back) {
                 k = force_update(r, host.id, &plan, &msg);
@@ -269,6 +287,17 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
                 }
                 res->forced_update = true;
         }
+        /* A sync on another front-end may have read the pool before this write
+         * and written its older template over it: once it is over, read the
+         * host again and write what is missing. */
+        k = doc_lock_overlapped(r->doclock, &seq, &overlapped, &msg);
+        if (k < 0) {
+                answer(res, 503, "oned_unavailable", "after updating the host: %s", msg.text);
+                res->retry_after = r->cfg->retry_after_s;
+                goto unlock;
+        }
+        if (overlapped && ++rounds < 4)
+                goto again;
         res->status = 200;
 unlock:
         sync_lock_release(&held);

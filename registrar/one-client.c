@@ -29,6 +29,7 @@ struct one_client {
         sem_t slots;
         void (*observe)(const char *method, const char *result, void *userdata);
         void *userdata;
+        struct one_router router; /* endpoint NULL: always c->endpoint */
 };
 
 int one_client_global_init(void) {
@@ -154,6 +155,10 @@ const char *one_client_endpoint(const struct one_client *c) {
         return c->endpoint;
 }
 
+void one_client_set_router(struct one_client *c, const struct one_router *router) {
+        c->router = router ? *router : (struct one_router){};
+}
+
 void one_client_set_observer(struct one_client *c,
                              void (*observe)(const char *method, const char *result,
                                              void *userdata),
@@ -246,9 +251,9 @@ bad:
         return -EBADMSG;
 }
 
-/* Runs one call: params is an array the function consumes. */
-static int call(struct one_client *c, const char *method, xmlrpc_value *params,
-                struct one_value *ret, struct one_error *err) {
+/* Runs one call at endpoint: params is an array the function consumes. */
+static int call_at(struct one_client *c, const char *endpoint, const char *method,
+                   xmlrpc_value *params, struct one_value *ret, struct one_error *err) {
         struct xmlrpc_curl_xportparms xp = {.timeout = c->timeout_ms, .dont_advertise = true};
         struct xmlrpc_clientparms cp = {
                 .transport = "curl",
@@ -271,7 +276,7 @@ static int call(struct one_client *c, const char *method, xmlrpc_value *params,
         xmlrpc_client_create(&env, XMLRPC_CLIENT_NO_FLAGS, "onepci-registrar", ONEPCI_VERSION, &cp,
                              XMLRPC_CPSIZE(transportparm_size), &client);
         if (!env.fault_occurred)
-                server = xmlrpc_server_info_new(&env, c->endpoint);
+                server = xmlrpc_server_info_new(&env, endpoint);
         if (!env.fault_occurred)
                 xmlrpc_client_call2(&env, client, server, method, params, &res);
         if (env.fault_occurred) {
@@ -295,6 +300,26 @@ static int call(struct one_client *c, const char *method, xmlrpc_value *params,
         sem_post(&c->slots);
         if (c->observe)
                 c->observe(method, result, c->userdata);
+        return r;
+}
+
+/* Runs one call where the router says (the zone's leader), again while the
+ * router says a failure is an election to wait out (one-zone.h). */
+static int call(struct one_client *c, const char *method, xmlrpc_value *params,
+                struct one_value *ret, struct one_error *err) {
+        char endpoint[ONE_ENDPOINT_MAX];
+        int r;
+
+        if (!c->router.endpoint)
+                return call_at(c, c->endpoint, method, params, ret, err);
+        for (unsigned attempt = 0;; attempt++) {
+                c->router.endpoint(c->router.userdata, endpoint, sizeof(endpoint));
+                xmlrpc_INCREF(params);
+                r = call_at(c, endpoint, method, params, ret, err);
+                if (r >= 0 || !c->router.failed(c->router.userdata, endpoint, r, err, attempt))
+                        break;
+        }
+        xmlrpc_DECREF(params);
         return r;
 }
 
@@ -395,4 +420,62 @@ int one_cluster_update(struct one_client *c, int id, const char *tmpl, int type,
                        struct one_error *err) {
         return call_int(c, "one.cluster.update", params_new("(sisi)", c->session, id, tmpl, type),
                         NULL, err);
+}
+
+int one_call_at(struct one_client *c, const char *endpoint, const char *method, char **ret_str,
+                int *ret_int, struct one_error *err, const char *fmt, ...) {
+        xmlrpc_value *args = NULL, *params = NULL, *sess = NULL;
+        const char *tail = NULL;
+        struct one_value v;
+        xmlrpc_env env;
+        va_list ap;
+        int r;
+
+        xmlrpc_env_init(&env);
+        va_start(ap, fmt);
+        xmlrpc_build_value_va(&env, fmt, ap, &args, &tail);
+        va_end(ap);
+        if (!env.fault_occurred)
+                params = xmlrpc_array_new(&env);
+        if (!env.fault_occurred)
+                sess = xmlrpc_string_new(&env, c->session);
+        if (!env.fault_occurred)
+                xmlrpc_array_append_item(&env, params, sess);
+        for (int i = 0; !env.fault_occurred && i < xmlrpc_array_size(&env, args); i++) {
+                xmlrpc_value *item = NULL;
+
+                xmlrpc_array_read_item(&env, args, i, &item);
+                if (!env.fault_occurred)
+                        xmlrpc_array_append_item(&env, params, item);
+                if (item)
+                        xmlrpc_DECREF(item);
+        }
+        if (sess)
+                xmlrpc_DECREF(sess);
+        if (args)
+                xmlrpc_DECREF(args);
+        if (env.fault_occurred || (tail && *tail)) {
+                if (params)
+                        xmlrpc_DECREF(params);
+                xmlrpc_env_clean(&env);
+                set_err(err, 0, "%s: cannot build the call", method);
+                return -EINVAL;
+        }
+        xmlrpc_env_clean(&env);
+        r = endpoint ? call_at(c, endpoint, method, params, &v, err)
+                     : call(c, method, params, &v, err);
+        if (r < 0)
+                return r;
+        if (v.is_str && ret_str) {
+                *ret_str = v.str;
+                return 0;
+        }
+        if (!v.is_str && !ret_str) {
+                if (ret_int)
+                        *ret_int = v.num;
+                return 0;
+        }
+        free(v.str);
+        set_err(err, 0, "%s: answer is not %s", method, ret_str ? "a string" : "an integer");
+        return -EBADMSG;
 }

@@ -65,6 +65,24 @@ int one_clusterpool_info(struct one_client *c, char **ret_xml, struct one_error 
 int one_cluster_update(struct one_client *c, int id, const char *tmpl, int type,
                        struct one_error *err);
 
+/* Where calls go in an HA zone (one-zone.h): endpoint() copies the endpoint
+ * for the next attempt; failed() is told of each failed attempt and says
+ * whether to try again (it may wait first).  endpoint NULL: no router. */
+#define ONE_ENDPOINT_MAX 512
+struct one_router {
+        void (*endpoint)(void *userdata, char *buf, size_t size);
+        bool (*failed)(void *userdata, const char *endpoint, int r, const struct one_error *err,
+                       unsigned attempt);
+        void *userdata;
+};
+void one_client_set_router(struct one_client *c, const struct one_router *router);
+
+/* Any call: fmt is xmlrpc-c's format for the parameters after the session
+ * (e.g. "(iib)"); the answer is a string (ret_str non-NULL) or an integer
+ * (ret_int, may be NULL).  At endpoint, or (NULL) where the router says. */
+int one_call_at(struct one_client *c, const char *endpoint, const char *method, char **ret_str,
+                int *ret_int, struct one_error *err, const char *fmt, ...);
+
 /* Called after every oned call with the method and "ok", "error" (failure
  * array) or "unreachable"; for metrics.  May be NULL. */
 void one_client_set_observer(struct one_client *c,

@@ -8,15 +8,18 @@
 
 #include <openssl/evp.h>
 
+#include "doc-lock.h"
 #include "fileio.h"
 #include "macros.h"
 #include "one-template.h"
+#include "one-zone.h"
 #include "pool-xml.h"
 #include "probe-conf.h"
 #include "probe-ensure.h"
 #include "registrar.h"
 
 #define MARKER ".onepci-probe-synced"
+#define SYNC_REPLICATED_WAIT_MS 10000
 
 /* Whether every pci.conf is wide, and the hex SHA-256 of their texts. */
 static int probe_state(const char *remotes_dir, bool *ret_wide, char ret_hash[65]) {
@@ -97,6 +100,7 @@ static int protect_clusters(struct registrar *r, struct one_error *err, char *re
 int probe_ensure(struct registrar *r, bool *ret_widened, struct one_error *err, char *reason,
                  size_t reason_size) {
         const char *dir = r->cfg->remotes_dir;
+        struct error_message msg = {};
         uint64_t ticket;
         char hash[65];
         bool wide, changed = false;
@@ -130,7 +134,20 @@ int probe_ensure(struct registrar *r, bool *ret_widened, struct one_error *err, 
         k = probe_conf_widen_remotes(dir, &changed, reason, reason_size);
         if (k < 0)
                 goto out;
-        k = sync_run(r->sync, ticket, reason, reason_size);
+        /* One sync at a time in the whole zone, none while a host is updated
+         * (doc-lock.h); and the oned this front-end's onehost reads must have
+         * every write made so far, or it writes older templates back. */
+        k = doc_lock_sync_begin(r->doclock, &msg);
+        if (k >= 0) {
+                k = one_zone_wait_replicated(r->zone, SYNC_REPLICATED_WAIT_MS, &msg);
+                if (k >= 0)
+                        k = sync_run(r->sync, ticket, reason, reason_size);
+                doc_lock_sync_end(r->doclock);
+        }
+        if (k < 0 && error_is_set(&msg)) {
+                snprintf(reason, reason_size, "%s", msg.text);
+                snprintf(err->message, sizeof(err->message), "%s", msg.text);
+        }
         if (k < 0)
                 goto out;
         k = probe_state(dir, &wide, hash);

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "doc-lock.h"
 #include "inventory.h"
 #include "macros.h"
 #include "one-version.h"
+#include "one-zone.h"
 #include "registrar.h"
 
 /* Waiting longer for another instance's sync than an agent waits for its
@@ -15,6 +17,9 @@
  * again for a few seconds; reports meanwhile get its failure at once. */
 #define SYNC_LOCK_WAIT_MS 30000
 #define SYNC_BACKOFF_MS 5000
+/* A call that meets an oned election waits this long for a new leader (one
+ * took about 5 s) before the report gets 503. */
+#define ZONE_ELECTION_WAIT_MS 12000
 
 static void observe(const char *method, const char *result, void *userdata) {
         metrics_oned_call(userdata, method, result);
@@ -52,11 +57,16 @@ int registrar_new(const struct registrar_config *cfg, struct one_client *one,
         if (k >= 0)
                 k = sync_runner_new(cfg->sync_command, cfg->remotes_dir, cfg->sync_timeout_s,
                                     SYNC_LOCK_WAIT_MS, SYNC_BACKOFF_MS, &r->sync);
+        if (k >= 0)
+                k = one_zone_new(one, ZONE_ELECTION_WAIT_MS, &r->zone);
+        if (k >= 0)
+                k = doc_lock_new(one, SYNC_LOCK_WAIT_MS, cfg->sync_timeout_s + 60, &r->doclock);
         if (k < 0) {
                 registrar_free(r);
                 return k;
         }
         one_client_set_observer(one, observe, r->metrics);
+        one_zone_attach(r->zone);
         *ret = r;
         return 0;
 }
@@ -70,6 +80,8 @@ void registrar_free(struct registrar *r) {
         report_store_free(r->store);
         auth_free(r->auth);
         sync_runner_free(r->sync);
+        doc_lock_free(r->doclock);
+        one_zone_free(r->zone);
         one_client_free(r->one);
         if (r->inventory)
                 inventory_free(r->inventory);

@@ -18,6 +18,8 @@
 #include "sync.h"
 
 struct inventory;
+struct one_zone;
+struct doc_lock;
 
 struct registrar {
         const struct registrar_config *cfg;
@@ -29,6 +31,8 @@ struct registrar {
         struct auth *auth;
         struct report_store *store;
         struct inventory *inventory; /* NULL: host_name trusted as sent */
+        struct one_zone *zone;       /* every oned call goes to the zone's leader */
+        struct doc_lock *doclock;    /* updates vs syncs across front-ends, in oned */
 
         /* Writers widen the probe and sync; every report holds it for reading
          * while it updates a host, so no update races a sync's REPLACE.

@@ -666,10 +666,7 @@ def m_document_allocate(st, text, dtype):
         raise Failure("[one.document.allocate] Parse error: %s" % e, INTERNAL)
     name = template_get(attrs, "NAME") or ""
     attrs = [(n, v) for n, v in attrs if n != "NAME"]
-    for d in st.documents.values():
-        if d.name == name and d.type == dtype:
-            raise Failure("[one.document.allocate] NAME is already taken by DOCUMENT %d."
-                          % d.id, ALLOCATE)
+    # Names of documents need not be unique (a client picks among them).
     doc = Document(st.next_doc_id, name, dtype, attrs)
     st.next_doc_id += 1
     st.documents[doc.id] = doc

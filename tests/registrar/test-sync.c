@@ -29,6 +29,7 @@
 #include "macros.h"
 #include "one-client.h"
 #include "probe-ensure.h"
+#include "doc-lock.h"
 #include "registrar.h"
 #include "sync.h"
 
@@ -502,6 +503,9 @@ static void test_probe_ensure_no_storm(void **state) {
         /* Its runner, with a back-off short enough for a test. */
         sync_runner_free(r->sync);
         assert_int_equal(sync_runner_new(cmd, remotes, 30, 5000, 1500, &r->sync), 0);
+        /* No oned to hold the zone-wide sync lock in (doc-lock.h). */
+        doc_lock_free(r->doclock);
+        r->doclock = NULL;
 
         rd.r = r;
         pthread_mutex_init(&rd.mu, NULL);

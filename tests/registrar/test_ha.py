@@ -1,0 +1,312 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""onepci-registrar in front of OpenNebula HA: three oned servers in one Raft
+zone (the oned double's --zone mode), issue 14.
+
+Usage: test_ha.py REGISTRAR_BINARY
+"""
+
+import concurrent.futures
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ET
+import xmlrpc.client
+
+import test_registrar as tr
+
+SESSION = "oneadmin:password"
+OFFLINE, DISABLED, MONITORED = 8, 4, 2
+
+
+def zone_seed(n_hosts, disabled=()):
+    hosts = []
+    for i in range(n_hosts):
+        hosts.append({"id": i, "name": "10.0.0.%d" % (i + 1),
+                      "state": DISABLED if i in disabled else MONITORED, "cluster_id": 0,
+                      "template": {"ARCH": "x86_64"},
+                      "pci": [{"address": "0000:09:00.0", "vendor": "10de", "device": "26b9",
+                               "class": "030200", "numa_node": 0},
+                              {"address": "0000:0b:00.0", "vendor": "10de", "device": "24b0",
+                               "class": "030000", "numa_node": 0}]})
+    return {"session": SESSION, "version": "7.0.0",
+            "clusters": [{"id": 0, "name": "default"}], "hosts": hosts}
+
+
+def host_report(i, device="26b9"):
+    return tr.report(name="n%d" % i, host="10.0.0.%d" % (i + 1),
+                     devices=[tr.device("0000:09:00.0", dev=device)])
+
+
+class Zone:
+    """Three oned servers (the double's zone mode) in a temporary directory."""
+
+    def __init__(self, seed, election_ms=6000, replication_ms=400):
+        self.dir = tempfile.mkdtemp(prefix="onepci-ha-")
+        with open(os.path.join(self.dir, "seed.json"), "w") as f:
+            json.dump(seed, f)
+        self.log = open(os.path.join(self.dir, "oned.log"), "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, tr.DOUBLE, "--seed", os.path.join(self.dir, "seed.json"),
+             "--port", "0", "--zone", "3", "--election-ms", str(election_ms),
+             "--replication-ms", str(replication_ms)],
+            stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.ports = [int(p) for p in self.proc.stdout.readline().split()]
+        self.urls = ["http://127.0.0.1:%d/RPC2" % p for p in self.ports]
+        with open(os.path.join(self.dir, "one_auth"), "w") as f:
+            f.write(SESSION + "\n")
+        self.secret_file = os.path.join(self.dir, "registrar.secret")
+        subprocess.run([tr.REGISTRAR, "keygen", "--secret-file", self.secret_file], check=True,
+                       stderr=subprocess.DEVNULL)
+        with open(self.secret_file) as f:
+            self.secret = f.read().strip()
+
+    def rpc(self, i):
+        return xmlrpc.client.ServerProxy(self.urls[i])
+
+    def leader(self):
+        raft = json.loads(self.live().double.raft())
+        return raft["leader"]
+
+    def live(self):
+        for i in range(3):
+            try:
+                p = self.rpc(i)
+                p.one.zone.raftstatus(SESSION)
+                return p
+            except OSError:
+                continue
+        raise RuntimeError("no oned server answers")
+
+    def wait_leader(self, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            lead = self.leader()
+            if lead is not None:
+                return lead
+            time.sleep(0.2)
+        raise AssertionError("no leader elected")
+
+    def hosts(self):
+        """Every host's state and template, on the leader, once followers agree."""
+        lead = self.wait_leader()
+        time.sleep(1.0)  # replication
+        pool = ET.fromstring(self.rpc(lead).one.hostpool.info(SESSION)[1])
+        out = {}
+        for h in pool:
+            out[int(h.findtext("ID"))] = (int(h.findtext("STATE")),
+                                          {a.tag: a.text for a in h.find("TEMPLATE")})
+        return out
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait()
+        self.proc.stdout.close()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Registrar:
+    """A registrar on its own front-end: its own remotes dir and onehost, oned
+    at one server of the zone, the zone's shared secret."""
+
+    def __init__(self, zone, server, env_extra=None, pci_conf=tr.SHIPPED_PCI_CONF,
+                 pause_ms=300):
+        self.zone = zone
+        self.dir = tempfile.mkdtemp(prefix="onepci-ha-fe-", dir=zone.dir)
+        os.makedirs(os.path.join(self.dir, "remotes", "kvm-probes.d"))
+        with open(os.path.join(self.dir, "remotes", "kvm-probes.d", "pci.conf"), "w") as f:
+            f.write(pci_conf)
+        self.sync_log = os.path.join(self.dir, "sync.log")
+        env = dict(os.environ, ONE_XMLRPC=zone.urls[server],
+                   ONE_AUTH=os.path.join(zone.dir, "one_auth"),
+                   ONEPCI_ONEHOST_LOG=self.sync_log, HOME=self.dir)
+        env.update(env_extra or {})
+        self.port = tr.free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.log_path = os.path.join(self.dir, "registrar.log")
+        self.log = open(self.log_path, "w")
+        wrapper = os.environ.get("ONEPCI_TEST_WRAPPER", "").split()
+        self.proc = subprocess.Popen(
+            wrapper + [tr.REGISTRAR, "serve", "--listen", "127.0.0.1:%d" % self.port,
+                       "--config", "/dev/null", "--secret-file", zone.secret_file,
+                       "--remotes-dir", os.path.join(self.dir, "remotes"),
+                       "--sync-command", "%s sync --force" % tr.ONEHOST,
+                       "--forceupdate-pause-ms", str(pause_ms), "--retry-after", "2",
+                       "--version-cache", "0", "--oned-timeout-ms", "5000"],
+            env=env, stderr=self.log)
+        for _ in range(600 if wrapper else 100):
+            try:
+                urllib.request.urlopen(self.url + "/metrics", timeout=1).read()
+                break
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("registrar exited: " + self.text())
+                time.sleep(0.05)
+
+    def text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def put(self, rep):
+        name = rep["inventory_name"]
+        body = json.dumps(rep).encode()
+        path = "/v1/hosts/%s/pci" % name
+        req = urllib.request.Request(self.url + path, data=body, method="PUT")
+        req.add_header("Authorization", tr.sign(tr.node_key(self.zone.secret, name), name,
+                                                "PUT", path, body))
+        req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                return resp.status, resp.headers, json.loads(resp.read())
+        except urllib.error.HTTPError as e:
+            data = e.read()
+            try:
+                data = json.loads(data)
+            except ValueError:
+                pass
+            return e.code, e.headers, data
+
+    def agent(self, rep, deadline_s):
+        """What onepci-agent does: send, and on 503/409 wait Retry-After and
+        send again, until its deadline.  (status, answer, attempts)."""
+        end = time.time() + deadline_s
+        attempts = 0
+        while True:
+            attempts += 1
+            status, headers, ans = self.put(rep)
+            if status == 200 or status not in (409, 503) or time.time() >= end:
+                return status, ans, attempts
+            wait = int(headers.get("Retry-After") or 2)
+            time.sleep(max(0.0, min(wait, end - time.time())))
+
+    def syncs(self):
+        try:
+            with open(self.sync_log) as f:
+                return len(f.readlines())
+        except FileNotFoundError:
+            return 0
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        if self.proc.returncode != 0:
+            raise AssertionError("registrar exited with %d:\n%s"
+                                 % (self.proc.returncode, self.text()))
+
+
+class HATest(unittest.TestCase):
+    def zone(self, *args, **kw):
+        z = Zone(*args, **kw)
+        self.addCleanup(z.close)
+        return z
+
+    def registrar(self, *args, **kw):
+        r = Registrar(*args, **kw)
+        self.addCleanup(r.close)
+        return r
+
+    def test_registration_through_a_follower(self):
+        """Writes are forwarded, but the follower's reads lag: a registrar
+        that read back from it would see its own update missing and write and
+        force again (and again) at every report."""
+        z = self.zone(zone_seed(2), replication_ms=2000)
+        reg = self.registrar(z, 1)
+        status, _, ans = reg.put(host_report(0))
+        self.assertEqual(status, 200, ans)
+        self.assertTrue(ans["changed"])
+        self.assertTrue(ans["forced_update"])
+        status, _, ans = reg.put(host_report(0))
+        self.assertEqual(status, 200, ans)
+        self.assertFalse(ans["changed"], ans)
+        self.assertFalse(ans["forced_update"], ans)
+        state, tmpl = z.hosts()[0]
+        self.assertEqual(tmpl["PCI_FILTER"], "10de:26b9")
+        self.assertEqual(tmpl["ONEPCI_FORCEUPDATE"], "DONE")
+        self.assertEqual(state, MONITORED)
+        transitions = [t for t in json.loads(z.rpc(0).double.transitions())
+                       if t["host_id"] == 0 and t["to"] == "OFFLINE"]
+        self.assertEqual(len(transitions), 1)
+
+    def test_two_frontends_concurrent_reports_lose_no_update(self):
+        """Each front-end's registrar widens its own pci.conf and syncs; a
+        sync replace-writes every template from the pool it read, so the
+        other front-end's updates in between must wait or be written again."""
+        n = 16
+        z = self.zone(zone_seed(n + 1))
+        slow = {"ONEPCI_ONEHOST_DELAY_MS": "1500"}
+        a = self.registrar(z, 1, env_extra=slow)
+        b = self.registrar(z, 2, env_extra=slow)
+        # b's probe first: then a's sync runs while b updates hosts.
+        status, _, ans = b.put(host_report(n))
+        self.assertEqual(status, 200, ans)
+        results = {}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=n + 1) as pool:
+            futs = {pool.submit(a.agent, host_report(0), 60): 0}
+            time.sleep(0.3)
+            for i in range(1, n):
+                futs[pool.submit(b.agent, host_report(i), 60)] = i
+                time.sleep(0.1)
+            for f, i in futs.items():
+                results[i] = f.result()
+        for i, (status, ans, _) in results.items():
+            self.assertEqual(status, 200, (i, ans))
+        self.assertEqual(a.syncs(), 1)
+        self.assertEqual(b.syncs(), 1)
+        hosts = z.hosts()
+        lost = [i for i in range(n + 1) if hosts[i][1].get("PCI_FILTER") != "10de:26b9"]
+        self.assertEqual(lost, [], "updates answered 200 and lost")
+        for i in range(n + 1):
+            self.assertEqual(hosts[i][1].get("ONEPCI_STATUS"), "SUCCEEDED", i)
+
+    def test_leader_killed_mid_batch_strands_no_host(self):
+        """The registrar's oned is the leader, which dies while a batch of
+        forced updates runs: the registrar follows the new leader, waits out
+        the election, brings every host back, and every agent succeeds."""
+        n = 12
+        disabled = {3, 7}
+        z = self.zone(zone_seed(n, disabled=disabled), election_ms=6000)
+        reg = self.registrar(z, 0, pause_ms=1000)
+        status, _, ans = reg.put(host_report(0, device="24b0"))  # widen and sync first
+        self.assertEqual(status, 200, ans)
+        start = time.time()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
+            futs = []
+            for i in range(n):
+                futs.append(pool.submit(reg.agent, host_report(i), 45))
+                time.sleep(0.1)
+                if i == n // 2:  # hosts OFFLINE for their forced update right now
+                    self.assertEqual(z.rpc(1).double.kill_leader(), 0)
+            results = [f.result() for f in futs]
+        for i, (status, ans, _) in enumerate(results):
+            self.assertEqual(status, 200, (i, ans))
+        self.assertLess(time.time() - start, 45)
+        hosts = z.hosts()
+        for i in range(n):
+            state, tmpl = hosts[i]
+            self.assertEqual(tmpl.get("PCI_FILTER"), "10de:26b9", i)
+            self.assertNotEqual(tmpl.get("ONEPCI_FORCEUPDATE"), "PENDING", i)
+            self.assertEqual(state, DISABLED if i in disabled else MONITORED, i)
+
+
+def main():
+    tr.REGISTRAR = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
