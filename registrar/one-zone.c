@@ -320,15 +320,21 @@ int one_zone_health(struct one_zone *z, struct one_zone_health *ret) {
                 ret->term = home.term;
                 ret->commit = home.commit;
         }
-        pthread_mutex_lock(&z->mu);
-        if (!z->leader[0] && monotonic_ms() - z->last_discover_ms >= ONE_ZONE_DISCOVER_MS)
-                discover_locked(z);
-        snprintf(ret->leader, sizeof(ret->leader), "%s", z->leader);
-        pthread_mutex_unlock(&z->mu);
-        if (ret->leader[0] && raftstatus_at(z, ret->leader, &lead) >= 0 &&
-            (lead.state == ONE_RAFT_LEADER || lead.state == ONE_RAFT_SOLO)) {
-                ret->leader_reachable = true;
-                ret->leader_log_index = lead.state == ONE_RAFT_SOLO ? home.commit : lead.log_index;
+        /* The leader as last known; when it no longer leads, once more as found now. */
+        for (int attempt = 0; attempt < 2 && !ret->leader_reachable; attempt++) {
+                pthread_mutex_lock(&z->mu);
+                if (attempt > 0 && STREQ(z->leader, ret->leader))
+                        z->leader[0] = '\0';
+                if (!z->leader[0] && monotonic_ms() - z->last_discover_ms >= ONE_ZONE_DISCOVER_MS)
+                        discover_locked(z);
+                snprintf(ret->leader, sizeof(ret->leader), "%s", z->leader);
+                pthread_mutex_unlock(&z->mu);
+                if (ret->leader[0] && raftstatus_at(z, ret->leader, &lead) >= 0 &&
+                    (lead.state == ONE_RAFT_LEADER || lead.state == ONE_RAFT_SOLO)) {
+                        ret->leader_reachable = true;
+                        ret->leader_log_index =
+                                lead.state == ONE_RAFT_SOLO ? home.commit : lead.log_index;
+                }
         }
         return r;
 }

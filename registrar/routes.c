@@ -14,10 +14,12 @@
 #include "auth.h"
 #include "inventory.h"
 #include "macros.h"
+#include "one-zone.h"
 #include "registrar.h"
 #include "report-validate.h"
 #include "routes.h"
 #include "sign.h"
+#include "zone-health.h"
 
 #define HOSTS_PREFIX "/v1/hosts/"
 
@@ -66,15 +68,23 @@ static void healthz(struct registrar *r, struct http_reply *reply) {
         struct one_error err = {};
         _cleanup_free_ char *version = NULL;
         struct json_object *o;
-        bool ok = false;
+        bool ok = false, raft_ok;
         int k;
 
-        k = registrar_check_version(r, &ok, &version, &err);
         o = json_object_new_object();
         if (!o) {
                 reply_error(reply, 500, "internal", NULL, 0);
                 return;
         }
+        /* HA: no reachable leader (an election) is not healthy, and asking
+         * oned anything else would wait for the election (issue 14). */
+        if (zone_health_json(r, o, &raft_ok) >= 0 && !raft_ok) {
+                json_object_object_add(o, "oned", json_object_new_string("no_leader"));
+                reply->retry_after = ONE_ZONE_ELECTION_RETRY_S;
+                reply_json(reply, 503, o);
+                return;
+        }
+        k = registrar_check_version(r, &ok, &version, &err);
         if (k < 0) {
                 json_object_object_add(o, "oned", json_object_new_string("unreachable"));
                 json_object_object_add(o, "reason", json_object_new_string(err.message));

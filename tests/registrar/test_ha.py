@@ -242,6 +242,36 @@ class HATest(unittest.TestCase):
                        if t["host_id"] == 0 and t["to"] == "OFFLINE"]
         self.assertEqual(len(transitions), 1)
 
+    def test_healthz_reports_raft(self):
+        """/healthz says which server the registrar's oned is, whether a
+        leader answers, and is not ok during an election."""
+        z = self.zone(zone_seed(1), election_ms=3000)
+        reg = self.registrar(z, 2)
+
+        def healthz():
+            try:
+                with urllib.request.urlopen(reg.url + "/healthz", timeout=30) as resp:
+                    return resp.status, json.loads(resp.read())
+            except urllib.error.HTTPError as e:
+                return e.code, json.loads(e.read())
+
+        status, ans = healthz()
+        self.assertEqual(status, 200, ans)
+        self.assertEqual(ans["raft"]["state"], "follower")
+        self.assertTrue(ans["raft"]["leader_reachable"])
+        self.assertEqual(ans["raft"]["leader"], z.urls[0])
+        self.assertGreaterEqual(ans["raft"]["leader_log_index"], ans["raft"]["commit"])
+        z.rpc(1).double.kill_leader()
+        time.sleep(0.3)
+        status, ans = healthz()
+        self.assertEqual(status, 503, ans)
+        self.assertFalse(ans["raft"]["leader_reachable"])
+        time.sleep(3.5)
+        status, ans = healthz()
+        self.assertEqual(status, 200, ans)
+        self.assertEqual(ans["raft"]["leader"], z.urls[1])
+        self.assertEqual(ans["raft"]["term"], 2)
+
     def test_two_frontends_concurrent_reports_lose_no_update(self):
         """Each front-end's registrar widens its own pci.conf and syncs; a
         sync replace-writes every template from the pool it read, so the

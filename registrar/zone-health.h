@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* The Raft part of /healthz: the configured oned server's state, term and
+ * COMMIT, the leader it leads to, whether that leader answers and its
+ * LOG_INDEX.  Healthy: a solo oned, or a zone whose leader answers. */
+
+#include <stdbool.h>
+
+#include <json-c/json.h>
+
+struct registrar;
+
+/* Adds "raft": {...} to o; *ret_ok false when the zone has no reachable
+ * leader (an election, or the servers down).  Asks oned now. */
+int zone_health_json(struct registrar *r, struct json_object *o, bool *ret_ok);
