@@ -141,6 +141,10 @@ int one_client_new(const char *endpoint, const char *session, unsigned max_concu
         return 0;
 }
 
+int one_client_new_like(const struct one_client *c, unsigned timeout_ms, struct one_client **ret) {
+        return one_client_new(c->endpoint, c->session, 1, timeout_ms, ret);
+}
+
 void one_client_free(struct one_client *c) {
         if (!c)
                 return;

@@ -51,6 +51,9 @@ int one_resolve_session(const char *env_auth, const char *home, const char *onea
 int one_client_new(const char *endpoint, const char *session, unsigned max_concurrent,
                    unsigned timeout_ms, struct one_client **ret);
 void one_client_free(struct one_client *c);
+/* Another client for the same oned and session, with its own timeout and
+ * one call at a time (no router). */
+int one_client_new_like(const struct one_client *c, unsigned timeout_ms, struct one_client **ret);
 const char *one_client_endpoint(const struct one_client *c);
 
 int one_system_version(struct one_client *c, char **ret, struct one_error *err);

@@ -19,6 +19,7 @@
 
 struct one_zone {
         struct one_client *one;
+        struct one_client *probe; /* raftstatus and zone.info: a short timeout */
         unsigned wait_ms;
         pthread_mutex_t mu;
         char home[ONE_ENDPOINT_MAX];   /* the configured server */
@@ -160,7 +161,7 @@ static int raftstatus_at(struct one_zone *z, const char *endpoint, struct one_ra
         struct one_error err = {};
         int r;
 
-        r = one_call_at(z->one, endpoint, "one.zone.raftstatus", &xml, NULL, &err, "()");
+        r = one_call_at(z->probe, endpoint, "one.zone.raftstatus", &xml, NULL, &err, "()");
         if (r >= 0)
                 r = one_raft_parse(xml, strlen(xml), ret);
         return r;
@@ -190,7 +191,7 @@ static void discover_locked(struct one_zone *z) {
                 }
                 z->ha = true;
                 /* Every server's endpoint, remembered for when this one is down. */
-                if (one_call_at(z->one, z->home, "one.zone.info", &xml, NULL, &err, "(i)", 0) >=
+                if (one_call_at(z->probe, z->home, "one.zone.info", &xml, NULL, &err, "(i)", 0) >=
                             0 &&
                     one_zone_parse_endpoints(xml, strlen(xml), found, &n) >= 0 && n > 0) {
                         forget_servers(z);
@@ -271,9 +272,14 @@ int one_zone_new(struct one_client *one, unsigned wait_ms, struct one_zone **ret
         z->wait_ms = wait_ms;
         snprintf(z->home, sizeof(z->home), "%s", one_client_endpoint(one));
         z->last_discover_ms = INT64_MIN / 2;
+        if (one_client_new_like(one, ONE_ZONE_PROBE_TIMEOUT_MS, &z->probe) < 0) {
+                free(z);
+                return -ENOMEM;
+        }
         pthread_mutex_init(&z->mu, NULL);
         if (pthread_key_create(&z->first_failure, free) != 0) {
                 pthread_mutex_destroy(&z->mu);
+                one_client_free(z->probe);
                 free(z);
                 return -ENOMEM;
         }
@@ -296,6 +302,7 @@ void one_zone_free(struct one_zone *z) {
         pthread_setspecific(z->first_failure, NULL);
         pthread_key_delete(z->first_failure);
         forget_servers(z);
+        one_client_free(z->probe);
         pthread_mutex_destroy(&z->mu);
         free(z);
 }

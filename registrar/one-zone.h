@@ -24,6 +24,8 @@
 #include "one-client.h"
 
 #define ONE_ZONE_DISCOVER_MS 500
+/* Asking a server its Raft state: a hung one must not hold the search up. */
+#define ONE_ZONE_PROBE_TIMEOUT_MS 2000
 /* An election seen took about 5 s: the Retry-After for a report that met one. */
 #define ONE_ZONE_ELECTION_RETRY_S 5
 #define ONE_ZONE_SERVERS_MAX 16

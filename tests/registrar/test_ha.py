@@ -46,6 +46,15 @@ def host_report(i, device="26b9"):
                      devices=[tr.device("0000:09:00.0", dev=device)])
 
 
+class TimeoutTransport(xmlrpc.client.Transport):
+    """A hung server (kill_leader("hang")) must not hang the test."""
+
+    def make_connection(self, host):
+        conn = super().make_connection(host)
+        conn.timeout = 10
+        return conn
+
+
 class Zone:
     """Three oned servers (the double's zone mode) in a temporary directory."""
 
@@ -70,19 +79,19 @@ class Zone:
             self.secret = f.read().strip()
 
     def rpc(self, i):
-        return xmlrpc.client.ServerProxy(self.urls[i])
+        return xmlrpc.client.ServerProxy(self.urls[i], transport=TimeoutTransport())
 
     def leader(self):
         raft = json.loads(self.live().double.raft())
         return raft["leader"]
 
     def live(self):
-        for i in range(3):
+        for i in (2, 1, 0):   # the tests kill server 0
             try:
                 p = self.rpc(i)
                 p.one.zone.raftstatus(SESSION)
                 return p
-            except OSError:
+            except OSError:   # refused, or timed out (hung)
                 continue
         raise RuntimeError("no oned server answers")
 
@@ -302,6 +311,32 @@ class HATest(unittest.TestCase):
         self.assertEqual(lost, [], "updates answered 200 and lost")
         for i in range(n + 1):
             self.assertEqual(hosts[i][1].get("ONEPCI_STATUS"), "SUCCEEDED", i)
+
+    def test_hung_leader_through_a_follower_strands_no_host(self):
+        """The leader hangs (accepts, never answers): the registrar's
+        follower times its forwards out ("RPC call timed out and aborted"),
+        then elects; nothing is left OFFLINE or PENDING."""
+        n = 8
+        z = self.zone(zone_seed(n, disabled={2}), election_ms=5000)
+        reg = self.registrar(z, 2, pause_ms=800)
+        status, _, ans = reg.put(host_report(0, device="24b0"))
+        self.assertEqual(status, 200, ans)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
+            futs = []
+            for i in range(n):
+                futs.append(pool.submit(reg.agent, host_report(i), 60))
+                time.sleep(0.1)
+                if i == n // 2:
+                    self.assertEqual(z.rpc(1).double.kill_leader("hang"), 0)
+            results = [f.result() for f in futs]
+        for i, (status, ans, _) in enumerate(results):
+            self.assertEqual(status, 200, (i, ans))
+        hosts = z.hosts()
+        for i in range(n):
+            state, tmpl = hosts[i]
+            self.assertEqual(tmpl.get("PCI_FILTER"), "10de:26b9", i)
+            self.assertNotEqual(tmpl.get("ONEPCI_FORCEUPDATE"), "PENDING", i)
+            self.assertEqual(state, DISABLED if i == 2 else MONITORED, i)
 
     def test_leader_killed_mid_batch_strands_no_host(self):
         """The registrar's oned is the leader, which dies while a batch of
