@@ -233,8 +233,8 @@ int doc_lock_sync_begin(struct doc_lock *l, struct error_message *ret_error) {
         if (r < 0)
                 goto fail;
         for (;;) {
-                r = one_call_at(l->one, NULL, "one.document.lock", NULL, NULL, &err, "(iib)", id,
-                                4, 1);
+                r = one_call_at(l->one, NULL, "one.document.lock", NULL, NULL, &err, "(iib)", id, 4,
+                                1);
                 if (r >= 0)
                         break;
                 if (r != -EREMOTEIO || err.code != ONE_ERR_ACTION)
@@ -260,8 +260,8 @@ int doc_lock_sync_begin(struct doc_lock *l, struct error_message *ret_error) {
         r = read_doc(l, &locked, &t, &seq, &err);
         if (r >= 0) {
                 snprintf(tmpl, sizeof(tmpl), "SEQ=\"%lld\"\n", seq + 1);
-                r = one_call_at(l->one, NULL, "one.document.update", NULL, NULL, &err, "(isi)",
-                                id, tmpl, 1);
+                r = one_call_at(l->one, NULL, "one.document.update", NULL, NULL, &err, "(isi)", id,
+                                tmpl, 1);
         }
         if (r < 0) {
                 doc_lock_sync_end(l);

@@ -37,8 +37,7 @@ struct doc_lock;
 /* A NULL doc_lock is none: every function below succeeds at once (a test
  * with no oned to hold the lock). */
 
-int doc_lock_new(struct one_client *one, unsigned wait_ms, unsigned lease_s,
-                 struct doc_lock **ret);
+int doc_lock_new(struct one_client *one, unsigned wait_ms, unsigned lease_s, struct doc_lock **ret);
 void doc_lock_free(struct doc_lock *l);
 
 /* The sync side. */

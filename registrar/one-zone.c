@@ -66,7 +66,7 @@ int one_raft_parse(const char *xml, size_t len, struct one_raft *ret) {
         xmlDoc *doc;
         xmlNode *root;
         long long v[6];
-        static const char *const names[] = {"SERVER_ID", "STATE", "TERM",
+        static const char *const names[] = {"SERVER_ID", "STATE",  "TERM",
                                             "VOTEDFOR",  "COMMIT", "LOG_INDEX"};
         int r = 0;
 
@@ -85,8 +85,12 @@ int one_raft_parse(const char *xml, size_t len, struct one_raft *ret) {
                 return r;
         if (v[1] < ONE_RAFT_SOLO || v[1] > ONE_RAFT_LEADER)
                 return -EBADMSG;
-        *ret = (struct one_raft){.server_id = (int)v[0], .state = (int)v[1], .term = (int)v[2],
-                                 .votedfor = (int)v[3], .commit = v[4], .log_index = v[5]};
+        *ret = (struct one_raft){.server_id = (int)v[0],
+                                 .state = (int)v[1],
+                                 .term = (int)v[2],
+                                 .votedfor = (int)v[3],
+                                 .commit = v[4],
+                                 .log_index = v[5]};
         return 0;
 }
 
@@ -141,9 +145,8 @@ int one_zone_parse_endpoints(const char *xml, size_t len, char *ret[ONE_ZONE_SER
 
 bool one_zone_is_election_error(int r, const struct one_error *err) {
         static const char *const texts[] = {
-                "no leader found",         "in election mode",
-                "timed out and aborted",   "Failed to connect",
-                "libcurl failed",          "Couldn't connect",
+                "no leader found",   "in election mode", "timed out and aborted",
+                "Failed to connect", "libcurl failed",   "Couldn't connect",
         };
 
         if (r == -EHOSTDOWN)
@@ -206,8 +209,7 @@ static void discover_locked(struct one_zone *z) {
         /* The configured server is a follower, or does not answer: ask each
          * server of the zone as last seen. */
         for (size_t i = 0; i < z->n_servers; i++) {
-                if (raftstatus_at(z, z->servers[i], &raft) >= 0 &&
-                    raft.state == ONE_RAFT_LEADER) {
+                if (raftstatus_at(z, z->servers[i], &raft) >= 0 && raft.state == ONE_RAFT_LEADER) {
                         snprintf(z->leader, sizeof(z->leader), "%s", z->servers[i]);
                         return;
                 }
@@ -358,8 +360,7 @@ int one_zone_wait_replicated(struct one_zone *z, unsigned wait_ms,
                         return 0;
                 if (want < 0) {
                         route_endpoint(z, leader, sizeof(leader));
-                        if (raftstatus_at(z, leader, &lead) >= 0 &&
-                            lead.state == ONE_RAFT_LEADER)
+                        if (raftstatus_at(z, leader, &lead) >= 0 && lead.state == ONE_RAFT_LEADER)
                                 want = lead.log_index;
                 }
                 if (want >= 0 && raftstatus_at(z, z->home, &home) >= 0 && home.commit >= want)

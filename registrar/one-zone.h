@@ -79,5 +79,4 @@ int one_zone_health(struct one_zone *z, struct one_zone_health *ret);
  * when called (its COMMIT reaches the leader's LOG_INDEX), so what reads it
  * (onehost sync run on this front-end) sees every write made so far.
  * Solo: at once.  -ETIMEDOUT after wait_ms. */
-int one_zone_wait_replicated(struct one_zone *z, unsigned wait_ms,
-                             struct error_message *ret_error);
+int one_zone_wait_replicated(struct one_zone *z, unsigned wait_ms, struct error_message *ret_error);

@@ -42,9 +42,9 @@ static void test_raft(void **state) {
         assert_int_equal(r.server_id, -1);
         /* not a RAFT, a field missing, a state out of range, garbage */
         assert_int_equal(one_raft_parse(S("<ZONE/>"), &r), -EBADMSG);
-        assert_int_equal(one_raft_parse(S("<RAFT><SERVER_ID>1</SERVER_ID><STATE>2</STATE></RAFT>"),
-                                        &r),
-                         -EBADMSG);
+        assert_int_equal(
+                one_raft_parse(S("<RAFT><SERVER_ID>1</SERVER_ID><STATE>2</STATE></RAFT>"), &r),
+                -EBADMSG);
         assert_int_equal(one_raft_parse(S("<RAFT><SERVER_ID>1</SERVER_ID><STATE>4</STATE><TERM>1"
                                           "</TERM><VOTEDFOR>0</VOTEDFOR><COMMIT>2</COMMIT>"
                                           "<LOG_INDEX>2</LOG_INDEX></RAFT>"),
@@ -76,9 +76,8 @@ static void test_zone_endpoints(void **state) {
         assert_string_equal(ep[1], "http://b:2633/RPC2");
         free(ep[0]);
         free(ep[1]);
-        assert_int_equal(one_zone_parse_endpoints(S("<ZONE><ID>0</ID><SERVER_POOL/></ZONE>"), ep,
-                                                  &n),
-                         0);
+        assert_int_equal(
+                one_zone_parse_endpoints(S("<ZONE><ID>0</ID><SERVER_POOL/></ZONE>"), ep, &n), 0);
         assert_int_equal(n, 0);
         assert_int_equal(one_zone_parse_endpoints(S("<ZONE><SERVER_POOL><SERVER><ID>0</ID>"
                                                     "</SERVER></SERVER_POOL></ZONE>"),
@@ -137,9 +136,9 @@ static void test_doc_lock_document(void **state) {
                                         &id, &locked, &t, &seq),
                          0);
         assert_int_equal(seq, 0);
-        assert_int_equal(doc_lock_parse(S("<DOCUMENT><NAME>x</NAME></DOCUMENT>"), &id, &locked,
-                                        &t, &seq),
-                         -EBADMSG);
+        assert_int_equal(
+                doc_lock_parse(S("<DOCUMENT><NAME>x</NAME></DOCUMENT>"), &id, &locked, &t, &seq),
+                -EBADMSG);
         assert_int_equal(doc_lock_parse(S("<HOST/>"), &id, &locked, &t, &seq), -EBADMSG);
 
         /* two front-ends created it at once: the lowest ID is the one */
