@@ -203,6 +203,18 @@ static int read_doc(struct doc_lock *l, bool *ret_locked, long long *ret_time, l
         r = doc_id(l, &id, err);
         if (r >= 0)
                 r = one_call_at(l->one, NULL, "one.document.info", &xml, NULL, err, "(i)", id);
+        if (r == -EREMOTEIO && err->code == ONE_ERR_NO_EXISTS) {
+                /* Someone deleted it: find or create it again. */
+                pthread_mutex_lock(&l->mu);
+                if (l->id == id)
+                        l->id = -1;
+                pthread_mutex_unlock(&l->mu);
+                *err = (struct one_error){};
+                r = doc_id(l, &id, err);
+                if (r >= 0)
+                        r = one_call_at(l->one, NULL, "one.document.info", &xml, NULL, err, "(i)",
+                                        id);
+        }
         if (r >= 0)
                 r = doc_lock_parse(xml, strlen(xml), &id, ret_locked, ret_time, ret_seq);
         if (r == -EBADMSG && !err->message[0])
@@ -232,11 +244,23 @@ int doc_lock_sync_begin(struct doc_lock *l, struct error_message *ret_error) {
         r = doc_id(l, &id, &err);
         if (r < 0)
                 goto fail;
-        for (;;) {
+        for (bool found_again = false;;) {
                 r = one_call_at(l->one, NULL, "one.document.lock", NULL, NULL, &err, "(iib)", id, 4,
                                 1);
                 if (r >= 0)
                         break;
+                if (r == -EREMOTEIO && err.code == ONE_ERR_NO_EXISTS && !found_again) {
+                        /* Someone deleted it: find or create it again, once. */
+                        pthread_mutex_lock(&l->mu);
+                        if (l->id == id)
+                                l->id = -1;
+                        pthread_mutex_unlock(&l->mu);
+                        found_again = true;
+                        r = doc_id(l, &id, &err);
+                        if (r < 0)
+                                goto fail;
+                        continue;
+                }
                 if (r != -EREMOTEIO || err.code != ONE_ERR_ACTION)
                         goto fail;
                 /* Held: by a live sync elsewhere, or by a registrar that died. */

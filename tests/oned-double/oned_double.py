@@ -691,6 +691,14 @@ def m_document_update(st, did, text, update_type):
                          update_type)
 
 
+@method("one.document.delete", int)
+def m_document_delete(st, did):
+    get_document(st, "one.document.delete", did)
+    del st.documents[did]
+    st.dump_state()
+    return did
+
+
 @method("one.document.lock", int, int, optional=(bool,))
 def m_document_lock(st, did, level, test=False):
     doc = get_document(st, "one.document.lock", did)

@@ -251,6 +251,25 @@ class HATest(unittest.TestCase):
                        if t["host_id"] == 0 and t["to"] == "OFFLINE"]
         self.assertEqual(len(transitions), 1)
 
+    def test_sync_lock_document_deleted_is_made_again(self):
+        """The registrar finds (or creates) its lock document again when an
+        operator deleted it."""
+        z = self.zone(zone_seed(2))
+        reg = self.registrar(z, 1)
+        self.assertEqual(reg.put(host_report(0))[0], 200)
+        leader = z.rpc(z.wait_leader())
+        pool = ET.fromstring(leader.one.documentpool.info(SESSION, -2, -1, -1, 1472)[1])
+        docs = [d for d in pool if d.findtext("NAME") == "onepci-registrar-sync"]
+        self.assertEqual(len(docs), 1)
+        self.assertIsNone(docs[0].find("LOCK"))  # the sync let go of it
+        self.assertEqual(docs[0].findtext("TEMPLATE/SEQ"), "1")
+        did = int(docs[0].findtext("ID"))
+        self.assertEqual(leader.one.document.delete(SESSION, did), [True, did, 0])
+        status, _, ans = reg.put(host_report(1))
+        self.assertEqual(status, 200, ans)
+        pool = ET.fromstring(leader.one.documentpool.info(SESSION, -2, -1, -1, 1472)[1])
+        self.assertEqual([d.findtext("NAME") for d in pool], ["onepci-registrar-sync"])
+
     def test_healthz_reports_raft(self):
         """/healthz says which server the registrar's oned is, whether a
         leader answers, and is not ok during an election."""
