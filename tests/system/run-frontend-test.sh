@@ -203,9 +203,19 @@ else
         m 'ONED localhost VERSION=7.0.0 PCI_FILTER=8086:10d3 ONEPCI_STATUS=SUCCEEDED' >/dev/null ||
                 fail+=("the host's template after the sync: $(m ONED)")
         ! m FAILED >/dev/null || fail+=("failed units: $(m FAILED | tr '\n' ' ')")
+        # The sandbox: writable exactly where the unit says, read-only beside.
+        for f in /var/lib/one/remotes/etc/im /var/lib/one/remotes/etc/im/kvm-probes.d \
+                 /var/lib/one/remotes/.update /run/one/ssh-socks /var/tmp; do
+                m "NS rw $f$" >/dev/null || fail+=("not writable in the daemon's namespace: $(m "NS .* $f$")")
+        done
+        for f in /var/lib/one/remotes /var/lib/one/remotes/VERSION /var/lib/one/remotes/im/kvm-probes.d/host/system \
+                 /var/lib/one /var/lib/one/.ssh /var/lib/one/.ssh/known_hosts /var/lib/one/.one /run/one \
+                 /run/lock /run /etc/onepci /etc; do
+                m "NS ro $f$" >/dev/null || fail+=("writable in the daemon's namespace: $(m "NS .* $f$")")
+        done
 fi
 
-grep -E '^ONEPCI-FE (BEGIN|UNIT|RUNAS|PROP|MONITOR|HTTP|FILTER|UPDATE|REMOTE|SOCKS|SSHD|ONED|FAILED|END)' "$out/markers"
+grep -E '^ONEPCI-FE (BEGIN|UNIT|RUNAS|PROP|NS|MONITOR|HTTP|FILTER|UPDATE|REMOTE|SOCKS|SSHD|ONED|FAILED|END)' "$out/markers"
 if [ ${#fail[@]} -gt 0 ]; then
         m JOURNAL | tail -n 25
         printf 'FAIL: %s\n' "${fail[@]}"
