@@ -46,8 +46,8 @@ t0=$(date +%s)
 elapsed() { echo "$(( $(date +%s) - t0 )) s"; }
 
 [ "$(id -u)" = 0 ] || skip "the front-end guest needs root (debootstrap, chroot, dpkg into the guest root)"
-for t in debootstrap qemu-system-x86_64 mkfs.ext4 zstd dpkg-buildpackage dpkg-deb chroot python3 ssh-keygen; do
-        command -v "$t" >/dev/null || skip "$t not found (see scripts/packages.txt: debootstrap, qemu-system-x86, e2fsprogs, zstd, dpkg-dev, openssh-client)"
+for t in debootstrap qemu-system-x86_64 mkfs.ext4 zstd dpkg-buildpackage dpkg-deb chroot python3; do
+        command -v "$t" >/dev/null || skip "$t not found (see scripts/packages.txt: debootstrap, qemu-system-x86, e2fsprogs, zstd, dpkg-dev)"
 done
 
 # --- 1. the .deb -----------------------------------------------------------------
@@ -102,7 +102,8 @@ install -d -m 0750 "$one"
 install -d -m 0700 "$one/.one" "$one/.ssh"
 echo oneadmin:password > "$one/.one/one_auth"
 echo http://127.0.0.1:2633/RPC2 > "$one/.one/one_endpoint"
-ssh-keygen -q -t ed25519 -N '' -C oneadmin@frontend -f "$one/.ssh/id_ed25519" || { echo "FAIL: ssh-keygen"; exit 1; }
+chroot "$g" ssh-keygen -q -t ed25519 -N '' -C oneadmin@frontend -f /var/lib/one/.ssh/id_ed25519 ||
+        { echo "FAIL: ssh-keygen in the guest root"; exit 1; }
 cp "$one/.ssh/id_ed25519.pub" "$one/.ssh/authorized_keys"
 install -m 0600 "$guest_files/ssh-config" "$one/.ssh/config"
 # The remotes: the version, the probe (copied to the host by the sync) and
