@@ -28,7 +28,9 @@
 #include "pci-snapshot.h"
 #include "plan.h"
 #include "preflight.h"
-#include "register.h"
+#include "node-key.h"
+#include "registrar-client.h"
+#include "registrar-url.h"
 #include "report.h"
 #include "run-record.h"
 #include "state-file.h"
@@ -38,9 +40,12 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct vfio_watch *, vfio_watch_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct inv_value *, inv_value_unref)
 
+enum agent_command { CMD_PLAN, CMD_APPLY, CMD_CHECK, CMD_REGISTER };
+
 /* Everything one run holds; released by run_state_clear(). */
 struct run_state {
         const struct agent_options *o;
+        enum agent_command command;
         struct onepci_context *ctx;
         struct identity_facts *identity;
         struct inventory *inv;
@@ -62,14 +67,6 @@ static void run_state_clear(struct run_state *s) {
         inventory_free(s->inv);
         identity_facts_free(s->identity);
         onepci_context_free(s->ctx);
-}
-
-const char *agent_command_name(enum agent_command c) {
-        static const char *const names[] = {
-                [CMD_PLAN] = "plan", [CMD_APPLY] = "apply", [CMD_CHECK] = "check",
-                [CMD_REGISTER] = "register",
-        };
-        return names[c];
 }
 
 /* Records an error for the output and returns the exit code to use. */
@@ -339,7 +336,7 @@ static void warn_oneadmin(struct run_state *s) {
 }
 
 /* "OpenNebula host X (id 3): PCI_FILTER=..., changed" from the registrar's 200 answer. */
-static char *describe_acceptance(const char *url, const struct register_result *res) {
+static char *describe_acceptance(const char *url, const struct registrar_client_result *res) {
         _cleanup_(json_object_putp) struct json_object *o = res->body ? json_tokener_parse(res->body) : NULL;
         struct json_object *v;
         const char *host = "?", *filter = "", *short_addr = NULL;
@@ -373,43 +370,36 @@ static int do_register(struct run_state *s, bool succeeded) {
                 return 0;
         }
         s->rec.register_attempted = true;
-        _cleanup_free_ char *url = NULL, *why = NULL, *body = NULL;
+        _cleanup_free_ char *url = NULL, *body = NULL;
         _cleanup_(json_object_putp) struct json_object *report = NULL;
+        struct error_message err = { 0 };
         char key[SIGN_KEY_HEX_LEN + 1];
 
-        int r = register_resolve_url(s->o->registrar_url, s->cfg, s->inv, &url, &why);
+        int r = registrar_url_resolve(s->o->registrar_url, s->cfg, s->inv, &url, &err);
         if (r == 0)
-                r = register_load_key(s->o->key_file ? s->o->key_file : REGISTER_DEFAULT_KEY_FILE, key, &why);
+                r = node_key_load(s->o->key_file, key, &err);
         if (r == 0) {
                 r = report_build(s->cfg, s->plan, s->after ? s->after : s->snap, succeeded,
                                  s->rec.errors, &report);
                 if (r == 0)
                         r = report_to_string(report, &body);
-                if (r < 0 && !why)
-                        why = strdup(strerror(-r));
         }
         if (r < 0) {
-                s->rec.register_message = why ? TAKE_PTR(why) : strdup(strerror(-r));
+                s->rec.register_message = strdup(error_is_set(&err) ? err.text : strerror(-r));
                 return EXIT_REGISTER;
         }
 
-        struct register_options ro;
-        register_options_init(&ro);
-        ro.url = url;
-        ro.node = s->cfg->name;
-        ro.key_hex = key;
-        ro.ca_file = s->o->ca_file;
-        if (s->o->deadline_s >= 0)
-                ro.deadline_ms = (int64_t)s->o->deadline_s * 1000;
-        struct register_result res = { 0 };
-        r = register_send(&ro, body, &res);
+        struct registrar_client_options ro;
+        agent_options_to_registrar(s->o, url, s->cfg->name, key, &ro);
+        struct registrar_client_result res = { 0 };
+        r = registrar_client_send_report(&ro, body, &res);
         explicit_bzero(key, sizeof(key));
         s->rec.registered = r == 0;
         if (r == 0)
                 s->rec.register_message = describe_acceptance(url, &res);
         else
-                (void)asprintf(&s->rec.register_message, "%s: %s", url, res.message);
-        register_result_clear(&res);
+                (void)asprintf(&s->rec.register_message, "%s: %s", url, res.error.text);
+        registrar_client_result_clear(&res);
         return r == 0 ? 0 : EXIT_REGISTER;
 }
 
@@ -419,7 +409,7 @@ static void preview_report(struct run_state *s) {
         if (report_build(s->cfg, s->plan, s->snap, true, s->rec.errors, &report) < 0 ||
             report_to_string(report, &s->rec.report_preview) < 0)
                 return;
-        if (register_resolve_url(s->o->registrar_url, s->cfg, s->inv, &s->rec.report_url, NULL) < 0)
+        if (registrar_url_resolve(s->o->registrar_url, s->cfg, s->inv, &s->rec.report_url, NULL) < 0)
                 s->rec.report_url = NULL;
 }
 
@@ -483,8 +473,6 @@ static int run_steps(struct run_state *s) {
         if (o->driverctl && !(s->ctx->driverctl = strdup(o->driverctl)))
                 return fail(s, EXIT_INTERNAL, "out of memory");
         s->ctx->no_install = o->no_install;
-        if (o->driverctl_timeout_ms > 0)
-                s->ctx->driverctl_timeout_ms = o->driverctl_timeout_ms;
 
         r = load_host(s);
         if (r)
@@ -499,7 +487,7 @@ static int run_steps(struct run_state *s) {
                 return fail(s, EXIT_PREFLIGHT, "%s", iommu_msg ? iommu_msg : "the IOMMU is not active");
 
         r = make_plan(s);
-        switch (o->command) {
+        switch (s->command) {
         case CMD_PLAN:
                 if (r == 0)
                         (void)install_rule(s, false);
@@ -533,9 +521,9 @@ static int run_steps(struct run_state *s) {
         return 0;
 }
 
-int agent_run(const struct agent_options *o) {
-        struct run_state s = { .o = o };
-        s.rec.command = agent_command_name(o->command);
+static int run(const struct agent_options *o, enum agent_command command, const char *name) {
+        struct run_state s = { .o = o, .command = command };
+        s.rec.command = name;
         s.rec.inventory_path = strdup(o->inventory);
 
         int code = run_steps(&s);
@@ -552,4 +540,20 @@ int agent_run(const struct agent_options *o) {
                 output_text(&s.rec, stdout);
         run_state_clear(&s);
         return code;
+}
+
+int agent_plan(const struct agent_options *o) {
+        return run(o, CMD_PLAN, "plan");
+}
+
+int agent_apply(const struct agent_options *o) {
+        return run(o, CMD_APPLY, "apply");
+}
+
+int agent_check(const struct agent_options *o) {
+        return run(o, CMD_CHECK, "check");
+}
+
+int agent_register(const struct agent_options *o) {
+        return run(o, CMD_REGISTER, "register");
 }
