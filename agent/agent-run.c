@@ -147,7 +147,9 @@ static int make_plan(struct run_state *s) {
         if (r < 0)
                 return fail(s, EXIT_INTERNAL, "planning failed: %s", strerror(-r));
         s->rec.plan = s->plan;
-        s->rec.pci_filter = output_pci_filter(s->plan);
+        r = plan_pci_filter(s->plan, &s->rec.pci_filter);
+        if (r < 0)
+                return fail(s, EXIT_INTERNAL, "cannot compute the PCI_FILTER: %s", strerror(-r));
 
         int code = 0;
         for (size_t i = 0; i < s->plan->n; i++) {
@@ -185,7 +187,7 @@ static size_t vfio_groups(const struct plan *p, int *groups) {
         size_t n = 0;
         for (size_t i = 0; i < p->n; i++) {
                 const struct plan_item *it = &p->items[i];
-                if ((it->action != PLAN_BIND && it->action != PLAN_KEEP) || !it->dev)
+                if (!plan_action_ends_on_vfio(it->action) || !it->dev)
                         continue;
                 bool seen = false;
                 for (size_t j = 0; j < n; j++)
@@ -228,7 +230,7 @@ static int verify_bound(struct run_state *s) {
         int code = 0;
         for (size_t i = 0; i < s->plan->n; i++) {
                 const struct plan_item *it = &s->plan->items[i];
-                if (it->action != PLAN_BIND && it->action != PLAN_KEEP)
+                if (!plan_action_ends_on_vfio(it->action))
                         continue;
                 const struct pci_device *d = pci_snapshot_find(s->after, it->address);
                 if (d && STREQ(d->driver, "vfio-pci"))

@@ -107,7 +107,7 @@ static const struct pci_device *reported_device(const struct plan_item *it,
                                                 const struct pci_snapshot *snap, bool bind_done) {
         const struct pci_device *d;
 
-        if (it->action != PLAN_KEEP && it->action != PLAN_BIND)
+        if (!plan_action_ends_on_vfio(it->action))
                 return NULL;
         d = pci_snapshot_find(snap, it->address);
         if (!d)
