@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* Running driverctl: spawned without a shell, with a timeout, stderr
- * captured for the error message. */
+/* driverctl: finding it, installing it, running set-override (through
+ * lib/run-program.h: no shell, a timeout, stderr captured). */
 
 #include "context.h"
 
@@ -17,15 +17,6 @@ int driverctl_locate(const struct onepci_context *ctx, char **ret_path);
  * failed and what to install by hand. */
 int driverctl_install(const struct onepci_context *ctx, char **ret_message);
 
-/* Runs `program args...` (args NULL-terminated, without the program name) with
- * no shell, stdin from /dev/null, stdout discarded, in its own process group
- * and with the caller's environment.  Returns 0 on exit status 0, -ETIMEDOUT
- * after killing its process group on timeout (timeout_ms > 0), -EIO on
- * another status or a signal, a negative errno when it cannot be started;
- * *ret_stderr gets what it printed on stderr, at most 16 KiB with trailing
- * white space stripped (ret_stderr may be NULL). */
-int driverctl_run(const char *program, const char *const *args, int timeout_ms,
-                  char **ret_stderr);
-
+/* `program set-override ADDRESS DRIVER` through run_program() (lib/run-program.h). */
 int driverctl_set_override(const char *program, const char *address, const char *driver,
                            int timeout_ms, char **ret_stderr);

@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "driverctl.h"
 #include "fileio.h"
 #include "macros.h"
+#include "run-program.h"
 
 #define ACCOUNT_FILE_MAX (4 * 1024 * 1024)
 #define UDEVADM_TIMEOUT_MS 30000
@@ -185,7 +185,7 @@ static int udevadm_reload(void) {
         static const char *const args[] = { "control", "--reload", NULL };
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
                 if (access(dirs[i], X_OK) == 0)
-                        return driverctl_run(dirs[i], args, UDEVADM_TIMEOUT_MS, NULL);
+                        return run_program(dirs[i], args, NULL, UDEVADM_TIMEOUT_MS, NULL);
         return -ENOENT;
 }
 
