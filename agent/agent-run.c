@@ -37,7 +37,6 @@
 #include "strv.h"
 #include "vfio-rule.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct vfio_watch *, vfio_watch_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct inv_value *, inv_value_unref)
 
 enum agent_command { CMD_PLAN, CMD_APPLY, CMD_CHECK, CMD_REGISTER };
@@ -134,11 +133,11 @@ static int load_host(struct run_state *s) {
 
 /* Snapshot, guards and plan.  Refusals decide the exit code. */
 static int make_plan(struct run_state *s) {
-        _cleanup_free_ char *msg = NULL;
-        int r = pci_snapshot_read(s->ctx, &s->snap, &msg);
+        struct error_message err = { 0 };
+        int r = pci_snapshot_read(s->ctx, &s->snap, &err);
         if (r < 0)
                 return fail(s, EXIT_PREFLIGHT, "cannot read the PCI bus under %s: %s",
-                            s->ctx->root, msg ? msg : strerror(-r));
+                            s->ctx->root, error_is_set(&err) ? err.text : strerror(-r));
         r = guards_collect(s->ctx, &s->guards);
         if (r < 0)
                 return fail(s, EXIT_PREFLIGHT, "cannot tell which devices the host depends on: %s",
@@ -172,13 +171,14 @@ static int make_plan(struct run_state *s) {
 
 /* vfio-pci and driverctl: only needed when something will be bound. */
 static int preflight(struct run_state *s, char **ret_driverctl) {
-        _cleanup_free_ char *msg = NULL;
-        if (preflight_vfio_pci(s->ctx, &msg) < 0)
-                return fail(s, EXIT_PREFLIGHT, "%s", msg ? msg : "vfio-pci is not available");
-        free(TAKE_PTR(msg));
-        int r = preflight_driverctl(s->ctx, ret_driverctl, &msg);
+        struct error_message err = { 0 };
+        if (preflight_vfio_pci(s->ctx, &err) < 0)
+                return fail(s, EXIT_PREFLIGHT, "%s",
+                            error_is_set(&err) ? err.text : "vfio-pci is not available");
+        int r = preflight_driverctl(s->ctx, ret_driverctl, &err);
         if (r < 0)
-                return fail(s, EXIT_PREFLIGHT, "%s", msg ? msg : "driverctl is not available");
+                return fail(s, EXIT_PREFLIGHT, "%s",
+                            error_is_set(&err) ? err.text : "driverctl is not available");
         return 0;
 }
 
@@ -221,11 +221,11 @@ static int bind_devices(struct run_state *s, const char *driverctl) {
 /* driverctl only checks that SOME driver is bound: read sysfs again and
  * compare with what the plan wanted. */
 static int verify_bound(struct run_state *s) {
-        _cleanup_free_ char *msg = NULL;
-        int r = pci_snapshot_read(s->ctx, &s->after, &msg);
+        struct error_message err = { 0 };
+        int r = pci_snapshot_read(s->ctx, &s->after, &err);
         if (r < 0)
                 return fail(s, EXIT_APPLY, "cannot re-read the PCI bus after binding: %s",
-                            msg ? msg : strerror(-r));
+                            error_is_set(&err) ? err.text : strerror(-r));
         s->rec.after = s->after;
         int code = 0;
         for (size_t i = 0; i < s->plan->n; i++) {
@@ -381,8 +381,12 @@ static int do_register(struct run_state *s, bool succeeded) {
         if (r == 0)
                 r = node_key_load(s->o->key_file, key, &err);
         if (r == 0) {
-                r = report_build(s->cfg, s->plan, s->after ? s->after : s->snap, succeeded,
-                                 s->rec.errors, &report);
+                if (s->command == CMD_REGISTER)
+                        r = report_build_current(s->cfg, s->plan, s->snap, succeeded,
+                                                 s->rec.errors, &report);
+                else
+                        r = report_build(s->cfg, s->plan, s->after ? s->after : s->snap,
+                                         succeeded, s->rec.errors, &report);
                 if (r == 0)
                         r = report_to_string(report, &body);
         }
@@ -484,9 +488,10 @@ static int run_steps(struct run_state *s) {
 
         /* Without an IOMMU every device would be refused for lacking a group;
          * say the real reason once instead. */
-        _cleanup_free_ char *iommu_msg = NULL;
-        if (iommu_check_active(s->ctx, &iommu_msg) < 0)
-                return fail(s, EXIT_PREFLIGHT, "%s", iommu_msg ? iommu_msg : "the IOMMU is not active");
+        struct error_message iommu_err = { 0 };
+        if (iommu_check_active(s->ctx, &iommu_err) < 0)
+                return fail(s, EXIT_PREFLIGHT, "%s", error_is_set(&iommu_err) ? iommu_err.text
+                                                                              : "the IOMMU is not active");
 
         r = make_plan(s);
         switch (s->command) {

@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 
+#include "macros.h"
+
 struct onepci_context {
         char *root;          /* "/" on a live system */
         bool live;           /* root is "/" */
@@ -18,6 +20,7 @@ struct onepci_context {
 
 int onepci_context_new(const char *root, struct onepci_context **ret);
 void onepci_context_free(struct onepci_context *ctx);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct onepci_context *, onepci_context_free)
 
 /* ROOT + rel ("sys/bus/pci/devices"); NULL on allocation failure. */
 char *ctx_path(const struct onepci_context *ctx, const char *rel);

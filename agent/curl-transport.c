@@ -84,7 +84,7 @@ static bool is_tls_verification_failure(CURLcode code) {
         do {                                                                                \
                 CURLcode _code = api->easy_setopt(curl, opt, value);                        \
                 if (_code != CURLE_OK) {                                                    \
-                        snprintf((resp)->error, sizeof (resp)->error,                       \
+                        error_set(&(resp)->error,                       \
                                  "curl_easy_setopt " #opt " failed: %s",                    \
                                  api->easy_strerror(_code));                                \
                         return -EIO;                                                        \
@@ -109,18 +109,14 @@ static void curl_handles_done(struct curl_handles *h) {
  * or libcurl, which parses them, cannot be loaded. */
 time_t curl_http_date(const char *value) {
         const struct curl_api *api;
-        char why[256];
-        return curl_api_get(&api, why, sizeof why) < 0 ? (time_t)-1 : api->getdate(value, NULL);
+        return curl_api_get(&api, NULL) < 0 ? (time_t)-1 : api->getdate(value, NULL);
 }
 
 int curl_transport_begin(struct error_message *ret_error) {
         const struct curl_api *api;
-        char why[256];
-        int r = curl_api_get(&api, why, sizeof why);
-        if (r < 0) {
-                error_set(ret_error, "%s", why);
+        int r = curl_api_get(&api, ret_error);
+        if (r < 0)
                 return r;
-        }
         if (api->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
                 error_set(ret_error, "curl_global_init failed");
                 return -EIO;
@@ -130,15 +126,14 @@ int curl_transport_begin(struct error_message *ret_error) {
 
 void curl_transport_end(void) {
         const struct curl_api *api;
-        char why[256];
-        if (curl_api_get(&api, why, sizeof why) == 0)
+        if (curl_api_get(&api, NULL) == 0)
                 api->global_cleanup();
 }
 
 int curl_transport_exchange(const struct registrar_http_request *req,
                             struct registrar_http_response *resp, void *userdata) {
         const struct curl_api *api;
-        int r = curl_api_get(&api, resp->error, sizeof resp->error);
+        int r = curl_api_get(&api, &resp->error);
         if (r < 0)
                 return r;
         _cleanup_(curl_handles_done) struct curl_handles handles = { .api = api };
@@ -151,7 +146,7 @@ int curl_transport_exchange(const struct registrar_http_request *req,
 
         CURL *curl = handles.curl = api->easy_init();
         if (!curl) {
-                snprintf(resp->error, sizeof resp->error, "curl_easy_init failed");
+                error_set(&resp->error, "curl_easy_init failed");
                 return -ENOMEM;
         }
         if (asprintf(&auth, "Authorization: %s", req->authorization) < 0)
@@ -197,14 +192,14 @@ int curl_transport_exchange(const struct registrar_http_request *req,
         if (code != CURLE_OK) {
                 free(ctx.body);
                 resp->tls_failure = is_tls_verification_failure(code);
-                snprintf(resp->error, sizeof resp->error, "%s",
+                error_set(&resp->error, "%s",
                          errbuf[0] ? errbuf : api->easy_strerror(code));
                 return -EIO;
         }
         code = api->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
         if (code != CURLE_OK || status < 100) {
                 free(ctx.body);
-                snprintf(resp->error, sizeof resp->error, "no HTTP status in the answer");
+                error_set(&resp->error, "no HTTP status in the answer");
                 return -EPROTO;
         }
         resp->status = status;

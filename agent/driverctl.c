@@ -55,20 +55,17 @@ static const struct package_manager package_managers[] = {
         { "zypper", zypper_install, NULL, NULL },
 };
 
-int driverctl_install(const struct onepci_context *ctx, char **ret_message) {
-        char *msg = NULL;
+int driverctl_install(const struct onepci_context *ctx, struct error_message *ret_error) {
         int r;
 
         if (!ctx->live) {
-                r = asprintf(&msg, "driverctl is missing; not installing packages under --root %s"
-                             " (pass --driverctl PATH)", ctx->root);
-                *ret_message = r < 0 ? NULL : msg;
+                error_set(ret_error, "driverctl is missing; not installing packages under --root %s"
+                          " (pass --driverctl PATH)", ctx->root);
                 return -EPERM;
         }
         if (ctx->no_install) {
-                r = asprintf(&msg, "driverctl is missing and --no-install was given: install the "
-                             "package \"driverctl\" by hand");
-                *ret_message = r < 0 ? NULL : msg;
+                error_set(ret_error, "driverctl is missing and --no-install was given: install the "
+                          "package \"driverctl\" by hand");
                 return -EPERM;
         }
 
@@ -83,16 +80,16 @@ int driverctl_install(const struct onepci_context *ctx, char **ret_message) {
                 if (r < 0 && r != -ENOMEM && pm->refresh_args) {
                         /* A fresh node often has stale package lists. */
                         _cleanup_free_ char *refresh_err = NULL;
-                        if (run_program(path, pm->refresh_args, pm->env, INSTALL_TIMEOUT_MS, &refresh_err) == 0) {
+                        if (run_program(path, pm->refresh_args, pm->env, INSTALL_TIMEOUT_MS,
+                                        &refresh_err) == 0) {
                                 free(err);
                                 err = NULL;
-                                r = run_program(path, pm->install_args, pm->env, INSTALL_TIMEOUT_MS, &err);
+                                r = run_program(path, pm->install_args, pm->env,
+                                                INSTALL_TIMEOUT_MS, &err);
                         }
                 }
-                if (r == 0) {
-                        *ret_message = NULL;
+                if (r == 0)
                         return 0;
-                }
 
                 /* The last line is where package managers put the reason. */
                 const char *last = "";
@@ -100,18 +97,15 @@ int driverctl_install(const struct onepci_context *ctx, char **ret_message) {
                         const char *nl = strrchr(err, '\n');
                         last = nl ? nl + 1 : err;
                 }
-                if (asprintf(&msg, "installing driverctl with %s failed (%s%s%s); install the "
-                             "package \"driverctl\" by hand",
-                             path, r == -ETIMEDOUT ? "timed out" : strerror(-r),
-                             *last ? ": " : "", last) < 0)
-                        msg = NULL;
-                *ret_message = msg;
+                /* Bounded, so the advice after it always fits the message. */
+                error_set(ret_error, "installing driverctl with %s failed (%s%s%.200s); install "
+                          "the package \"driverctl\" by hand",
+                          path, r == -ETIMEDOUT ? "timed out" : strerror(-r), *last ? ": " : "",
+                          last);
                 return r;
         }
 
-        if (asprintf(&msg, "driverctl is missing and no package manager (apt-get, dnf, zypper) "
-                     "was found: install the package \"driverctl\" by hand") < 0)
-                msg = NULL;
-        *ret_message = msg;
+        error_set(ret_error, "driverctl is missing and no package manager (apt-get, dnf, zypper) "
+                  "was found: install the package \"driverctl\" by hand");
         return -ENOENT;
 }

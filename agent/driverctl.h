@@ -5,6 +5,7 @@
  * lib/run-program.h: no shell, a timeout, stderr captured). */
 
 #include "context.h"
+#include "error-message.h"
 
 /* Finds the program: ctx->driverctl when set, else driverctl on PATH, else
  * /usr/sbin/driverctl, /sbin/driverctl.  -ENOENT when missing.  Under a root
@@ -13,9 +14,9 @@
 int driverctl_locate(const struct onepci_context *ctx, char **ret_path);
 
 /* Installs driverctl with the system's package manager (apt-get, dnf or
- * zypper, whichever exists).  Only on a live root.  *ret_message says what
- * failed and what to install by hand. */
-int driverctl_install(const struct onepci_context *ctx, char **ret_message);
+ * zypper, whichever exists).  Only on a live root.  ret_error (optional)
+ * says what failed and what to install by hand. */
+int driverctl_install(const struct onepci_context *ctx, struct error_message *ret_error);
 
 /* `program set-override ADDRESS DRIVER` through run_program() (lib/run-program.h). */
 int driverctl_set_override(const char *program, const char *address, const char *driver,

@@ -15,8 +15,6 @@
 #include "node-key.h"
 #include "registrar-client.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct onepci_context *, onepci_context_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct identity_facts *, identity_facts_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct inventory *, inventory_free)
 
 /* Without an inventory there is nothing to match against: the most trusted

@@ -157,7 +157,7 @@ static int send_loop(const struct registrar_client_options *o,
         int64_t offset = o->clock_offset_s;
         bool skew_retried = false;
         unsigned retries = 0;
-        char last[384] = "";
+        struct error_message last = { 0 }; /* why the last attempt failed */
 
         for (;;) {
                 struct registrar_http_response resp = { 0 };
@@ -193,11 +193,11 @@ static int send_loop(const struct registrar_client_options *o,
                 if (r < 0) {
                         if (resp.tls_failure) {
                                 error_set(&ret->error, "TLS verification of %s failed: %s (check --ca-file)",
-                                         url, resp.error);
+                                         url, resp.error.text);
                                 return -EPROTO;
                         }
-                        snprintf(last, sizeof last, "cannot reach %s: %s", url,
-                                 resp.error[0] ? resp.error : strerror(-r));
+                        error_set(&last, "cannot reach %s: %s", url,
+                                 error_is_set(&resp.error) ? resp.error.text : strerror(-r));
                 } else {
                         answer_reason(ret->body, err, sizeof err, reason, sizeof reason);
                         if (resp.status >= 200 && resp.status <= 299)
@@ -237,7 +237,7 @@ static int send_loop(const struct registrar_client_options *o,
                                 error_set(&ret->error, "unexpected answer %ld from %s", resp.status, url);
                                 return -EPROTO;
                         }
-                        snprintf(last, sizeof last, "the registrar answered %ld%s%s%s%s",
+                        error_set(&last, "the registrar answered %ld%s%s%s%s",
                                  resp.status, err[0] ? " " : "", err, reason[0] ? ": " : "",
                                  reason);
                 }
@@ -250,7 +250,7 @@ static int send_loop(const struct registrar_client_options *o,
                                                                     h->wall_s(h->userdata));
                 if (remaining <= 0 || retry_after_ms > remaining) {
                         error_set(&ret->error, "gave up after %u attempts in %" PRId64 " s: %s", ret->attempts,
-                                 (now - start) / 1000, last);
+                                 (now - start) / 1000, last.text);
                         return -ETIMEDOUT;
                 }
                 delay = registrar_client_backoff_ms(++retries, h->random_u64(h->userdata), retry_after_ms);

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "error-message.h"
+
 struct registrar_http_request {
         const char *url;           /* full URL */
         const char *method;        /* "PUT", "GET" */
@@ -24,7 +26,7 @@ struct registrar_http_response {
         char date[64];        /* Date header, "" when absent */
         char retry_after[64]; /* Retry-After header, "" when absent */
         bool tls_failure;     /* certificate / TLS verification failed */
-        char error[256];      /* transport error for people, "" when none */
+        struct error_message error; /* transport error for people; unset when none */
 };
 
 /* Returns 0 when an HTTP answer (any status) arrived, a negative errno when

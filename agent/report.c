@@ -205,8 +205,9 @@ int report_build(const struct host_config *cfg, const struct plan *plan,
 }
 
 int report_build_current(const struct host_config *cfg, const struct plan *plan,
-                         const struct pci_snapshot *snap, struct json_object **ret) {
-        return build(cfg, plan, snap, true, false, NULL, ret);
+                         const struct pci_snapshot *snap, bool in_sync, char *const *errors,
+                         struct json_object **ret) {
+        return build(cfg, plan, snap, in_sync, false, errors, ret);
 }
 
 int report_to_string(struct json_object *report, char **ret) {

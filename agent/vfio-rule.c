@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <libudev.h> /* before macros.h: enables its libudev cleanups */
+
 #include "vfio-rule.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
-#include <libudev.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -90,19 +90,19 @@ static void test_locate_path_only_on_live_root(void **state) {
 static void test_install_refused_under_root(void **state) {
         struct scratch *f = *state;
         struct onepci_context *ctx = context(f->dir);
-        _cleanup_free_ char *msg = NULL;
-        assert_int_equal(driverctl_install(ctx, &msg), -EPERM);
-        assert_non_null(strstr(msg, "--root"));
+        struct error_message err = { 0 };
+        assert_int_equal(driverctl_install(ctx, &err), -EPERM);
+        assert_non_null(strstr(err.text, "--root"));
         onepci_context_free(ctx);
 }
 
 static void test_install_refused_with_no_install(void **state) {
         struct onepci_context *ctx = context("/");
         ctx->no_install = true;
-        _cleanup_free_ char *msg = NULL;
-        assert_int_equal(driverctl_install(ctx, &msg), -EPERM);
-        assert_non_null(strstr(msg, "--no-install"));
-        assert_non_null(strstr(msg, "\"driverctl\""));
+        struct error_message err = { 0 };
+        assert_int_equal(driverctl_install(ctx, &err), -EPERM);
+        assert_non_null(strstr(err.text, "--no-install"));
+        assert_non_null(strstr(err.text, "\"driverctl\""));
         onepci_context_free(ctx);
 }
 
@@ -127,11 +127,11 @@ static void test_install_with_apt_failure_names_package(void **state) {
                 f, "echo 'Reading package lists...' >&2\n"
                    "echo 'E: Unable to locate package driverctl' >&2; exit 100");
         struct onepci_context *ctx = context("/");
-        _cleanup_free_ char *msg = NULL;
-        assert_int_equal(driverctl_install(ctx, &msg), -EIO);
-        assert_non_null(strstr(msg, "E: Unable to locate package driverctl"));
-        assert_non_null(strstr(msg, "install the package \"driverctl\" by hand"));
-        assert_non_null(strstr(msg, apt));
+        struct error_message err = { 0 };
+        assert_int_equal(driverctl_install(ctx, &err), -EIO);
+        assert_non_null(strstr(err.text, "E: Unable to locate package driverctl"));
+        assert_non_null(strstr(err.text, "install the package \"driverctl\" by hand"));
+        assert_non_null(strstr(err.text, apt));
         onepci_context_free(ctx);
 
         _cleanup_free_ char *log_path = NULL;
@@ -149,8 +149,8 @@ static void test_install_apt_environment_wins(void **state) {
         _cleanup_free_ char *apt = fake_apt(f, "exit 1");
         setenv("DEBIAN_FRONTEND", "readline", 1);
         struct onepci_context *ctx = context("/");
-        _cleanup_free_ char *msg = NULL;
-        assert_int_equal(driverctl_install(ctx, &msg), -EIO);
+        struct error_message err = { 0 };
+        assert_int_equal(driverctl_install(ctx, &err), -EIO);
         unsetenv("DEBIAN_FRONTEND");
         onepci_context_free(ctx);
 
@@ -164,9 +164,9 @@ static void test_install_with_apt_success(void **state) {
         struct scratch *f = *state;
         _cleanup_free_ char *apt = fake_apt(f, "exit 0");
         struct onepci_context *ctx = context("/");
-        char *msg = (char *)"unset";
-        assert_int_equal(driverctl_install(ctx, &msg), 0);
-        assert_null(msg);
+        struct error_message err = { 0 };
+        assert_int_equal(driverctl_install(ctx, &err), 0);
+        assert_false(error_is_set(&err));
         onepci_context_free(ctx);
 }
 

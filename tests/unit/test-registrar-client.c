@@ -106,7 +106,7 @@ static int w_transport(const struct registrar_http_request *req,
         w->mono_ms += 20; /* a request takes a while */
         if (c->rc < 0) {
                 resp->tls_failure = c->tls_failure;
-                snprintf(resp->error, sizeof resp->error, "Connection refused");
+                error_set(&resp->error, "Connection refused");
                 return c->rc;
         }
         resp->status = c->status;
