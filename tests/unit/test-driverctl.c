@@ -146,7 +146,7 @@ static void test_install_with_apt_failure_names_package(void **state) {
 
 static void test_install_apt_environment_wins(void **state) {
         struct scratch *f = *state;
-        _cleanup_free_ char *apt = fake_apt(f, "exit 1");
+        free(fake_apt(f, "exit 1"));
         setenv("DEBIAN_FRONTEND", "readline", 1);
         struct onepci_context *ctx = context("/");
         struct error_message err = { 0 };
@@ -162,7 +162,7 @@ static void test_install_apt_environment_wins(void **state) {
 
 static void test_install_with_apt_success(void **state) {
         struct scratch *f = *state;
-        _cleanup_free_ char *apt = fake_apt(f, "exit 0");
+        free(fake_apt(f, "exit 0"));
         struct onepci_context *ctx = context("/");
         struct error_message err = { 0 };
         assert_int_equal(driverctl_install(ctx, &err), 0);
