@@ -13,29 +13,31 @@ static void copy_bounded(char *dst, size_t size, const char *src) {
         dst[len] = '\0';
 }
 
-void error_set(struct error_message *err, const char *fmt, ...) {
+_printf_(6, 0) static void set_at(struct error_message *err, const char *file, unsigned line,
+                                   unsigned column, const char *value, const char *fmt,
+                                   va_list ap) {
         if (!err)
                 return;
-        va_list ap;
-        va_start(ap, fmt);
         vsnprintf(err->text, sizeof(err->text), fmt, ap);
-        va_end(ap);
-        err->file[0] = err->value[0] = '\0';
-        err->line = err->column = 0;
-}
-
-void error_set_at(struct error_message *err, const char *file, unsigned line, unsigned column,
-                  const char *value, const char *fmt, ...) {
-        if (!err)
-                return;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->text, sizeof(err->text), fmt, ap);
-        va_end(ap);
         copy_bounded(err->file, sizeof(err->file), file);
         copy_bounded(err->value, sizeof(err->value), value);
         err->line = line;
         err->column = column;
+}
+
+void error_set(struct error_message *err, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        set_at(err, NULL, 0, 0, NULL, fmt, ap);
+        va_end(ap);
+}
+
+void error_set_at(struct error_message *err, const char *file, unsigned line, unsigned column,
+                  const char *value, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        set_at(err, file, line, column, value, fmt, ap);
+        va_end(ap);
 }
 
 void error_prefix(struct error_message *err, const char *fmt, ...) {
