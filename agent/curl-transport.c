@@ -84,9 +84,8 @@ static bool is_tls_verification_failure(CURLcode code) {
         do {                                                                                \
                 CURLcode _code = api->easy_setopt(curl, opt, value);                        \
                 if (_code != CURLE_OK) {                                                    \
-                        error_set(&(resp)->error,                       \
-                                 "curl_easy_setopt " #opt " failed: %s",                    \
-                                 api->easy_strerror(_code));                                \
+                        error_set(&(resp)->error, "curl_easy_setopt " #opt " failed: %s",   \
+                                  api->easy_strerror(_code));                               \
                         return -EIO;                                                        \
                 }                                                                           \
         } while (0)
@@ -193,7 +192,7 @@ int curl_transport_exchange(const struct registrar_http_request *req,
                 free(ctx.body);
                 resp->tls_failure = is_tls_verification_failure(code);
                 error_set(&resp->error, "%s",
-                         errbuf[0] ? errbuf : api->easy_strerror(code));
+                          errbuf[0] ? errbuf : api->easy_strerror(code));
                 return -EIO;
         }
         code = api->easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

@@ -60,12 +60,12 @@ int driverctl_install(const struct onepci_context *ctx, struct error_message *re
 
         if (!ctx->live) {
                 error_set(ret_error, "driverctl is missing; not installing packages under --root %s"
-                          " (pass --driverctl PATH)", ctx->root);
+                                     " (pass --driverctl PATH)", ctx->root);
                 return -EPERM;
         }
         if (ctx->no_install) {
                 error_set(ret_error, "driverctl is missing and --no-install was given: install the "
-                          "package \"driverctl\" by hand");
+                                     "package \"driverctl\" by hand");
                 return -EPERM;
         }
 
@@ -99,13 +99,13 @@ int driverctl_install(const struct onepci_context *ctx, struct error_message *re
                 }
                 /* Bounded, so the advice after it always fits the message. */
                 error_set(ret_error, "installing driverctl with %s failed (%s%s%.200s); install "
-                          "the package \"driverctl\" by hand",
+                                     "the package \"driverctl\" by hand",
                           path, r == -ETIMEDOUT ? "timed out" : strerror(-r), *last ? ": " : "",
                           last);
                 return r;
         }
 
         error_set(ret_error, "driverctl is missing and no package manager (apt-get, dnf, zypper) "
-                  "was found: install the package \"driverctl\" by hand");
+                             "was found: install the package \"driverctl\" by hand");
         return -ENOENT;
 }

@@ -59,7 +59,9 @@ static uint64_t real_random_u64(void *userdata) {
 void registrar_client_options_init(struct registrar_client_options *o) {
         const char *skew = getenv(REGISTRAR_CLIENT_CLOCK_OFFSET_ENV);
 
-        *o = (struct registrar_client_options){ .deadline_ms = REGISTRAR_CLIENT_DEFAULT_DEADLINE_MS };
+        *o = (struct registrar_client_options){
+                .deadline_ms = REGISTRAR_CLIENT_DEFAULT_DEADLINE_MS,
+        };
         if (skew && *skew) {
                 char *end;
                 long long v;
@@ -151,8 +153,8 @@ static struct registrar_client_hooks resolve_hooks(const struct registrar_client
 }
 
 static int send_loop(const struct registrar_client_options *o,
-                     const struct registrar_client_hooks *h, const char *method, const char *url, const char *path, const char *body,
-                     struct registrar_client_result *ret) {
+                     const struct registrar_client_hooks *h, const char *method, const char *url,
+                     const char *path, const char *body, struct registrar_client_result *ret) {
         int64_t start = h->monotonic_ms(h->userdata), deadline = start + MAX(o->deadline_ms, 0);
         int64_t offset = o->clock_offset_s;
         bool skew_retried = false;
@@ -172,8 +174,7 @@ static int send_loop(const struct registrar_client_options *o,
                 r = sign_request(o->key_hex, o->node, method, path, h->wall_s(h->userdata) + offset,
                                  nonce, body, strlen(body), authz);
                 if (r < 0) {
-                        error_set(&ret->error, "cannot sign: %s",
-                                 strerror(-r));
+                        error_set(&ret->error, "cannot sign: %s", strerror(-r));
                         return r;
                 }
                 remaining = deadline - h->monotonic_ms(h->userdata);
@@ -192,19 +193,20 @@ static int send_loop(const struct registrar_client_options *o,
 
                 if (r < 0) {
                         if (resp.tls_failure) {
-                                error_set(&ret->error, "TLS verification of %s failed: %s (check --ca-file)",
-                                         url, resp.error.text);
+                                error_set(&ret->error,
+                                          "TLS verification of %s failed: %s (check --ca-file)",
+                                          url, resp.error.text);
                                 return -EPROTO;
                         }
                         error_set(&last, "cannot reach %s: %s", url,
-                                 error_is_set(&resp.error) ? resp.error.text : strerror(-r));
+                                  error_is_set(&resp.error) ? resp.error.text : strerror(-r));
                 } else {
                         answer_reason(ret->body, err, sizeof err, reason, sizeof reason);
                         if (resp.status >= 200 && resp.status <= 299)
                                 return 0;
                         if (resp.status == 400) {
                                 error_set(&ret->error, "the registrar rejected the report: %s",
-                                         reason[0] ? reason : err[0] ? err : "400");
+                                          reason[0] ? reason : err[0] ? err : "400");
                                 return -EINVAL;
                         }
                         if (resp.status == 401 && STREQ(err, "clock_skew") && !skew_retried) {
@@ -218,28 +220,31 @@ static int send_loop(const struct registrar_client_options *o,
                                 }
                         }
                         if (resp.status == 401) {
-                                error_set(&ret->error, "the registrar refused the signature (%s): check the "
-                                         "key file and the clock",
-                                         err[0] ? err : "401");
+                                error_set(&ret->error,
+                                          "the registrar refused the signature (%s): check the "
+                                          "key file and the clock",
+                                          err[0] ? err : "401");
                                 return -EACCES;
                         }
                         if (resp.status == 403) {
-                                error_set(&ret->error, "the registrar refused node '%s': %s", o->node,
-                                         reason[0] ? reason : err[0] ? err : "403");
+                                error_set(&ret->error, "the registrar refused node '%s': %s",
+                                          o->node, reason[0] ? reason : err[0] ? err : "403");
                                 return -EPERM;
                         }
                         if (resp.status == 404) {
-                                error_set(&ret->error, "the registrar has nothing for node '%s': %s", o->node,
-                                         reason[0] ? reason : err[0] ? err : "404");
+                                error_set(&ret->error,
+                                          "the registrar has nothing for node '%s': %s", o->node,
+                                          reason[0] ? reason : err[0] ? err : "404");
                                 return -ENOENT;
                         }
                         if (!is_retryable_status(resp.status)) {
-                                error_set(&ret->error, "unexpected answer %ld from %s", resp.status, url);
+                                error_set(&ret->error, "unexpected answer %ld from %s",
+                                          resp.status, url);
                                 return -EPROTO;
                         }
                         error_set(&last, "the registrar answered %ld%s%s%s%s",
-                                 resp.status, err[0] ? " " : "", err, reason[0] ? ": " : "",
-                                 reason);
+                                  resp.status, err[0] ? " " : "", err, reason[0] ? ": " : "",
+                                  reason);
                 }
 
                 /* Retry, within the deadline. */
@@ -249,18 +254,20 @@ static int send_loop(const struct registrar_client_options *o,
                                        : registrar_client_parse_retry_after(resp.retry_after,
                                                                     h->wall_s(h->userdata));
                 if (remaining <= 0 || retry_after_ms > remaining) {
-                        error_set(&ret->error, "gave up after %u attempts in %" PRId64 " s: %s", ret->attempts,
-                                 (now - start) / 1000, last.text);
+                        error_set(&ret->error, "gave up after %u attempts in %" PRId64 " s: %s",
+                                  ret->attempts, (now - start) / 1000, last.text);
                         return -ETIMEDOUT;
                 }
-                delay = registrar_client_backoff_ms(++retries, h->random_u64(h->userdata), retry_after_ms);
+                delay = registrar_client_backoff_ms(++retries, h->random_u64(h->userdata),
+                                                    retry_after_ms);
                 h->sleep_ms(MIN(delay, remaining), h->userdata);
         }
 }
 
 /* A signed request to base URL + /v1/hosts/{node}{suffix}, with the retry policy. */
 static int signed_request(const struct registrar_client_options *o, const char *method,
-                          const char *suffix, const char *body, struct registrar_client_result *ret) {
+                          const char *suffix, const char *body,
+                          struct registrar_client_result *ret) {
         _cleanup_free_ char *base = NULL, *path = NULL, *url = NULL;
         struct registrar_client_hooks h;
         int r;
@@ -270,7 +277,8 @@ static int signed_request(const struct registrar_client_options *o, const char *
         *ret = (struct registrar_client_result){ 0 };
         if (!o || !body || !o->url || !sign_node_name_valid(o->node) ||
             !node_key_hex_valid(o->key_hex)) {
-                error_set(&ret->error, "registration needs a URL, a valid node name, a key and a body");
+                error_set(&ret->error,
+                          "registration needs a URL, a valid node name, a key and a body");
                 return -EINVAL;
         }
         r = registrar_url_check(o->url, &base, &ret->error);

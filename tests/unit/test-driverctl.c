@@ -174,14 +174,22 @@ int main(void) {
         /* A killed child must not take the test down with SIGPIPE. */
         signal(SIGPIPE, SIG_IGN);
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_set_override_args, scratch_setup, scratch_teardown),
-                cmocka_unit_test_setup_teardown(test_locate_explicit, scratch_setup, scratch_teardown),
-                cmocka_unit_test_setup_teardown(test_locate_path_only_on_live_root, scratch_setup, scratch_teardown),
-                cmocka_unit_test_setup_teardown(test_install_refused_under_root, scratch_setup, scratch_teardown),
-                cmocka_unit_test_setup_teardown(test_install_refused_with_no_install, scratch_setup, scratch_teardown),
-                cmocka_unit_test_setup_teardown(test_install_with_apt_failure_names_package, scratch_setup, scratch_teardown),
-                cmocka_unit_test_setup_teardown(test_install_apt_environment_wins, scratch_setup, scratch_teardown),
-                cmocka_unit_test_setup_teardown(test_install_with_apt_success, scratch_setup, scratch_teardown),
+                cmocka_unit_test_setup_teardown(test_set_override_args, scratch_setup,
+                                                scratch_teardown),
+                cmocka_unit_test_setup_teardown(test_locate_explicit, scratch_setup,
+                                                scratch_teardown),
+                cmocka_unit_test_setup_teardown(test_locate_path_only_on_live_root, scratch_setup,
+                                                scratch_teardown),
+                cmocka_unit_test_setup_teardown(test_install_refused_under_root, scratch_setup,
+                                                scratch_teardown),
+                cmocka_unit_test_setup_teardown(test_install_refused_with_no_install, scratch_setup,
+                                                scratch_teardown),
+                cmocka_unit_test_setup_teardown(test_install_with_apt_failure_names_package,
+                                                scratch_setup, scratch_teardown),
+                cmocka_unit_test_setup_teardown(test_install_apt_environment_wins, scratch_setup,
+                                                scratch_teardown),
+                cmocka_unit_test_setup_teardown(test_install_with_apt_success, scratch_setup,
+                                                scratch_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

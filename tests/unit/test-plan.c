@@ -50,8 +50,9 @@ static struct device_selector sel_addr(const char *addr) {
 }
 
 static struct host_config config(struct device_selector *sels, size_t n) {
-        struct host_config c = { .name = (char *)"n1", .one_host_name = (char *)"n1", .enabled = true,
-                                 .selectors = sels, .n_selectors = n, .vfio_mode = 0660 };
+        struct host_config c = { .name = (char *)"n1", .one_host_name = (char *)"n1",
+                                 .enabled = true, .selectors = sels, .n_selectors = n,
+                                 .vfio_mode = 0660 };
         snprintf(c.vfio_group, sizeof(c.vfio_group), "kvm");
         return c;
 }
@@ -245,8 +246,10 @@ static struct pci_device mk(const char *addr, const char *vendor, const char *de
 
 /* The PCI_FILTER of a plan: what the registrar writes for its report. */
 static void filter_is_unique_sorted_and_skips_refusals(void **state) {
-        struct pci_device d[] = { mk("0000:0a:00.0", "10de", "26b9"), mk("0000:09:00.0", "10de", "26b9"),
-                                  mk("0000:03:00.0", "8086", "1572"), mk("0000:04:00.0", "144d", "a80a") };
+        struct pci_device d[] = { mk("0000:0a:00.0", "10de", "26b9"),
+                                  mk("0000:09:00.0", "10de", "26b9"),
+                                  mk("0000:03:00.0", "8086", "1572"),
+                                  mk("0000:04:00.0", "144d", "a80a") };
         struct plan_item items[] = {
                 { .address = "0000:0a:00.0", .action = PLAN_BIND, .dev = &d[0] },
                 { .address = "0000:09:00.0", .action = PLAN_KEEP, .dev = &d[1] },

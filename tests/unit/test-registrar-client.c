@@ -228,9 +228,11 @@ static void test_parse_retry_after(void **state) {
         assert_int_equal(registrar_client_parse_retry_after("soon", WALL), -1);
         assert_int_equal(registrar_client_parse_retry_after("Tue, 14 Nov 2023 22:13:30 GMT", WALL),
                          10000);
-        assert_int_equal(registrar_client_parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", WALL), 0);
+        assert_int_equal(registrar_client_parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", WALL),
+                         0);
         /* A year is cut to a week. */
-        assert_int_equal(registrar_client_parse_retry_after("31536000", WALL), 7 * 24 * 3600 * 1000LL);
+        assert_int_equal(registrar_client_parse_retry_after("31536000", WALL),
+                         7 * 24 * 3600 * 1000LL);
 }
 
 static void stops_at_once(long status, const char *body, int expect, const char *in_message) {
