@@ -207,7 +207,7 @@ static int bind_devices(struct run_state *s, const char *driverctl) {
                         continue;
                 _cleanup_free_ char *err = NULL;
                 int r = driverctl_set_override(driverctl, it->address, "vfio-pci",
-                                               s->ctx->driverctl_timeout_ms, &err);
+                                               DRIVERCTL_TIMEOUT_MS, &err);
                 s->rec.changed = true;
                 if (r < 0)
                         code = fail(s, EXIT_APPLY, "driverctl set-override %s vfio-pci failed (%s)%s%s",

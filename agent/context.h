@@ -14,7 +14,6 @@ struct onepci_context {
         char *root;          /* "/" on a live system */
         bool live;           /* root is "/" */
         char *driverctl;     /* driverctl program; NULL: search PATH */
-        int driverctl_timeout_ms;
         bool no_install;     /* do not install driverctl when missing */
 };
 

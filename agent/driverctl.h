@@ -18,6 +18,9 @@ int driverctl_locate(const struct onepci_context *ctx, char **ret_path);
  * says what failed and what to install by hand. */
 int driverctl_install(const struct onepci_context *ctx, struct error_message *ret_error);
 
+/* How long one set-override may take: it unbinds and rebinds the device. */
+#define DRIVERCTL_TIMEOUT_MS (60 * 1000)
+
 /* `program set-override ADDRESS DRIVER` through run_program() (lib/run-program.h). */
 int driverctl_set_override(const char *program, const char *address, const char *driver,
                            int timeout_ms, char **ret_stderr);
