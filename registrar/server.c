@@ -354,7 +354,7 @@ static bool starts_with(const char *s, const char *prefix) {
         return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap) {
+static void _printf_(2, 0) mhd_log(void *cls, const char *fmt, va_list ap) {
         struct server *s = cls;
         unsigned n;
 
