@@ -237,3 +237,18 @@ enum auth_result auth_check(struct auth *a, const char *header, const char *meth
                 return AUTH_WRONG_NODE;
         return AUTH_OK;
 }
+
+int auth_sign_response(struct auth *a, const char *header, int status, const char *date,
+                       const void *body, size_t body_len, char ret_sig[SIGN_KEY_HEX_LEN + 1]) {
+        char key[SIGN_KEY_HEX_LEN + 1];
+        struct sign_header h;
+        int r;
+
+        if (!header || sign_parse_header(header, &h) < 0)
+                return -EINVAL;
+        r = sign_derive_node_key(a->secret, sizeof(a->secret), h.node, key);
+        if (r >= 0)
+                r = sign_response(key, status, date, h.nonce, body, body_len, ret_sig);
+        OPENSSL_cleanse(key, sizeof(key));
+        return r;
+}

@@ -47,3 +47,10 @@ void auth_free(struct auth *a);
 enum auth_result auth_check(struct auth *a, const char *header, const char *method,
                             const char *path, const char *path_node, const void *body,
                             size_t body_len, int64_t now, char ret_node[SIGN_NODE_MAX + 1]);
+
+/* Signs an answer (lib/sign.h, "Responses") with the key of the node the
+ * request's Authorization header names, whether or not the request itself
+ * was accepted.  -EINVAL when the header does not parse: such an answer goes
+ * unsigned. */
+int auth_sign_response(struct auth *a, const char *header, int status, const char *date,
+                       const void *body, size_t body_len, char ret_sig[SIGN_KEY_HEX_LEN + 1]);

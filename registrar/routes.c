@@ -325,9 +325,25 @@ static void get_inventory(struct registrar *r, const struct http_request *req, c
         reply_text(reply, 200, "application/yaml", yaml);
 }
 
-void routes_handle(struct registrar *r, const struct http_request *req, struct http_reply *reply) {
-        char name[SIGN_NODE_MAX + 1] = "";
-        enum route rt = match(req->path, name);
+/* Signs the answer to a request under /v1/hosts/ with the key of the node
+ * its Authorization header names, and the Date it goes out with (lib/sign.h,
+ * "Responses"); refusals too, above all the clock_skew whose Date the agent
+ * believes.  An answer to a header that does not parse goes unsigned. */
+static void sign_reply(struct registrar *r, const struct http_request *req,
+                       struct http_reply *reply) {
+        const char *body = reply->body ? reply->body : "";
+
+        reply->date[0] = reply->signature[0] = '\0';
+        if (!req->authorization)
+                return;
+        http_date((int64_t)time(NULL), reply->date);
+        if (auth_sign_response(r->auth, req->authorization, reply->status, reply->date, body,
+                               strlen(body), reply->signature) < 0)
+                reply->date[0] = reply->signature[0] = '\0';
+}
+
+static void handle(struct registrar *r, const struct http_request *req, enum route rt,
+                   const char *name, struct http_reply *reply) {
         bool get = STREQ(req->method, "GET") || STREQ(req->method, "HEAD");
 
         switch (rt) {
@@ -362,4 +378,26 @@ void routes_handle(struct registrar *r, const struct http_request *req, struct h
                 return;
         }
         reply_error(reply, 405, "method_not_allowed", NULL, 0);
+}
+
+static bool is_signed_route(enum route rt) {
+        return rt == ROUTE_HOST || rt == ROUTE_PCI || rt == ROUTE_INVENTORY;
+}
+
+void routes_handle(struct registrar *r, const struct http_request *req, struct http_reply *reply) {
+        char name[SIGN_NODE_MAX + 1] = "";
+        enum route rt = match(req->path, name);
+
+        handle(r, req, rt, name, reply);
+        if (is_signed_route(rt))
+                sign_reply(r, req, reply);
+}
+
+void routes_refuse_busy(struct registrar *r, const struct http_request *req,
+                        struct http_reply *reply) {
+        char name[SIGN_NODE_MAX + 1] = "";
+
+        reply_error(reply, 503, "busy", "too many requests queued", r->cfg->retry_after_s);
+        if (is_signed_route(match(req->path, name)))
+                sign_reply(r, req, reply);
 }

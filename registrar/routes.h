@@ -25,4 +25,10 @@ struct http_request {
 /* Cheap routes the server answers in its own thread (/metrics, /healthz, 404s). */
 bool routes_is_inline(const char *method, const char *path);
 
+/* Answers a request.  Answers under /v1/hosts/ carry a Date and an
+ * X-Onepci-Signature for the node the Authorization header names. */
 void routes_handle(struct registrar *r, const struct http_request *req, struct http_reply *reply);
+
+/* 503 busy (the server's queue is full), signed like any answer. */
+void routes_refuse_busy(struct registrar *r, const struct http_request *req,
+                        struct http_reply *reply);

@@ -90,8 +90,8 @@ static void request_free(struct request *q) {
         free(q);
 }
 
-static void run(struct server *s, struct request *q) {
-        struct http_request req = {
+static struct http_request request_view(const struct request *q) {
+        return (struct http_request){
                 .method = q->method,
                 .path = q->path,
                 .authorization = q->authorization,
@@ -100,6 +100,10 @@ static void run(struct server *s, struct request *q) {
                 .body_too_large = q->too_large,
                 .now = (int64_t)time(NULL),
         };
+}
+
+static void run(struct server *s, struct request *q) {
+        struct http_request req = request_view(q);
 
         routes_handle(s->r, &req, &q->reply);
 }
@@ -259,8 +263,9 @@ static MHD_RESULT handler(void *cls, struct MHD_Connection *conn, const char *ur
                 return send_reply(s, q);
         }
         if (!enqueue(s, q)) {
-                reply_error(&q->reply, 503, "busy", "too many requests queued",
-                            s->r->cfg->retry_after_s);
+                struct http_request req = request_view(q);
+
+                routes_refuse_busy(s->r, &req, &q->reply);
                 return send_reply(s, q);
         }
         return MHD_YES;

@@ -205,6 +205,7 @@ class Frontend:
                 auth=None, headers=None):
         if node is None and path.startswith("/v1/hosts/"):
             node = path.split("/")[3]
+        self.last_nonce = nonce = nonce or secrets.token_hex(16)
         if auth is None:
             auth = sign(key or self.key(node), node, method, path, body, ts=ts, nonce=nonce)
         req = urllib.request.Request(self.url + path, data=body if method == "PUT" else None,
@@ -268,6 +269,17 @@ class Frontend:
                 return len(f.readlines())
         except FileNotFoundError:
             return 0
+
+
+def response_signed(key_hex, status, headers, body, nonce):
+    """Whether X-Onepci-Signature verifies (lib/sign.h, "Responses")."""
+    sig = headers.get("X-Onepci-Signature")
+    if sig is None or len(headers.get_all("Date") or []) != 1:
+        return False
+    string = "\n".join(["ONEPCI-HMAC-SHA256-RESPONSE", str(status), headers["Date"], nonce,
+                        hashlib.sha256(body).hexdigest()])
+    return hmac.compare_digest(
+        sig, hmac.new(bytes.fromhex(key_hex), string.encode(), hashlib.sha256).hexdigest())
 
 
 class RegistrarTest(unittest.TestCase):
@@ -471,6 +483,45 @@ class RegistrarTest(unittest.TestCase):
         self.assertEqual((status, ans["error"]), (401, "bad_signature"))
         self.assertNotIn(fe.key("n1"), fe.log())
         self.assertNotIn("sig=", fe.log())
+
+    def test_answers_signed_with_the_node_key(self):
+        inv = "node:\n  hosts:\n    n1: { ansible_host: 192.168.122.3 }\n"
+        fe = self.frontend(seed(), inventory=inv)
+        body = json.dumps(report()).encode()
+
+        def check(expected, method, path, data=b"", signer="n1", **kw):
+            status, headers, answer = fe.request(method, path, data, **kw)
+            self.assertEqual(status, expected, answer)
+            self.assertTrue(response_signed(fe.key(signer), status, headers, answer,
+                                            fe.last_nonce), (status, headers, answer))
+            # the signature binds the answer to this request and this node
+            self.assertFalse(response_signed(fe.key(signer), status, headers, answer,
+                                             secrets.token_hex(16)))
+            self.assertFalse(response_signed(fe.key("n9"), status, headers, answer,
+                                             fe.last_nonce))
+            return headers
+
+        check(200, "PUT", "/v1/hosts/n1/pci", body)
+        check(200, "GET", "/v1/hosts/n1/inventory")
+        check(200, "GET", "/v1/hosts/n1")
+        # every refusal to a parseable header, the clock_skew's Date above all
+        headers = check(401, "PUT", "/v1/hosts/n1/pci", body, ts=int(time.time()) - 7200)
+        server_now = email.utils.parsedate_to_datetime(headers["Date"]).timestamp()
+        self.assertLess(abs(server_now - time.time()), 5)
+        check(401, "PUT", "/v1/hosts/n1/pci", body, key="00" * 32)
+        check(403, "PUT", "/v1/hosts/n1/pci", body, node="n2", signer="n2")
+        check(400, "PUT", "/v1/hosts/n1/pci", b"{}")
+        check(403, "PUT", "/v1/hosts/n1/pci",
+              json.dumps(report(host="192.168.122.4")).encode())
+        check(413, "PUT", "/v1/hosts/n1/pci", b"x" * (65 * 1024))
+        check(404, "GET", "/v1/hosts/n7/inventory", signer="n7")
+        check(405, "DELETE", "/v1/hosts/n1/pci")
+        # no header, no signature; nor on the anonymous routes
+        status, headers, _ = fe.request("PUT", "/v1/hosts/n1/pci", body, auth="")
+        self.assertEqual(status, 401)
+        self.assertIsNone(headers.get("X-Onepci-Signature"))
+        status, headers, _ = fe.request("GET", "/metrics", auth="")
+        self.assertIsNone(headers.get("X-Onepci-Signature"))
 
     def test_refusals_counted_by_reason(self):
         inv = "node:\n  hosts:\n    n1: { ansible_host: 192.168.122.3 }\n    n2:\n"
