@@ -77,6 +77,11 @@ static const char *get_string(struct json_object *obj, const char *key, const ch
                 fail(reason, size, "%s%s: not a string", where, key);
                 return NULL;
         }
+        /* "a\u0000b" would be acted on as "a". */
+        if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v)) {
+                fail(reason, size, "%s%s: contains a NUL (\\u0000)", where, key);
+                return NULL;
+        }
         return json_object_get_string(v);
 }
 
@@ -337,6 +342,36 @@ static int parse_root(struct json_object *root, struct pci_report *rep, char *re
         return 0;
 }
 
+/* Whether an object key holds an escaped NUL: json-c cuts keys there, so
+ * "host_name\u0000x" would be read as a second "host_name".  (NULs in values
+ * are caught where each value is read.) */
+static bool key_with_nul(const char *body, size_t len) {
+        bool in_string = false, nul = false;
+
+        for (size_t i = 0; i < len; i++) {
+                if (!in_string) {
+                        in_string = body[i] == '"';
+                        nul = false;
+                        continue;
+                }
+                if (body[i] == '\\') {
+                        if (i + 5 < len && strncmp(body + i + 1, "u0000", 5) == 0)
+                                nul = true;
+                        i++; /* the escaped character */
+                        continue;
+                }
+                if (body[i] != '"')
+                        continue;
+                in_string = false;
+                size_t j = i + 1;
+                while (j < len && strchr(" \t\r\n", body[j]) && body[j])
+                        j++;
+                if (nul && j < len && body[j] == ':')
+                        return true;
+        }
+        return false;
+}
+
 int report_parse(const char *body, size_t len, struct pci_report *ret, char *reason,
                  size_t reason_size) {
         struct pci_report rep = {};
@@ -352,6 +387,8 @@ int report_parse(const char *body, size_t len, struct pci_report *ret, char *rea
                 return fail(reason, reason_size, "body: empty");
         if (memchr(body, '\0', len))
                 return fail(reason, reason_size, "body: contains a NUL byte");
+        if (key_with_nul(body, len))
+                return fail(reason, reason_size, "body: a key contains a NUL (\\u0000)");
 
         tok = json_tokener_new_ex(16);
         if (!tok)

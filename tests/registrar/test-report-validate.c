@@ -197,11 +197,38 @@ static void test_counts(void **state) {
                          -E2BIG);
 }
 
+/* Issue 12 item 8: "\u0000" inside a string would be acted on as the string
+ * cut there; anywhere, keys included, it is refused. */
+static void test_embedded_nul(void **state) {
+        struct pci_report rep = {};
+        char reason[256] = "";
+
+        expect_reject("\"192.168.122.3\"", "\"192.168.122.3\\u0000x\"", "host_name: contains a NUL");
+        expect_reject("\"n1\"", "\"n1\\u0000\"", "inventory_name: contains a NUL");
+        expect_reject("\"0.1.0\"", "\"0.1.0\\u0000-evil\"", "agent_version: contains a NUL");
+        expect_reject("\"succeeded\"", "\"succeeded\\u0000\"", "outcome.result: contains a NUL");
+        expect_reject("\"0000:09:00.0\"", "\"0000:09:00.0\\u0000x\"",
+                      "devices[0].address: contains a NUL");
+        expect_reject("\"vfio-pci\"", "\"vfio-pci\\u0000\"", "devices[0].driver: contains a NUL");
+        expect_reject("\"nvidia\"", "\"nvidia\\u0000\"", "twins[0].driver: contains a NUL");
+        expect_reject("\"errors\":[]", "\"errors\":[\"a\\u0000b\"]", "outcome.errors[0]");
+        /* A key cut at its NUL would be a second "host_name". */
+        expect_reject("\"host_name\":", "\"host_name\\u0000x\": \"10.0.0.1\", \"host_name\":",
+                      "body: a key contains a NUL");
+        /* An escaped backslash before "u0000" is text, not a NUL. */
+        const char *ok = "{\"schema\":1,\"inventory_name\":\"n1\",\"host_name\":\"n1\","
+                         "\"agent_version\":\"1\",\"outcome\":{\"result\":\"failed\","
+                         "\"errors\":[\"C:\\\\u0000\"]},\"devices\":[]}";
+        assert_int_equal(parse(ok, &rep, reason), 0);
+        assert_string_equal(rep.errors[0], "C:\\u0000");
+        report_done(&rep);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_good),   cmocka_unit_test(test_failed_outcome),
                 cmocka_unit_test(test_fields), cmocka_unit_test(test_not_json),
-                cmocka_unit_test(test_counts),
+                cmocka_unit_test(test_counts), cmocka_unit_test(test_embedded_nul),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -659,6 +659,10 @@ class RegistrarTest(unittest.TestCase):
             report(devices=[device("0000:09:00.0", vendor=",10de")]),
             report(host="192.168.122.3]]>"),
             report(devices=[device("0000:%02x:00.0" % i) for i in range(65)]),
+            # embedded NULs (\u0000) would be acted on as the string cut there
+            report(host="192.168.122.3\x00evil"),
+            report(devices=[device("0000:09:00.0\x00x")]),
+            report(devices=[device("0000:09:00.0", driver="vfio-pci\x00")]),
         ]
         for rep in hostile:
             status, _, ans = fe.put_report(rep)
