@@ -211,6 +211,13 @@ int probe_conf_widen(const char *in, size_t len, char **ret_out, bool *ret_chang
 
         if (len > PROBE_CONF_MAX)
                 return fail(reason, reason_size, "larger than %d bytes", PROBE_CONF_MAX);
+        /* A block zeroed by a crash: editing would cut the file at the NUL
+         * and lose the operator's keys after it. */
+        const char *nul = memchr(in, '\0', len);
+        if (nul)
+                return fail(reason, reason_size,
+                            "contains a NUL byte (offset %zu): not edited; repair the file",
+                            (size_t)(nul - in));
         r = split_lines(in, len, &lines, &n);
         if (r < 0)
                 return r;

@@ -14,7 +14,8 @@
  * value (string, comma string, flow list or block list) is replaced by
  * '*:*', the old lines kept as comments above it; every other line is kept
  * byte for byte.  A file without :filter gets one appended.  -EINVAL with a
- * reason for a :filter form it cannot edit safely (a multi-line flow list). */
+ * reason for a :filter form it cannot edit safely (a multi-line flow list)
+ * and for text holding a NUL byte. */
 int probe_conf_widen(const char *in, size_t len, char **ret_out, bool *ret_changed, char *reason,
                      size_t reason_size);
 

@@ -133,6 +133,20 @@ static void test_refused_forms(void **state) {
                 -EINVAL);
 }
 
+/* Issue 12 item 6: a block zeroed by a crash.  Editing would cut the file at
+ * the NUL (the keys after it lost); it is refused instead. */
+static void test_nul_byte_refused(void **state) {
+        static const char zeroed[] = ":filter: '0:0'\n\0\0\0\0\n:short_address: []\n";
+        char *out = NULL, reason[256] = "";
+        bool changed = true;
+
+        assert_int_equal(probe_conf_widen(zeroed, sizeof(zeroed) - 1, &out, &changed, reason,
+                                          sizeof(reason)),
+                         -EINVAL);
+        assert_null(out);
+        assert_string_equal(reason, "contains a NUL byte (offset 15): not edited; repair the file");
+}
+
 static void test_files(void **state) {
         char dir[] = "/tmp/test-probe-conf-XXXXXX", path[256], reason[256] = "";
         bool changed;
@@ -190,6 +204,7 @@ int main(void) {
                 cmocka_unit_test(test_missing_key_appended),
                 cmocka_unit_test(test_no_trailing_newline_kept),
                 cmocka_unit_test(test_refused_forms),
+                cmocka_unit_test(test_nul_byte_refused),
                 cmocka_unit_test(test_files),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

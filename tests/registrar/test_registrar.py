@@ -816,6 +816,17 @@ class RegistrarTest(unittest.TestCase):
         with open(fe.pci_conf) as f:
             self.assertEqual(f.read(), conf)
 
+    def test_pci_conf_with_nul_503_and_untouched(self):
+        # a block zeroed by a crash: widening would cut the file at the NUL
+        conf = ":filter: '0:0'\n\0\0\0\0\n:short_address: []\n:device_name: []\n"
+        fe = self.frontend(seed(), pci_conf=conf)
+        status, _, ans = fe.put_report(report())
+        self.assertEqual((status, ans["error"]), (503, "probe_unavailable"), ans)
+        self.assertIn("NUL byte", ans["reason"])
+        with open(fe.pci_conf) as f:
+            self.assertEqual(f.read(), conf)
+        self.assertEqual(fe.syncs(), 0)
+
     def test_tls(self):
         fe = self.frontend(seed(), tls=True)
         status, _, ans = fe.put_report(report())
