@@ -38,6 +38,7 @@ struct request {
         bool too_large;
         bool queued, done;
         bool orphaned; /* the connection ended while a worker had it */
+        bool replied;  /* a reply is queued (before the body, for a 413) */
         struct http_reply reply;
         struct timespec started;
 };
@@ -190,6 +191,7 @@ static MHD_RESULT send_reply(struct server *s, struct request *q) {
         MHD_RESULT ret = respond(q->conn, &q->reply);
         double seconds = elapsed(&q->started);
 
+        q->replied = true;
         metrics_request(s->r->metrics, seconds);
         log_request(q, seconds);
         return ret;
@@ -224,13 +226,22 @@ static MHD_RESULT handler(void *cls, struct MHD_Connection *conn, const char *ur
                         request_free(q);
                         return MHD_NO;
                 }
-                /* A declared body over the limit is refused before it is read. */
-                if (cl && (strlen(cl) > 7 || strtoul(cl, NULL, 10) > REPORT_BODY_MAX))
-                        q->too_large = true;
                 *con_cls = q;
+                /* A declared body over the limit is refused before it is read:
+                 * the 413 is queued now, so a client that sent "Expect:
+                 * 100-continue" gets it instead of "100 Continue". */
+                if (cl && (strlen(cl) > 7 || strtoul(cl, NULL, 10) > REPORT_BODY_MAX)) {
+                        q->too_large = true;
+                        run(s, q);
+                        return send_reply(s, q);
+                }
                 return MHD_YES;
         }
 
+        if (q->replied) {
+                *upload_data_size = 0; /* what a client sends after its 413 is dropped */
+                return MHD_YES;
+        }
         if (*upload_data_size > 0) {
                 if (!q->too_large && q->len + *upload_data_size <= REPORT_BODY_MAX) {
                         char *b = realloc(q->body, q->len + *upload_data_size + 1);
