@@ -13,7 +13,9 @@
 
 #define AUTH_SECRET_LEN 32
 #define AUTH_DEFAULT_WINDOW 300
-#define AUTH_DEFAULT_REPLAY_MAX 16384
+/* Requests one node may make within a window (its share of the replay
+ * cache): far more than an agent's retries, and all a stolen key can fill. */
+#define AUTH_DEFAULT_REPLAY_PER_NODE 1024
 
 enum auth_result {
         AUTH_OK,
@@ -22,7 +24,7 @@ enum auth_result {
         AUTH_CLOCK_SKEW,    /* 401 clock_skew */
         AUTH_REPLAY,        /* 401 replay */
         AUTH_WRONG_NODE,    /* 403 wrong_node: signed by another node than the path names */
-        AUTH_BUSY,          /* 503: the replay cache is full of live entries */
+        AUTH_BUSY,          /* 503: this node's share of the replay cache is full of live entries */
 };
 
 const char *auth_result_to_string(enum auth_result r);
@@ -37,9 +39,17 @@ int auth_secret_load(const char *path, bool create, uint8_t ret[AUTH_SECRET_LEN]
 
 struct auth;
 
-int auth_new(const uint8_t secret[AUTH_SECRET_LEN], unsigned window_s, size_t replay_max,
+/* replay_per_node: how many nonces one node may have live in the cache. */
+int auth_new(const uint8_t secret[AUTH_SECRET_LEN], unsigned window_s, size_t replay_per_node,
              struct auth **ret);
 void auth_free(struct auth *a);
+
+/* Replaces the secret (SIGHUP): from now on every key derives from it.  The
+ * replay cache is kept: a nonce seen stays seen. */
+void auth_set_secret(struct auth *a, const uint8_t secret[AUTH_SECRET_LEN]);
+
+/* Entries in the replay cache, every node's together (for tests and metrics). */
+size_t auth_replay_entries(struct auth *a);
 
 /* Checks a request.  header may be NULL (missing).  path_node is the {name}
  * of the path, NULL when the path names no node.  now is the server's time.

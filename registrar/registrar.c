@@ -48,7 +48,7 @@ int registrar_new(const struct registrar_config *cfg, struct one_client *one,
                 registrar_free(r);
                 return -ENOMEM;
         }
-        k = auth_new(secret, cfg->auth_window_s, AUTH_DEFAULT_REPLAY_MAX, &r->auth);
+        k = auth_new(secret, cfg->auth_window_s, AUTH_DEFAULT_REPLAY_PER_NODE, &r->auth);
         if (k >= 0)
                 k = sync_runner_new(cfg->sync_command, cfg->remotes_dir, cfg->sync_timeout_s,
                                     SYNC_LOCK_WAIT_MS, SYNC_BACKOFF_MS, &r->sync);
