@@ -74,7 +74,7 @@ int cloud_config_render(const struct inventory *inv, const char *node, const cha
                 "      %s\n"
                 "  - path: /etc/onepci/inventory.yml\n"
                 "    owner: root:root\n"
-                "    permissions: '0644'\n"
+                "    permissions: '0600'\n"
                 "    content: |\n",
                 node, key_hex);
         put_block(f, yaml);

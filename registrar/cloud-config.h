@@ -13,6 +13,8 @@
 
 struct inventory;
 
+/* The variables a node may see of its own inventory entry (here and in
+ * GET /v1/hosts/NAME/inventory); secret-looking names never, at any depth. */
 extern const char *const cloud_config_node_vars[];
 
 int cloud_config_render(const struct inventory *inv, const char *node, const char *key_hex,

@@ -12,6 +12,7 @@
 
 #include "apply-report.h"
 #include "auth.h"
+#include "cloud-config.h"
 #include "inventory.h"
 #include "macros.h"
 #include "registrar.h"
@@ -20,9 +21,6 @@
 #include "sign.h"
 
 #define HOSTS_PREFIX "/v1/hosts/"
-
-/* Variables a node may see of its own inventory entry. */
-static const char *const node_allow[] = {"ansible_host", "pci_*", "onepci_*", NULL};
 
 enum route { ROUTE_NONE, ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_HOST, ROUTE_PCI, ROUTE_INVENTORY };
 
@@ -317,7 +315,7 @@ static void get_inventory(struct registrar *r, const struct http_request *req, c
                 reply_error(reply, 404, "no_inventory", "the registrar has no inventory", 0);
                 return;
         }
-        k = inventory_render_host(r->inventory, name, node_allow, &yaml);
+        k = inventory_render_host(r->inventory, name, cloud_config_node_vars, &yaml);
         if (k < 0) {
                 reply_error(reply, 404, "unknown_node", "node not in the inventory", 0);
                 return;

@@ -27,6 +27,16 @@ static const char inv_text[] = "all:\n"
                                "      pci_devices:\n"
                                "        - address: \"0000:09:00.0\"\n"
                                "      secret_token: nope\n"
+                               "      onepci_auth_url: https://nope-1\n"
+                               "      onepci_db:\n"
+                               "        host: db.example\n"
+                               "        password: nope-2\n"
+                               "        api_token: nope-3\n"
+                               "        deeper:\n"
+                               "          - { private_key: nope-4, db_pw: nope-5, name: kept }\n"
+                               "          - { Credentials: nope-6, AUTH: nope-7 }\n"
+                               "        sessionCookie: nope-8\n"
+                               "        tls_cert_file: nope-9\n"
                                "    n2:\n"
                                "      ansible_host: 192.168.122.4\n";
 
@@ -53,6 +63,16 @@ static void test_render(void **state) {
         assert_null(strstr(out, "opennebulapass"));
         assert_null(strstr(out, "one_pass"));
         assert_null(strstr(out, "secret_token"));
+        /* issue 12 item 5: secret-looking names at every depth, wider names */
+        assert_null(strstr(out, "nope"));
+        assert_null(strstr(out, "password"));
+        assert_null(strstr(out, "onepci_auth_url"));
+        assert_non_null(strstr(out, "onepci_db:"));
+        assert_non_null(strstr(out, "db.example"));
+        assert_non_null(strstr(out, "name: kept"));
+        /* the node's part of the inventory is written 0600 */
+        assert_non_null(strstr(out, "  - path: /etc/onepci/inventory.yml\n    owner: root:root\n"
+                                    "    permissions: '0600'\n"));
         assert_null(strstr(out, "n2"));
         assert_null(strstr(out, "192.168.122.4"));
         assert_null(strstr(out, "f1"));

@@ -696,7 +696,11 @@ class RegistrarTest(unittest.TestCase):
         self.assertTrue(head.startswith(b"HTTP/1.1 413 "), head)
 
     def test_inventory_host_name_check(self):
-        inv = ("node:\n  hosts:\n    n1: { ansible_host: 192.168.122.3 }\n"
+        inv = ("node:\n  hosts:\n    n1:\n      ansible_host: 192.168.122.3\n"
+               "      pci_passthrough_enabled: true\n"
+               "      onepci_db: { host: db.example, password: nope1, api_token: nope2,\n"
+               "                   more: [ { db_pw: nope3, private_key: nope4 } ] }\n"
+               "      onepci_credentials: nope5\n"
                "    n2:\n      pci_devices: []\n")
         fe = self.frontend(seed(), inventory=inv)
         status, _, ans = fe.put_report(report(host="192.168.122.4"))
@@ -712,6 +716,11 @@ class RegistrarTest(unittest.TestCase):
         self.assertIn(b"n1:", data)
         self.assertIn(b"192.168.122.3", data)
         self.assertNotIn(b"n2", data)
+        # secret-looking names at any depth stay on the front-end
+        self.assertIn(b"pci_passthrough_enabled: true", data)
+        self.assertIn(b"db.example", data)
+        self.assertNotIn(b"nope", data)
+        self.assertNotIn(b"onepci_credentials", data)
         status, _, _ = fe.request("GET", "/v1/hosts/n1/inventory", node="n2")
         self.assertEqual(status, 403)
         status, _, _ = fe.request("GET", "/v1/hosts/n7/inventory")
