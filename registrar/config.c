@@ -39,6 +39,7 @@ int config_init(struct registrar_config *c) {
                 .auth_window_s = 300,
                 .retry_after_s = 10,
                 .version_cache_s = 60,
+                .health_interval_s = 5,
         };
         if (!c->listen || !c->secret_file || !c->remotes_dir || !c->sync_command || !c->im_mad ||
             !c->vm_mad) {
@@ -172,6 +173,7 @@ int config_set(struct registrar_config *c, const char *key, const char *value, c
                 {"auth-window", offsetof(struct registrar_config, auth_window_s), 1, 86400},
                 {"retry-after", offsetof(struct registrar_config, retry_after_s), 1, 3600},
                 {"version-cache", offsetof(struct registrar_config, version_cache_s), 0, 86400},
+                {"health-interval", offsetof(struct registrar_config, health_interval_s), 1, 3600},
         };
         static const struct {
                 const char *name;

@@ -78,6 +78,7 @@ static const char usage[] =
         "  --auth-window S          accepted clock difference (default 300)\n"
         "  --retry-after S          Retry-After on 409 and 503 (default 10)\n"
         "  --version-cache S        how long oned's version is cached (default 60)\n"
+        "  --health-interval S      how often oned is checked for /healthz (default 5)\n"
         "  -v, --verbose            log every request\n"
         "\n"
         "oned is found as OpenNebula's tools find it: ONE_XMLRPC, "
@@ -126,6 +127,7 @@ static const struct option serve_options[] = {
         {"auth-window", required_argument, NULL, OPT_SETTING},
         {"retry-after", required_argument, NULL, OPT_SETTING},
         {"version-cache", required_argument, NULL, OPT_SETTING},
+        {"health-interval", required_argument, NULL, OPT_SETTING},
         {}};
 
 struct cli {
@@ -271,6 +273,11 @@ static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
                 goto out_global;
         }
         inv = NULL; /* the registrar owns them now */
+        r = registrar_start_health_check(reg);
+        if (r < 0) {
+                log_error("cannot start the oned check: %s", strerror(-r));
+                goto out_reg;
+        }
         r = server_start(reg, &srv, reason, sizeof(reason));
         if (r < 0) {
                 log_error("%s", reason);

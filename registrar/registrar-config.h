@@ -38,6 +38,7 @@ struct registrar_config {
         unsigned auth_window_s;
         unsigned retry_after_s;
         unsigned version_cache_s;
+        unsigned health_interval_s; /* the background oned check behind /healthz */
 };
 
 int config_init(struct registrar_config *c);

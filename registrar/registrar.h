@@ -19,6 +19,16 @@
 
 struct inventory;
 
+/* What the background check last found of oned. */
+enum oned_health {
+        ONED_HEALTH_UNKNOWN,     /* not checked yet, or the last check is overdue */
+        ONED_HEALTH_OK,          /* answered, 7.0 or later */
+        ONED_HEALTH_UNSUPPORTED, /* answered, older than 7.0 */
+        ONED_HEALTH_UNREACHABLE, /* no answer, or a failure */
+};
+
+const char *oned_health_to_string(enum oned_health h);
+
 struct registrar {
         const struct registrar_config *cfg;
         struct one_client *one;
@@ -35,9 +45,20 @@ struct registrar {
          * Writers are preferred (registrar_new). */
         pthread_rwlock_t probe_lock;
 
+        /* oned's version as last seen (cached for cfg->version_cache_s) and
+         * the background check behind /healthz.  version_mu is never held
+         * across a call to oned. */
         pthread_mutex_t version_mu;
         char *version;
         time_t version_checked;
+        struct oned_health_state {
+                enum oned_health health;
+                time_t checked; /* when the last check ended */
+                char version[64];
+        } health;
+        pthread_cond_t health_cv;
+        pthread_t health_thread;
+        bool health_running, health_stopping;
 };
 
 /* Creates the shared objects from cfg (which must outlive the registrar).
@@ -46,6 +67,16 @@ int registrar_new(const struct registrar_config *cfg, struct one_client *one,
                   const uint8_t secret[AUTH_SECRET_LEN], struct inventory *inventory,
                   struct registrar **ret);
 void registrar_free(struct registrar *r);
+
+/* Starts the thread that asks oned its version every cfg->health_interval_s
+ * seconds (at once, first), logging when the answer changes.  Stopped by
+ * registrar_free(). */
+int registrar_start_health_check(struct registrar *r);
+
+/* The last check's result, without waiting for oned: a check older than
+ * two intervals (oned hangs) reads as ONED_HEALTH_UNREACHABLE.  ret_version
+ * gets the version that check saw ("" when none). */
+enum oned_health registrar_oned_health(struct registrar *r, char ret_version[64]);
 
 /* oned's version, cached for cfg->version_cache_s.  *ret_ok tells whether it
  * is at least 7.0; ret_version (may be NULL) gets a copy. */

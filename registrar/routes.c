@@ -60,33 +60,23 @@ bool routes_is_inline(const char *method, const char *path) {
         return rt == ROUTE_NONE || rt == ROUTE_METRICS || rt == ROUTE_HEALTHZ;
 }
 
+/* From the background check, without waiting for oned; what went wrong is
+ * in the log and /metrics, not told to anonymous callers. */
 static void healthz(struct registrar *r, struct http_reply *reply) {
-        struct one_error err = {};
-        _cleanup_free_ char *version = NULL;
-        struct json_object *o;
-        bool ok = false;
-        int k;
+        char version[64];
+        enum oned_health h = registrar_oned_health(r, version);
+        struct json_object *o = json_object_new_object();
 
-        k = registrar_check_version(r, &ok, &version, &err);
-        o = json_object_new_object();
         if (!o) {
                 reply_error(reply, 500, "internal", NULL, 0);
                 return;
         }
-        if (k < 0) {
-                json_object_object_add(o, "oned", json_object_new_string("unreachable"));
-                json_object_object_add(o, "reason", json_object_new_string(err.message));
+        json_object_object_add(o, "oned", json_object_new_string(oned_health_to_string(h)));
+        if ((h == ONED_HEALTH_OK || h == ONED_HEALTH_UNSUPPORTED) && version[0])
+                json_object_object_add(o, "version", json_object_new_string(version));
+        if (h != ONED_HEALTH_OK)
                 reply->retry_after = r->cfg->retry_after_s;
-                reply_json(reply, 503, o);
-                return;
-        }
-        json_object_object_add(o, "oned", json_object_new_string(ok ? "ok" : "unsupported"));
-        json_object_object_add(o, "version", json_object_new_string(version));
-        if (!ok)
-                json_object_object_add(o, "reason",
-                                       json_object_new_string("OpenNebula 7.0 or later is "
-                                                              "needed for host PCI_FILTER"));
-        reply_json(reply, ok ? 200 : 503, o);
+        reply_json(reply, h == ONED_HEALTH_OK ? 200 : 503, o);
 }
 
 /* The onepci_reports_total result of a refusal: each reason its own, so a

@@ -151,7 +151,8 @@ class Frontend:
         args = [REGISTRAR, "serve", "--listen", f"127.0.0.1:{self.port}", "--config",
                 "/dev/null", "--secret-file", self.secret_file, "--remotes-dir",
                 os.path.join(self.dir, "remotes"), "--sync-command", f"{ONEHOST} sync --force",
-                "--forceupdate-pause-ms", "0", "--retry-after", "2", "--version-cache", "0"]
+                "--forceupdate-pause-ms", "0", "--retry-after", "2", "--version-cache", "0",
+                "--health-interval", "1"]
         if inventory is not None:
             inv = os.path.join(self.dir, "inventory.yml")
             with open(inv, "w") as f:
@@ -200,6 +201,16 @@ class Frontend:
 
     def key(self, name):
         return node_key(self.secret, name)
+
+    def healthz(self, until_status=None, timeout=10):
+        """GET /healthz; with until_status, until it answers that (oned is
+        checked in the background, every --health-interval)."""
+        deadline = time.time() + timeout
+        while True:
+            status, _, data = self.request("GET", "/healthz", auth="")
+            if until_status is None or status == until_status or time.time() > deadline:
+                return status, json.loads(data)
+            time.sleep(0.2)
 
     def request(self, method, path, body=b"", node=None, key=None, ts=None, nonce=None,
                 auth=None, headers=None):
@@ -773,8 +784,8 @@ class RegistrarTest(unittest.TestCase):
         self.assertEqual(before, after)
         with open(fe.pci_conf) as f:
             self.assertEqual(f.read(), SHIPPED_PCI_CONF)
-        status, _, _ = fe.request("GET", "/healthz", auth="")
-        self.assertEqual(status, 503)
+        status, ans = fe.healthz(503)
+        self.assertEqual((status, ans["oned"], ans["version"]), (503, "unsupported", "6.10.0"))
 
     def test_oned_down_503_nothing_half_written_then_recovers(self):
         fe = self.frontend(seed())
@@ -796,12 +807,42 @@ class RegistrarTest(unittest.TestCase):
         _, tmpl = fe.host(0)
         self.assertEqual(tmpl["PCI_FILTER"], "10de:24b0,10de:26b9")
 
-        # /healthz follows oned
-        status, _, data = fe.request("GET", "/healthz", auth="")
-        self.assertEqual((status, json.loads(data)["oned"]), (200, "ok"))
+        # /healthz follows oned (checked in the background)
+        status, ans = fe.healthz(200)
+        self.assertEqual((status, ans["oned"]), (200, "ok"))
         fe.oned.double.set_fault("down")
-        status, _, _ = fe.request("GET", "/healthz", auth="")
-        self.assertEqual(status, 503)
+        status, ans = fe.healthz(503)
+        self.assertEqual((status, ans), (503, {"oned": "unreachable"}))
+        self.assertIn("one.system.version: HTTP response code is 503", fe.log())  # details: the log
+        fe.oned.double.set_fault("none")
+        self.assertEqual(fe.healthz(200)[0], 200)
+
+    def test_healthz_never_waits_for_a_hanging_oned(self):
+        fe = self.frontend(seed(), extra_args=["--oned-timeout-ms", "4000"])
+        self.assertEqual(fe.healthz(200)[0], 200)
+        fe.oned.double.set_fault("slow", "one.system.version", -1, 6000)
+
+        def healthz():
+            t0 = time.time()
+            status, _, data = fe.request("GET", "/healthz", auth="")
+            return status, data, time.time() - t0
+
+        with concurrent.futures.ThreadPoolExecutor(20) as pool:
+            futures = [pool.submit(healthz) for _ in range(20)]
+            t0 = time.time()
+            metrics = fe.metrics()
+            self.assertLess(time.time() - t0, 1)
+            answers = [f.result() for f in futures]
+        for status, data, seconds in answers:
+            self.assertLess(seconds, 1, data)
+            # nothing about oned's address or the transport for anonymous callers
+            self.assertNotIn(str(fe.oned_port).encode(), data)
+            self.assertNotIn(b"reason", data)
+        self.assertIn("onepci_oned_last_success_age_seconds ", metrics)
+        self.assertIn("onepci_oned_up 1\n", metrics)
+        # the check hangs: within two intervals /healthz stops saying ok
+        status, ans = fe.healthz(503, timeout=5)
+        self.assertEqual((status, ans), (503, {"oned": "unreachable"}))
         fe.oned.double.set_fault("none")
 
     def test_concurrent_reports_share_one_sync(self):
