@@ -255,6 +255,67 @@ int config_set(struct registrar_config *c, const char *key, const char *value, c
         return -ENOENT;
 }
 
+int config_keep_fixed(struct registrar_config *fresh, const struct registrar_config *running,
+                      char **ret_changed) {
+        static const struct {
+                const char *name;
+                size_t offset;
+        } strs[] = {
+                {"listen", offsetof(struct registrar_config, listen)},
+                {"tls-cert", offsetof(struct registrar_config, tls_cert)},
+                {"tls-key", offsetof(struct registrar_config, tls_key)},
+                {"remotes-dir", offsetof(struct registrar_config, remotes_dir)},
+                {"sync-command", offsetof(struct registrar_config, sync_command)},
+        }, uints[] = {
+                {"threads", offsetof(struct registrar_config, threads)},
+                {"max-connections", offsetof(struct registrar_config, max_connections)},
+                {"max-connections-per-ip",
+                 offsetof(struct registrar_config, max_connections_per_ip)},
+                {"connection-timeout", offsetof(struct registrar_config, connection_timeout_s)},
+                {"sync-timeout", offsetof(struct registrar_config, sync_timeout_s)},
+                {"oned-timeout-ms", offsetof(struct registrar_config, oned_timeout_ms)},
+                {"oned-max-concurrent", offsetof(struct registrar_config, oned_max_concurrent)},
+                {"auth-window", offsetof(struct registrar_config, auth_window_s)},
+                {"health-interval", offsetof(struct registrar_config, health_interval_s)},
+        };
+        char *changed = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&changed, &size);
+
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(strs); i++) {
+                char **to = (char **)((char *)fresh + strs[i].offset);
+                char *const *from = (char *const *)((const char *)running + strs[i].offset);
+
+                if (*to == *from || (*to && *from && STREQ(*to, *from)))
+                        continue;
+                fprintf(f, "%s%s", ftell(f) > 0 ? ", " : "", strs[i].name);
+                free(*to);
+                *to = *from ? strdup(*from) : NULL;
+                if (*from && !*to) {
+                        fclose(f);
+                        free(changed);
+                        return -ENOMEM;
+                }
+        }
+        for (size_t i = 0; i < ELEMENTSOF(uints); i++) {
+                unsigned *to = (unsigned *)((char *)fresh + uints[i].offset);
+                const unsigned *from = (const unsigned *)((const char *)running + uints[i].offset);
+
+                if (*to == *from)
+                        continue;
+                fprintf(f, "%s%s", ftell(f) > 0 ? ", " : "", uints[i].name);
+                *to = *from;
+        }
+        if (fclose(f) != 0) {
+                free(changed);
+                return -ENOMEM;
+        }
+        *ret_changed = changed;
+        return 0;
+}
+
 /* Strips quotes around a YAML scalar; refuses what this flat reader cannot
  * read faithfully (flow collections, anchors, block scalars). */
 static int unquote(char *v, char **ret) {

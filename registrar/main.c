@@ -131,6 +131,8 @@ static const struct option serve_options[] = {
         {}};
 
 struct cli {
+        int argc;
+        char **argv;
         const char *command;
         const char *config;
         const char *url;
@@ -209,6 +211,62 @@ static int load_inventory(const struct registrar_config *cfg, struct inventory *
 
 static volatile sig_atomic_t dummy;
 
+/* SIGHUP: the config file and flags read again, then the secret and the
+ * inventory; the registrar switches to them at once (a node removed from
+ * the inventory is refused from its next request on).  On any error
+ * nothing changes. */
+static int reload(struct registrar *reg, const struct cli *cli) {
+        struct registrar_config *cfg = calloc(1, sizeof(*cfg));
+        _cleanup_free_ char *fixed = NULL;
+        uint8_t secret[AUTH_SECRET_LEN];
+        struct inventory *inv = NULL;
+        struct cli scratch = *cli;
+        char reason[512] = "";
+        int r;
+
+        if (!cfg || config_init(cfg) < 0) {
+                free(cfg);
+                log_error("reload: out of memory; running on as before");
+                return -ENOMEM;
+        }
+        r = config_load_file(cfg, cli->config ? cli->config : REGISTRAR_DEFAULT_CONFIG,
+                             cli->config != NULL, reason, sizeof(reason));
+        if (r < 0)
+                log_error("reload: %s", reason);
+        if (r >= 0)
+                r = parse_args(cli->argc, cli->argv, &scratch, cfg, true);
+        if (r >= 0) {
+                r = auth_secret_load(cfg->secret_file, false, secret, reason, sizeof(reason));
+                if (r < 0)
+                        log_error("reload: %s", reason);
+        }
+        if (r >= 0)
+                r = load_inventory(cfg, &inv);
+        if (r >= 0)
+                r = config_keep_fixed(cfg, reg->cfg, &fixed);
+        if (r >= 0)
+                r = registrar_reload(reg, cfg, secret, inv);
+        OPENSSL_cleanse(secret, sizeof(secret));
+        if (r < 0) {
+                if (inv)
+                        inventory_free(inv);
+                config_done(cfg);
+                free(cfg);
+                log_error("reload failed: running on with the settings, secret and inventory "
+                          "as they were");
+                return r;
+        }
+        one_client_reload_session(reg->one);
+        log_info("reloaded %s, the secret and %s", cli->config ? cli->config
+                                                                : REGISTRAR_DEFAULT_CONFIG,
+                 inv ? "the inventory" : "no inventory (host names trusted as sent)");
+        if (fixed && *fixed)
+                log_warning("reload: these settings only change with a restart and were kept: "
+                            "%s",
+                            fixed);
+        return 0;
+}
+
 static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
         _cleanup_free_ char *endpoint = NULL, *session = NULL;
         uint8_t secret[AUTH_SECRET_LEN];
@@ -264,6 +322,12 @@ static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
         }
         r = one_client_new(endpoint, session, cfg->oned_max_concurrent, cfg->oned_timeout_ms, &one);
         explicit_bzero(session, strlen(session));
+        if (r >= 0) {
+                r = one_client_set_session_source(one, getenv("ONE_AUTH"), getenv("HOME"),
+                                                  ONEADMIN_HOME);
+                if (r < 0)
+                        one_client_free(one);
+        }
         if (r < 0)
                 goto out_global;
         r = registrar_new(cfg, one, secret, inv, &reg);
@@ -293,10 +357,17 @@ static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
 #ifdef HAVE_LIBSYSTEMD
         sd_notify(0, "READY=1");
 #endif
-        do {
-                if (sigwait(&mask, &sig) != 0)
+        for (;;) {
+                if (sigwait(&mask, &sig) != 0 || sig != SIGHUP)
                         break;
-        } while (sig == SIGHUP); /* nothing to reload: settings need a restart */
+#ifdef HAVE_LIBSYSTEMD
+                sd_notify(0, "RELOADING=1");
+#endif
+                (void)reload(reg, cli);
+#ifdef HAVE_LIBSYSTEMD
+                sd_notify(0, "READY=1");
+#endif
+        }
         log_info("stopping (signal %d)", sig);
 #ifdef HAVE_LIBSYSTEMD
         sd_notify(0, "STOPPING=1");
@@ -422,6 +493,8 @@ int main(int argc, char **argv) {
                 printf("onepci-registrar %s\n", ONEPCI_VERSION);
                 return 0;
         }
+        cli.argc = argc;
+        cli.argv = argv;
         cli.command = argv[1];
         if (!STREQ(cli.command, "serve") && !STREQ(cli.command, "keygen") &&
             !STREQ(cli.command, "node-key") && !STREQ(cli.command, "cloud-config")) {

@@ -50,6 +50,16 @@ int one_resolve_session(const char *env_auth, const char *home, const char *onea
 
 int one_client_new(const char *endpoint, const char *session, unsigned max_concurrent,
                    unsigned timeout_ms, struct one_client **ret);
+
+/* Where the session came from (the arguments of one_resolve_session()), so
+ * it can be read again: when oned answers a call with an authentication
+ * failure (the call is then made once more if the session changed), and on
+ * one_client_reload_session(). */
+int one_client_set_session_source(struct one_client *c, const char *env_auth, const char *home,
+                                  const char *oneadmin_home);
+/* Reads the session again: 1 when it changed, 0 when not (or no source was
+ * set), a negative errno when it cannot be read (the old one is kept). */
+int one_client_reload_session(struct one_client *c);
 void one_client_free(struct one_client *c);
 const char *one_client_endpoint(const struct one_client *c);
 

@@ -57,5 +57,13 @@ int config_parse_buffer(struct registrar_config *c, const char *data, size_t len
 int config_load_file(struct registrar_config *c, const char *path, bool must_exist, char *reason,
                      size_t reason_size);
 
+/* For a reload (SIGHUP): the settings fixed at start (listening socket, TLS,
+ * threads and connection limits, the oned client, the sync runner, the
+ * auth window, the health interval) are set in fresh back to their running
+ * values.  *ret_changed gets the names of those that differed, comma
+ * separated ("" when none); the caller frees it. */
+int config_keep_fixed(struct registrar_config *fresh, const struct registrar_config *running,
+                      char **ret_changed);
+
 /* Splits "host:port" / "[v6]:port".  -EINVAL with a reason. */
 int config_split_listen(const char *listen, char **ret_host, unsigned *ret_port);

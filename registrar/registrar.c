@@ -42,6 +42,7 @@ int registrar_new(const struct registrar_config *cfg, struct one_client *one,
         pthread_rwlockattr_destroy(&attr);
         pthread_mutex_init(&r->version_mu, NULL);
         pthread_cond_init(&r->health_cv, NULL);
+        pthread_rwlock_init(&r->inventory_lock, NULL);
         r->lookup = host_lookup_new(one, 5000);
         r->locks = host_locks_new();
         r->metrics = metrics_new();
@@ -91,7 +92,45 @@ void registrar_free(struct registrar *r) {
         pthread_rwlock_destroy(&r->probe_lock);
         pthread_mutex_destroy(&r->version_mu);
         pthread_cond_destroy(&r->health_cv);
+        pthread_rwlock_destroy(&r->inventory_lock);
+        for (size_t i = 0; i < r->n_retired; i++) {
+                config_done(r->retired[i]);
+                free(r->retired[i]);
+        }
+        free(r->retired);
         free(r);
+}
+
+int registrar_reload(struct registrar *r, struct registrar_config *cfg,
+                     const uint8_t secret[AUTH_SECRET_LEN], struct inventory *inventory) {
+        struct registrar_config **retired;
+        struct inventory *old;
+
+        retired = realloc(r->retired, (r->n_retired + 1) * sizeof(*retired));
+        if (!retired)
+                return -ENOMEM;
+        r->retired = retired;
+        r->retired[r->n_retired++] = cfg;
+        __atomic_store_n(&r->cfg, cfg, __ATOMIC_RELEASE);
+
+        auth_set_secret(r->auth, secret);
+
+        pthread_rwlock_wrlock(&r->inventory_lock);
+        old = r->inventory;
+        r->inventory = inventory;
+        pthread_rwlock_unlock(&r->inventory_lock);
+        if (old)
+                inventory_free(old);
+        return 0;
+}
+
+const struct inventory *registrar_inventory_hold(struct registrar *r) {
+        pthread_rwlock_rdlock(&r->inventory_lock);
+        return r->inventory;
+}
+
+void registrar_inventory_release(struct registrar *r) {
+        pthread_rwlock_unlock(&r->inventory_lock);
 }
 
 /* Asks oned (never with version_mu held: a hanging oned must not stall

@@ -30,7 +30,11 @@ enum oned_health {
 const char *oned_health_to_string(enum oned_health h);
 
 struct registrar {
+        /* Replaced whole by registrar_reload(); a replaced one is kept until
+         * registrar_free(), so a request reading the old one stays safe. */
         const struct registrar_config *cfg;
+        struct registrar_config **retired;
+        size_t n_retired;
         struct one_client *one;
         struct host_lookup *lookup;
         struct sync_runner *sync;
@@ -38,7 +42,10 @@ struct registrar {
         struct metrics *metrics;
         struct auth *auth;
         struct report_store *store;
-        struct inventory *inventory; /* NULL: host_name trusted as sent */
+        /* NULL: host_name trusted as sent.  Read under inventory_lock
+         * (registrar_inventory_hold()): a reload swaps it. */
+        struct inventory *inventory;
+        pthread_rwlock_t inventory_lock;
 
         /* Writers widen the probe and sync; every report holds it for reading
          * while it updates a host, so no update races a sync's REPLACE.
@@ -67,6 +74,18 @@ int registrar_new(const struct registrar_config *cfg, struct one_client *one,
                   const uint8_t secret[AUTH_SECRET_LEN], struct inventory *inventory,
                   struct registrar **ret);
 void registrar_free(struct registrar *r);
+
+/* SIGHUP: from now on requests see cfg (taken over; the settings fixed at
+ * start must already carry their running values, config_keep_fixed()), the
+ * secret, and inventory (taken over, may be NULL).  A node removed from the
+ * inventory is refused from the next request on. */
+int registrar_reload(struct registrar *r, struct registrar_config *cfg,
+                     const uint8_t secret[AUTH_SECRET_LEN], struct inventory *inventory);
+
+/* The inventory, held for reading until registrar_inventory_release()
+ * (NULL when the registrar has none: still release). */
+const struct inventory *registrar_inventory_hold(struct registrar *r);
+void registrar_inventory_release(struct registrar *r);
 
 /* Starts the thread that asks oned its version every cfg->health_interval_s
  * seconds (at once, first), logging when the answer changes.  Stopped by

@@ -231,10 +231,11 @@ static void put_pci(struct registrar *r, const struct http_request *req, const c
                 metrics_report(r->metrics, "forbidden");
                 goto out;
         }
-        if (r->inventory) {
+        const struct inventory *inv = registrar_inventory_hold(r);
+        if (inv) {
                 _cleanup_free_ char *expected = NULL;
 
-                k = expected_host_name(r->inventory, name, &expected);
+                k = expected_host_name(inv, name, &expected);
                 if (k < 0 || !STREQ(expected, rep.host_name)) {
                         char why[400];
                         if (k < 0)
@@ -247,11 +248,13 @@ static void put_pci(struct registrar *r, const struct http_request *req, const c
                                          "host_name \"%s\" is not what the inventory says for "
                                          "node \"%s\" (\"%s\")",
                                          rep.host_name, name, expected);
+                        registrar_inventory_release(r);
                         reply_error(reply, 403, "wrong_node", why, 0);
                         metrics_report(r->metrics, k < 0 ? "unknown_node" : "forbidden");
                         goto out;
                 }
         }
+        registrar_inventory_release(r);
 
         apply_report(r, &rep, (time_t)req->now, &res);
         if (res.status == 200) {
@@ -301,11 +304,14 @@ static void get_inventory(struct registrar *r, const struct http_request *req, c
 
         if (authenticate(r, req, name, reply) < 0)
                 return;
-        if (!r->inventory) {
+        const struct inventory *inv = registrar_inventory_hold(r);
+        if (!inv) {
+                registrar_inventory_release(r);
                 reply_error(reply, 404, "no_inventory", "the registrar has no inventory", 0);
                 return;
         }
-        k = inventory_render_host(r->inventory, name, cloud_config_node_vars, &yaml);
+        k = inventory_render_host(inv, name, cloud_config_node_vars, &yaml);
+        registrar_inventory_release(r);
         if (k < 0) {
                 reply_error(reply, 404, "unknown_node", "node not in the inventory", 0);
                 return;

@@ -108,7 +108,7 @@ class Frontend:
     """An oned double and a registrar in a temporary directory."""
 
     def __init__(self, seed_data, extra_args=(), inventory=None, pci_conf=SHIPPED_PCI_CONF,
-                 env_extra=None, tls=False):
+                 env_extra=None, tls=False, one_auth="oneadmin:password"):
         self.dir = tempfile.mkdtemp(prefix="onepci-reg-")
         self.procs = []
         with open(os.path.join(self.dir, "seed.json"), "w") as f:
@@ -125,8 +125,9 @@ class Frontend:
         self.oned_port = int(oned.stdout.readline())
         self.oned_url = f"http://127.0.0.1:{self.oned_port}/RPC2"
         self.oned = xmlrpc.client.ServerProxy(self.oned_url)
-        with open(os.path.join(self.dir, "one_auth"), "w") as f:
-            f.write("oneadmin:password\n")
+        self.one_auth = os.path.join(self.dir, "one_auth")
+        with open(self.one_auth, "w") as f:
+            f.write(one_auth + "\n")
         self.secret_file = os.path.join(self.dir, "registrar.secret")
         subprocess.run([REGISTRAR, "keygen", "--secret-file", self.secret_file], check=True,
                        stderr=subprocess.DEVNULL)
@@ -153,11 +154,11 @@ class Frontend:
                 os.path.join(self.dir, "remotes"), "--sync-command", f"{ONEHOST} sync --force",
                 "--forceupdate-pause-ms", "0", "--retry-after", "2", "--version-cache", "0",
                 "--health-interval", "1"]
+        self.inventory = os.path.join(self.dir, "inventory.yml")
         if inventory is not None:
-            inv = os.path.join(self.dir, "inventory.yml")
-            with open(inv, "w") as f:
+            with open(self.inventory, "w") as f:
                 f.write(inventory)
-            args += ["--inventory", inv]
+            args += ["--inventory", self.inventory]
         self.reg_log_path = os.path.join(self.dir, "registrar.log")
         self.reg_log = open(self.reg_log_path, "w")
         # ONEPCI_TEST_WRAPPER="valgrind --error-exitcode=99 ..." runs the daemon under it.
@@ -177,6 +178,14 @@ class Frontend:
     def log(self):
         with open(self.reg_log_path) as f:
             return f.read()
+
+    def reload(self):
+        """SIGHUP, then wait until the registrar says it reloaded (or failed to)."""
+        before = self.log().count("reload")
+        self.registrar.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while self.log().count("reload") == before and time.time() < deadline:
+            time.sleep(0.05)
 
     def close(self):
         self.oned("close")()
@@ -844,6 +853,72 @@ class RegistrarTest(unittest.TestCase):
         status, ans = fe.healthz(503, timeout=5)
         self.assertEqual((status, ans), (503, {"oned": "unreachable"}))
         fe.oned.double.set_fault("none")
+
+    def test_sighup_reloads_inventory_secret_and_config(self):
+        inv = ("node:\n  hosts:\n    n1: { ansible_host: 192.168.122.3 }\n"
+               "    n2: { ansible_host: 192.168.122.4 }\n")
+        fe = self.frontend(seed(), inventory=inv)
+        status, _, ans = fe.put_report(report(name="n2", host="192.168.122.4"))
+        self.assertEqual(status, 200, ans)
+
+        # revoking n2: removed from the inventory, refused right after SIGHUP
+        with open(fe.inventory, "w") as f:
+            f.write("node:\n  hosts:\n    n1: { ansible_host: 192.168.122.3 }\n")
+        fe.reload()
+        status, _, ans = fe.put_report(report(name="n2", host="192.168.122.4"))
+        self.assertEqual((status, ans["error"]), (403, "wrong_node"), ans)
+        self.assertIn("not in the registrar's inventory", ans["reason"])
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 200, ans)
+
+        # a new secret: old keys refused, new ones accepted, without a restart
+        old_key = fe.key("n1")
+        os.rename(fe.secret_file, fe.secret_file + ".old")
+        subprocess.run([REGISTRAR, "keygen", "--secret-file", fe.secret_file], check=True,
+                       stderr=subprocess.DEVNULL)
+        with open(fe.secret_file) as f:
+            fe.secret = f.read().strip()
+        fe.reload()
+        status, _, ans = fe.put_report(report(), key=old_key)
+        self.assertEqual((status, ans["error"]), (401, "bad_signature"), ans)
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 200, ans)
+
+        # a bad inventory: the reload fails and everything stays as it was
+        with open(fe.inventory, "w") as f:
+            f.write("node: [\n")
+        fe.reload()
+        self.assertIn("reload failed", fe.log())
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 200, ans)
+        self.assertEqual(fe.put_report(report(name="n2", host="192.168.122.4"))[0], 403)
+
+    def test_sighup_reloads_config_file(self):
+        d = tempfile.mkdtemp(prefix="onepci-reg-cfg-")
+        self.addCleanup(shutil.rmtree, d, True)
+        cfg = os.path.join(d, "registrar.yml")
+        with open(cfg, "w") as f:
+            f.write("filter-mode: ids\n")
+        fe = self.frontend(seed(), extra_args=["--config", cfg])
+        status, _, ans = fe.put_report(report())
+        self.assertEqual((status, ans["pci_short_address"]), (200, None), ans)
+        with open(cfg, "w") as f:
+            f.write("filter-mode: addresses\nthreads: 3\n")
+        fe.reload()
+        status, _, ans = fe.put_report(report())
+        self.assertEqual((status, ans["pci_short_address"]), (200, "09:00.0,0b:00.0"), ans)
+        self.assertIn("only change with a restart and were kept: threads", fe.log())
+
+    def test_corrected_one_auth_read_again_on_authentication_error(self):
+        fe = self.frontend(seed(), one_auth="oneadmin:wrong")
+        status, _, ans = fe.put_report(report())
+        self.assertEqual((status, ans["error"]), (503, "oned_unavailable"), ans)
+        self.assertIn("authenticated", ans["reason"])
+        with open(fe.one_auth, "w") as f:
+            f.write("oneadmin:password\n")
+        # no restart, no SIGHUP: oned's refusal makes the registrar read it again
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 200, ans)
 
     def test_concurrent_reports_share_one_sync(self):
         hosts = [{"id": i, "name": f"10.0.0.{i}", "state": 2, "cluster_id": 0,
