@@ -209,7 +209,7 @@ static void put_pci(struct registrar *r, const struct http_request *req, const c
                     struct http_reply *reply) {
         struct pci_report rep = {};
         struct apply_result res = {};
-        char reason[256] = "";
+        struct error_message err = {};
         int k;
 
         if (req->body_too_large) {
@@ -219,9 +219,9 @@ static void put_pci(struct registrar *r, const struct http_request *req, const c
         }
         if (authenticate(r, req, name, reply) < 0)
                 return;
-        k = report_parse(req->body, req->body_len, &rep, reason, sizeof(reason));
+        k = report_parse(req->body, req->body_len, &rep, &err);
         if (k < 0) {
-                reply_error(reply, k == -E2BIG ? 413 : 400, "invalid_report", reason, 0);
+                reply_error(reply, k == -E2BIG ? 413 : 400, "invalid_report", err.text, 0);
                 metrics_report(r->metrics, "invalid");
                 return;
         }

@@ -26,8 +26,13 @@
                                             "\"10de\",\"device\":\"26b9\","                        \
                                             "\"class\":\"030200\",\"driver\":\"nvidia\"}]}"
 
+/* reason: 256 bytes for the message's text. */
 static int parse(const char *body, struct pci_report *rep, char *reason) {
-        return report_parse(body, strlen(body), rep, reason, 256);
+        struct error_message err = {};
+        int r = report_parse(body, strlen(body), rep, &err);
+
+        snprintf(reason, 256, "%.255s", err.text);
+        return r;
 }
 
 /* Replaces the first occurrence of from by to in GOOD and expects a rejection
@@ -142,7 +147,7 @@ static void test_not_json(void **state) {
         assert_int_equal(parse(GOOD "\n", &rep, reason), 0);
         report_done(&rep);
         /* NUL inside the body */
-        assert_int_equal(report_parse("{\"a\0\":1}", 9, &rep, reason, sizeof(reason)), -EINVAL);
+        assert_int_equal(report_parse("{\"a\0\":1}", 9, &rep, NULL), -EINVAL);
         /* deep nesting */
         char deep[200];
         memset(deep, '[', sizeof(deep) - 1);
@@ -193,7 +198,7 @@ static void test_counts(void **state) {
 
         /* too large a body */
         memset(body, ' ', REPORT_BODY_MAX + 1);
-        assert_int_equal(report_parse(body, REPORT_BODY_MAX + 1, &rep, reason, sizeof(reason)),
+        assert_int_equal(report_parse(body, REPORT_BODY_MAX + 1, &rep, NULL),
                          -E2BIG);
 }
 
