@@ -34,7 +34,7 @@ struct replay_node {
         struct replay_node *next; /* hash chain */
         char node[SIGN_NODE_MAX + 1];
         struct seen *seen;
-        size_t n, cap; /* entries in use (live or expired), allocated */
+        size_t n, cap;       /* entries in use (live or expired), allocated */
         int64_t last_expiry; /* the latest expires: the whole share is dead after it */
 };
 
@@ -74,14 +74,14 @@ const char *auth_result_to_string(enum auth_result r) {
         }
 }
 
-int auth_secret_create(const char *path, char *reason, size_t reason_size) {
+int auth_secret_create(const char *path, struct error_message *ret_error) {
         uint8_t raw[AUTH_SECRET_LEN];
         char hex[2 * AUTH_SECRET_LEN + 2];
         _cleanup_close_ int fd = -1;
         int r = 0;
 
         if (RAND_bytes(raw, sizeof(raw)) != 1) {
-                snprintf(reason, reason_size, "no random bytes");
+                error_set(ret_error, "no random bytes");
                 return -EIO;
         }
         for (size_t i = 0; i < sizeof(raw); i++)
@@ -93,16 +93,16 @@ int auth_secret_create(const char *path, char *reason, size_t reason_size) {
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0) {
                 r = -errno;
-                snprintf(reason, reason_size, "%s: %s", path,
-                         r == -EEXIST ? "exists already (not overwritten: every node key "
-                                        "derives from it)"
-                                      : strerror(-r));
+                error_set(ret_error, "%s: %s", path,
+                          r == -EEXIST ? "exists already (not overwritten: every node key "
+                                         "derives from it)"
+                                       : strerror(-r));
                 goto out;
         }
         if (fchmod(fd, 0600) < 0 || write(fd, hex, strlen(hex)) != (ssize_t)strlen(hex) ||
             fsync(fd) < 0) {
                 r = errno ? -errno : -EIO;
-                snprintf(reason, reason_size, "%s: %s", path, strerror(-r));
+                error_set(ret_error, "%s: %s", path, strerror(-r));
                 unlink(path);
         }
 out:
@@ -110,8 +110,8 @@ out:
         return r;
 }
 
-int auth_secret_load(const char *path, bool create, uint8_t ret[AUTH_SECRET_LEN], char *reason,
-                     size_t reason_size) {
+int auth_secret_load(const char *path, bool create, uint8_t ret[AUTH_SECRET_LEN],
+                     struct error_message *ret_error) {
         _cleanup_free_ char *data = NULL;
         struct stat st;
         size_t len;
@@ -120,33 +120,32 @@ int auth_secret_load(const char *path, bool create, uint8_t ret[AUTH_SECRET_LEN]
         if (stat(path, &st) < 0) {
                 r = -errno;
                 if (r != -ENOENT || !create) {
-                        snprintf(reason, reason_size, "%s: %s", path, strerror(-r));
+                        error_set(ret_error, "%s: %s", path, strerror(-r));
                         return r;
                 }
-                r = auth_secret_create(path, reason, reason_size);
+                r = auth_secret_create(path, ret_error);
                 if (r < 0 && r != -EEXIST)
                         return r;
                 if (stat(path, &st) < 0) {
                         r = -errno;
-                        snprintf(reason, reason_size, "%s: %s", path, strerror(-r));
+                        error_set(ret_error, "%s: %s", path, strerror(-r));
                         return r;
                 }
         }
         if (st.st_mode & 077) {
-                snprintf(reason, reason_size,
-                         "%s: readable by group or others (mode %04o); chmod 600 it", path,
-                         (unsigned)(st.st_mode & 07777));
+                error_set(ret_error, "%s: readable by group or others (mode %04o); chmod 600 it",
+                          path, (unsigned)(st.st_mode & 07777));
                 return -EPERM;
         }
         r = read_file_bounded(path, 256, &data, &len);
         if (r < 0) {
-                snprintf(reason, reason_size, "%s: %s", path, strerror(-r));
+                error_set(ret_error, "%s: %s", path, strerror(-r));
                 return r;
         }
         r = sign_parse_hex_key(data, ret);
         OPENSSL_cleanse(data, len);
         if (r < 0)
-                snprintf(reason, reason_size, "%s: not 64 hex characters and a newline", path);
+                error_set(ret_error, "%s: not 64 hex characters and a newline", path);
         return r;
 }
 

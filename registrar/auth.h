@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error-message.h"
 #include "sign.h"
 
 #define AUTH_SECRET_LEN 32
@@ -30,12 +31,12 @@ enum auth_result {
 const char *auth_result_to_string(enum auth_result r);
 
 /* Creates a new secret file (mode 0600, O_EXCL).  -EEXIST when it exists. */
-int auth_secret_create(const char *path, char *reason, size_t reason_size);
+int auth_secret_create(const char *path, struct error_message *ret_error);
 
 /* Reads the secret; with create, makes one first when the file is missing.
  * Refuses (-EPERM) a file readable by group or others. */
-int auth_secret_load(const char *path, bool create, uint8_t ret[AUTH_SECRET_LEN], char *reason,
-                     size_t reason_size);
+int auth_secret_load(const char *path, bool create, uint8_t ret[AUTH_SECRET_LEN],
+                     struct error_message *ret_error);
 
 struct auth;
 

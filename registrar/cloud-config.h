@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "error-message.h"
 #include "sign.h"
 
 struct inventory;
@@ -18,4 +19,4 @@ struct inventory;
 extern const char *const cloud_config_node_vars[];
 
 int cloud_config_render(const struct inventory *inv, const char *node, const char *key_hex,
-                        const char *url, char **ret, char *reason, size_t reason_size);
+                        const char *url, char **ret, struct error_message *ret_error);

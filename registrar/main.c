@@ -168,11 +168,10 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct registrar_c
                         break;
                 case OPT_SETTING:
                         if (apply) {
-                                char reason[256];
+                                struct error_message err = {};
                                 const char *name = serve_options[idx].name;
-                                if (config_set(cfg, name, optarg ? optarg : "yes", reason,
-                                               sizeof(reason)) < 0) {
-                                        log_error("--%s", reason);
+                                if (config_set(cfg, name, optarg ? optarg : "yes", &err) < 0) {
+                                        log_error("--%s", err.text);
                                         return -EINVAL;
                                 }
                         }
@@ -186,6 +185,15 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct registrar_c
         cli->positional = argv + optind;
         cli->n_positional = argc - optind;
         return 0;
+}
+
+/* Logs a message handed back by the library, after prefix, with its place
+ * in a file when it has one. */
+static void log_message(const char *prefix, const struct error_message *e) {
+        if (e->file[0] && e->line > 0)
+                log_error("%s%s:%u: %s", prefix, e->file, e->line, e->text);
+        else
+                log_error("%s%s", prefix, e->text);
 }
 
 static int load_inventory(const struct registrar_config *cfg, struct inventory **ret) {
@@ -221,7 +229,7 @@ static int reload(struct registrar *reg, const struct cli *cli) {
         uint8_t secret[AUTH_SECRET_LEN];
         struct inventory *inv = NULL;
         struct cli scratch = *cli;
-        char reason[512] = "";
+        struct error_message err = {};
         int r;
 
         if (!cfg || config_init(cfg) < 0) {
@@ -230,15 +238,15 @@ static int reload(struct registrar *reg, const struct cli *cli) {
                 return -ENOMEM;
         }
         r = config_load_file(cfg, cli->config ? cli->config : REGISTRAR_DEFAULT_CONFIG,
-                             cli->config != NULL, reason, sizeof(reason));
+                             cli->config != NULL, &err);
         if (r < 0)
-                log_error("reload: %s", reason);
+                log_message("reload: ", &err);
         if (r >= 0)
                 r = parse_args(cli->argc, cli->argv, &scratch, cfg, true);
         if (r >= 0) {
-                r = auth_secret_load(cfg->secret_file, false, secret, reason, sizeof(reason));
+                r = auth_secret_load(cfg->secret_file, false, secret, &err);
                 if (r < 0)
-                        log_error("reload: %s", reason);
+                        log_message("reload: ", &err);
         }
         if (r >= 0)
                 r = load_inventory(cfg, &inv);
@@ -257,8 +265,8 @@ static int reload(struct registrar *reg, const struct cli *cli) {
                 return r;
         }
         one_client_reload_session(reg->one);
-        log_info("reloaded %s, the secret and %s", cli->config ? cli->config
-                                                                : REGISTRAR_DEFAULT_CONFIG,
+        log_info("reloaded %s, the secret and %s",
+                 cli->config ? cli->config : REGISTRAR_DEFAULT_CONFIG,
                  inv ? "the inventory" : "no inventory (host names trusted as sent)");
         if (fixed && *fixed)
                 log_warning("reload: these settings only change with a restart and were kept: "
@@ -274,7 +282,7 @@ static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
         struct one_client *one = NULL;
         struct registrar *reg = NULL;
         struct server *srv = NULL;
-        char reason[512] = "";
+        struct error_message err = {};
         sigset_t mask;
         int r, sig;
 
@@ -289,9 +297,9 @@ static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
          * an environment's MALLOC_ARENA_MAX still wins. */
         if (!getenv("MALLOC_ARENA_MAX"))
                 (void)mallopt(M_ARENA_MAX, 4);
-        r = auth_secret_load(cfg->secret_file, true, secret, reason, sizeof(reason));
+        r = auth_secret_load(cfg->secret_file, true, secret, &err);
         if (r < 0) {
-                log_error("%s", reason);
+                log_message("", &err);
                 return r;
         }
         r = load_inventory(cfg, &inv);
@@ -301,9 +309,9 @@ static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
         r = one_resolve_endpoint(getenv("ONE_XMLRPC"), getenv("HOME"), ONEADMIN_HOME, &endpoint);
         if (r >= 0)
                 r = one_resolve_session(getenv("ONE_AUTH"), getenv("HOME"), ONEADMIN_HOME, &session,
-                                        reason, sizeof(reason));
+                                        &err);
         if (r < 0) {
-                log_error("%s", reason[0] ? reason : strerror(-r));
+                log_error("%s", error_is_set(&err) ? err.text : strerror(-r));
                 goto out;
         }
 
@@ -342,9 +350,9 @@ static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
                 log_error("cannot start the oned check: %s", strerror(-r));
                 goto out_reg;
         }
-        r = server_start(reg, &srv, reason, sizeof(reason));
+        r = server_start(reg, &srv, &err);
         if (r < 0) {
-                log_error("%s", reason);
+                log_message("", &err);
                 goto out_reg;
         }
         if (cli->verbose)
@@ -386,16 +394,16 @@ out:
 }
 
 static int cmd_keygen(const struct registrar_config *cfg, const struct cli *cli) {
-        char reason[512];
+        struct error_message err = {};
         int r;
 
         if (cli->n_positional > 0) {
                 log_error("keygen takes no arguments");
                 return -EINVAL;
         }
-        r = auth_secret_create(cfg->secret_file, reason, sizeof(reason));
+        r = auth_secret_create(cfg->secret_file, &err);
         if (r < 0) {
-                log_error("%s", reason);
+                log_message("", &err);
                 return r;
         }
         fprintf(stderr, "created %s (mode 0600)\n", cfg->secret_file);
@@ -405,16 +413,16 @@ static int cmd_keygen(const struct registrar_config *cfg, const struct cli *cli)
 static int node_key(const struct registrar_config *cfg, const char *name,
                     char key[SIGN_KEY_HEX_LEN + 1]) {
         uint8_t secret[AUTH_SECRET_LEN];
-        char reason[512];
+        struct error_message err = {};
         int r;
 
         if (!sign_node_name_valid(name)) {
                 log_error("\"%s\" is not a node name ([A-Za-z0-9][A-Za-z0-9._-]{0,63})", name);
                 return -EINVAL;
         }
-        r = auth_secret_load(cfg->secret_file, false, secret, reason, sizeof(reason));
+        r = auth_secret_load(cfg->secret_file, false, secret, &err);
         if (r < 0) {
-                log_error("%s%s", reason,
+                log_error("%s%s", err.text,
                           r == -ENOENT ? " (create it with onepci-registrar keygen)" : "");
                 return r;
         }
@@ -443,7 +451,7 @@ static int cmd_cloud_config(const struct registrar_config *cfg, const struct cli
         char key[SIGN_KEY_HEX_LEN + 1];
         struct inventory *inv = NULL;
         _cleanup_free_ char *text = NULL;
-        char reason[256] = "";
+        struct error_message err = {};
         int r;
 
         if (cli->n_positional != 1) {
@@ -459,13 +467,12 @@ static int cmd_cloud_config(const struct registrar_config *cfg, const struct cli
         }
         r = node_key(cfg, cli->positional[0], key);
         if (r >= 0)
-                r = cloud_config_render(inv, cli->positional[0], key, cli->url, &text, reason,
-                                        sizeof(reason));
+                r = cloud_config_render(inv, cli->positional[0], key, cli->url, &text, &err);
         OPENSSL_cleanse(key, sizeof(key));
         inventory_free(inv);
         if (r < 0) {
-                if (reason[0])
-                        log_error("%s", reason);
+                if (error_is_set(&err))
+                        log_error("%s", err.text);
                 return r;
         }
         fputs(text, stdout);
@@ -476,7 +483,7 @@ static int cmd_cloud_config(const struct registrar_config *cfg, const struct cli
 int main(int argc, char **argv) {
         struct registrar_config cfg;
         struct cli cli = {};
-        char reason[512] = "";
+        struct error_message err = {};
         int r;
 
         log_set_program("onepci-registrar");
@@ -510,9 +517,9 @@ int main(int argc, char **argv) {
                 return 2;
         }
         r = config_load_file(&cfg, cli.config ? cli.config : REGISTRAR_DEFAULT_CONFIG,
-                             cli.config != NULL, reason, sizeof(reason));
+                             cli.config != NULL, &err);
         if (r < 0) {
-                log_error("%s", reason);
+                log_message("", &err);
                 config_done(&cfg);
                 return 2;
         }

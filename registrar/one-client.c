@@ -104,22 +104,22 @@ int one_resolve_endpoint(const char *env_xmlrpc, const char *home, const char *o
 }
 
 int one_resolve_session(const char *env_auth, const char *home, const char *oneadmin_home,
-                        char **ret, char *reason, size_t reason_size) {
+                        char **ret, struct error_message *ret_error) {
         int r;
 
         if (env_auth && *env_auth) {
                 r = first_line(env_auth, ret);
                 if (r < 0)
-                        snprintf(reason, reason_size, "ONE_AUTH=%s: %s", env_auth,
-                                 r == -ENOENT ? "missing or empty" : strerror(-r));
+                        error_set(ret_error, "ONE_AUTH=%s: %s", env_auth,
+                                  r == -ENOENT ? "missing or empty" : strerror(-r));
                 return r;
         }
         if (from_home(home, "one_auth", ret) >= 0 || from_home(oneadmin_home, "one_auth", ret) >= 0)
                 return 0;
-        snprintf(reason, reason_size,
-                 "no oned session: set ONE_AUTH or create ~/.one/one_auth or "
-                 "%s/.one/one_auth",
-                 oneadmin_home ? oneadmin_home : "/var/lib/one");
+        error_set(ret_error,
+                  "no oned session: set ONE_AUTH or create ~/.one/one_auth or "
+                  "%s/.one/one_auth",
+                  oneadmin_home ? oneadmin_home : "/var/lib/one");
         return -ENOENT;
 }
 
@@ -186,8 +186,8 @@ int one_client_reload_session(struct one_client *c) {
 
         if (!c->session_source)
                 return 0;
-        r = one_resolve_session(c->session_env, c->session_home, c->session_oneadmin_home,
-                                &session, NULL, 0);
+        r = one_resolve_session(c->session_env, c->session_home, c->session_oneadmin_home, &session,
+                                NULL);
         if (r < 0)
                 return r;
         pthread_mutex_lock(&c->session_mu);
@@ -409,8 +409,7 @@ static int call(struct one_client *c, const char *method, xmlrpc_value *params,
         int r;
 
         r = call_once(c, method, params, ret, &e);
-        if (r == -EREMOTEIO && e.code == ONE_ERR_AUTHENTICATION &&
-            one_client_reload_session(c) > 0)
+        if (r == -EREMOTEIO && e.code == ONE_ERR_AUTHENTICATION && one_client_reload_session(c) > 0)
                 r = call_once(c, method, params, ret, &e);
         xmlrpc_DECREF(params);
         if (err)
@@ -491,20 +490,17 @@ int one_host_info(struct one_client *c, int id, char **ret_xml, struct one_error
 
 int one_host_update(struct one_client *c, int id, const char *tmpl, int type,
                     struct one_error *err) {
-        return call_int(c, "one.host.update", params_new("(isi)", id, tmpl, type),
-                        NULL, err);
+        return call_int(c, "one.host.update", params_new("(isi)", id, tmpl, type), NULL, err);
 }
 
 int one_host_allocate(struct one_client *c, const char *name, const char *im_mad,
                       const char *vm_mad, int cluster_id, int *ret_id, struct one_error *err) {
         return call_int(c, "one.host.allocate",
-                        params_new("(sssi)", name, im_mad, vm_mad, cluster_id), ret_id,
-                        err);
+                        params_new("(sssi)", name, im_mad, vm_mad, cluster_id), ret_id, err);
 }
 
 int one_host_status(struct one_client *c, int id, int status, struct one_error *err) {
-        return call_int(c, "one.host.status", params_new("(ii)", id, status), NULL,
-                        err);
+        return call_int(c, "one.host.status", params_new("(ii)", id, status), NULL, err);
 }
 
 int one_clusterpool_info(struct one_client *c, char **ret_xml, struct one_error *err) {
@@ -513,6 +509,5 @@ int one_clusterpool_info(struct one_client *c, char **ret_xml, struct one_error 
 
 int one_cluster_update(struct one_client *c, int id, const char *tmpl, int type,
                        struct one_error *err) {
-        return call_int(c, "one.cluster.update", params_new("(isi)", id, tmpl, type),
-                        NULL, err);
+        return call_int(c, "one.cluster.update", params_new("(isi)", id, tmpl, type), NULL, err);
 }

@@ -47,8 +47,8 @@ struct request {
  * as one line a minute at most, so a client opening connections in a loop
  * cannot flood the journal. */
 struct log_burst {
-        unsigned count;  /* since the last line */
-        time_t logged;   /* when that line was written */
+        unsigned count; /* since the last line */
+        time_t logged;  /* when that line was written */
 };
 
 struct server {
@@ -404,7 +404,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
         vfprintf(stderr, fmt, ap);
 }
 
-int server_start(struct registrar *r, struct server **ret, char *reason, size_t reason_size) {
+int server_start(struct registrar *r, struct server **ret, struct error_message *ret_error) {
         const struct registrar_config *cfg = r->cfg;
         struct sockaddr_storage addr;
         unsigned flags =
@@ -416,10 +416,10 @@ int server_start(struct registrar *r, struct server **ret, char *reason, size_t 
 
         k = parse_listen(cfg->listen, &addr, &af_flags);
         if (k < 0) {
-                snprintf(reason, reason_size,
-                         "--listen %s: not ADDRESS:PORT with a numeric "
-                         "address",
-                         cfg->listen);
+                error_set(ret_error,
+                          "--listen %s: not ADDRESS:PORT with a numeric "
+                          "address",
+                          cfg->listen);
                 return k;
         }
         s = calloc(1, sizeof(*s));
@@ -431,7 +431,7 @@ int server_start(struct registrar *r, struct server **ret, char *reason, size_t 
         pthread_cond_init(&s->cv, NULL);
         if (cfg->tls_cert || cfg->tls_key) {
                 if (!cfg->tls_cert || !cfg->tls_key) {
-                        snprintf(reason, reason_size, "--tls-cert and --tls-key go together");
+                        error_set(ret_error, "--tls-cert and --tls-key go together");
                         server_stop(s);
                         return -EINVAL;
                 }
@@ -439,8 +439,8 @@ int server_start(struct registrar *r, struct server **ret, char *reason, size_t 
                 if (k >= 0)
                         k = read_file_bounded(cfg->tls_key, 1 << 20, &s->key, &len);
                 if (k < 0) {
-                        snprintf(reason, reason_size, "reading the TLS certificate or key: %s",
-                                 strerror(-k));
+                        error_set(ret_error, "reading the TLS certificate or key: %s",
+                                  strerror(-k));
                         server_stop(s);
                         return k;
                 }
@@ -458,7 +458,7 @@ int server_start(struct registrar *r, struct server **ret, char *reason, size_t 
                 if (k < 0) {
                         s->n_workers = i;
                         server_stop(s);
-                        snprintf(reason, reason_size, "starting workers: %s", strerror(-k));
+                        error_set(ret_error, "starting workers: %s", strerror(-k));
                         return k;
                 }
         }
@@ -467,30 +467,29 @@ int server_start(struct registrar *r, struct server **ret, char *reason, size_t 
         if (s->cert)
                 s->daemon = MHD_start_daemon(
                         flags | af_flags, 0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER,
-                        mhd_log, s, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
-                        pool, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+                        mhd_log, s, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, pool,
+                        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
                         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
                         MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
-                        MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                        MHD_OPTION_NOTIFY_CONNECTION, notify_connection, s,
-                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024,
-                        MHD_OPTION_HTTPS_MEM_CERT, s->cert, MHD_OPTION_HTTPS_MEM_KEY, s->key,
-                        MHD_OPTION_END);
+                        MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+                        notify_connection, s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                        (size_t)128 * 1024, MHD_OPTION_HTTPS_MEM_CERT, s->cert,
+                        MHD_OPTION_HTTPS_MEM_KEY, s->key, MHD_OPTION_END);
         else
                 s->daemon = MHD_start_daemon(
                         flags | af_flags, 0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER,
-                        mhd_log, s, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
-                        pool, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+                        mhd_log, s, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, pool,
+                        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
                         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
                         MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
-                        MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                        MHD_OPTION_NOTIFY_CONNECTION, notify_connection, s,
-                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024, MHD_OPTION_END);
+                        MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+                        notify_connection, s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                        (size_t)128 * 1024, MHD_OPTION_END);
         if (!s->daemon) {
-                snprintf(reason, reason_size,
-                         "cannot listen on %s (in use, or a bad TLS "
-                         "certificate/key)",
-                         cfg->listen);
+                error_set(ret_error,
+                          "cannot listen on %s (in use, or a bad TLS "
+                          "certificate/key)",
+                          cfg->listen);
                 server_stop(s);
                 return -EADDRINUSE;
         }

@@ -110,9 +110,8 @@ static void test_flood_fills_only_its_own_share(void **state) {
                 snprintf(name, sizeof(name), "n%u", i);
                 snprintf(path, sizeof(path), "/v1/hosts/%s/pci", name);
                 signed_header(name, NOW, "0000000000000000000000000000000f", path, h);
-                assert_int_equal(
-                        auth_check(a, h, "PUT", path, name, body, strlen(body), NOW, node),
-                        AUTH_OK);
+                assert_int_equal(auth_check(a, h, "PUT", path, name, body, strlen(body), NOW, node),
+                                 AUTH_OK);
         }
         /* n1 again once the flood's time stamps left the window, not later */
         signed_header("n1", NOW + 598, "000000000000000000000000000000ff", PATH, h);
@@ -128,9 +127,9 @@ static void test_flood_fills_only_its_own_share(void **state) {
                 snprintf(path, sizeof(path), "/v1/hosts/%s/pci", name);
                 snprintf(nonce, sizeof(nonce), "%032x", 100000 + i);
                 signed_header(name, NOW + 10000, nonce, path, h);
-                assert_int_equal(auth_check(a, h, "PUT", path, name, body, strlen(body),
-                                            NOW + 10000, node),
-                                 AUTH_OK);
+                assert_int_equal(
+                        auth_check(a, h, "PUT", path, name, body, strlen(body), NOW + 10000, node),
+                        AUTH_OK);
         }
         assert_true(auth_replay_entries(a) <= 4096);
         auth_free(a);
@@ -164,7 +163,8 @@ static void test_wrong_key_and_node(void **state) {
 }
 
 static void test_secret_file(void **state) {
-        char dir[] = "/tmp/test-auth-XXXXXX", path[256], reason[256] = "";
+        char dir[] = "/tmp/test-auth-XXXXXX", path[256];
+        struct error_message reason = {};
         uint8_t s1[AUTH_SECRET_LEN], s2[AUTH_SECRET_LEN];
         struct stat st;
         char *data = NULL;
@@ -172,26 +172,26 @@ static void test_secret_file(void **state) {
 
         assert_non_null(mkdtemp(dir));
         snprintf(path, sizeof(path), "%s/registrar.secret", dir);
-        assert_int_equal(auth_secret_load(path, false, s1, reason, sizeof(reason)), -ENOENT);
-        assert_int_equal(auth_secret_load(path, true, s1, reason, sizeof(reason)), 0);
+        assert_int_equal(auth_secret_load(path, false, s1, &reason), -ENOENT);
+        assert_int_equal(auth_secret_load(path, true, s1, &reason), 0);
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0600);
         assert_int_equal(read_file_bounded(path, 256, &data, &len), 0);
         assert_int_equal(len, 65);
         assert_int_equal(data[64], '\n');
         free(data);
-        assert_int_equal(auth_secret_load(path, true, s2, reason, sizeof(reason)), 0);
+        assert_int_equal(auth_secret_load(path, true, s2, &reason), 0);
         assert_memory_equal(s1, s2, sizeof(s1));
         /* never overwritten */
-        assert_int_equal(auth_secret_create(path, reason, sizeof(reason)), -EEXIST);
+        assert_int_equal(auth_secret_create(path, &reason), -EEXIST);
         /* too open */
         assert_int_equal(chmod(path, 0644), 0);
-        assert_int_equal(auth_secret_load(path, false, s2, reason, sizeof(reason)), -EPERM);
-        assert_non_null(strstr(reason, "chmod 600"));
+        assert_int_equal(auth_secret_load(path, false, s2, &reason), -EPERM);
+        assert_non_null(strstr(reason.text, "chmod 600"));
         unlink(path);
         /* garbage */
         assert_int_equal(write_file_atomic(path, "nothex\n", 7, 0600), 0);
-        assert_int_equal(auth_secret_load(path, false, s2, reason, sizeof(reason)), -EINVAL);
+        assert_int_equal(auth_secret_load(path, false, s2, &reason), -EINVAL);
         unlink(path);
         rmdir(dir);
 }

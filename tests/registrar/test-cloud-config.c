@@ -45,13 +45,13 @@ static const char inv_text[] = "all:\n"
 static void test_render(void **state) {
         struct inventory *inv = NULL;
         struct inv_error err = {};
-        char *out = NULL, reason[256] = "";
+        char *out = NULL;
+        struct error_message reason = {};
 
         assert_int_equal(
                 inventory_load_buffer(inv_text, strlen(inv_text), "inv.yml", NULL, &inv, &err), 0);
-        assert_int_equal(cloud_config_render(inv, "n1", KEY, "http://192.168.122.2:8474", &out,
-                                             reason, sizeof(reason)),
-                         0);
+        assert_int_equal(
+                cloud_config_render(inv, "n1", KEY, "http://192.168.122.2:8474", &out, &reason), 0);
         assert_true(strncmp(out, "#cloud-config\n", 14) == 0);
         assert_non_null(strstr(out, "  - path: /etc/onepci/node.key\n"));
         assert_non_null(strstr(out, "    permissions: '0600'\n    content: |\n      " KEY "\n"));
@@ -78,14 +78,10 @@ static void test_render(void **state) {
         assert_null(strstr(out, "f1"));
         free(out);
 
-        assert_int_equal(cloud_config_render(inv, "n9", KEY, NULL, &out, reason, sizeof(reason)),
-                         -ENOENT);
-        assert_int_equal(
-                cloud_config_render(inv, "n1", KEY, "http://x\"; rm", &out, reason, sizeof(reason)),
-                -EINVAL);
-        assert_int_equal(
-                cloud_config_render(inv, "n1", KEY, "ftp://x", &out, reason, sizeof(reason)),
-                -EINVAL);
+        assert_int_equal(cloud_config_render(inv, "n9", KEY, NULL, &out, &reason), -ENOENT);
+        assert_int_equal(cloud_config_render(inv, "n1", KEY, "http://x\"; rm", &out, &reason),
+                         -EINVAL);
+        assert_int_equal(cloud_config_render(inv, "n1", KEY, "ftp://x", &out, &reason), -EINVAL);
         inventory_free(inv);
 }
 
