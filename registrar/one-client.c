@@ -408,6 +408,8 @@ static int call(struct one_client *c, const char *method, xmlrpc_value *params,
         struct one_error e = {};
         int r;
 
+        if (!params) /* params_new() failed */
+                return -ENOMEM;
         r = call_once(c, method, params, ret, &e);
         if (r == -EREMOTEIO && e.code == ONE_ERR_AUTHENTICATION && one_client_reload_session(c) > 0)
                 r = call_once(c, method, params, ret, &e);
@@ -441,11 +443,8 @@ static xmlrpc_value *params_new(const char *fmt, ...) {
 static int call_string(struct one_client *c, const char *method, xmlrpc_value *params, char **ret,
                        struct one_error *err) {
         struct one_value v;
-        int r;
+        int r = call(c, method, params, &v, err);
 
-        if (!params)
-                return -ENOMEM;
-        r = call(c, method, params, &v, err);
         if (r < 0)
                 return r;
         if (!v.is_str) {
@@ -459,11 +458,8 @@ static int call_string(struct one_client *c, const char *method, xmlrpc_value *p
 static int call_int(struct one_client *c, const char *method, xmlrpc_value *params, int *ret,
                     struct one_error *err) {
         struct one_value v;
-        int r;
+        int r = call(c, method, params, &v, err);
 
-        if (!params)
-                return -ENOMEM;
-        r = call(c, method, params, &v, err);
         if (r < 0)
                 return r;
         if (v.is_str) {

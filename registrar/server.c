@@ -464,27 +464,21 @@ int server_start(struct registrar *r, struct server **ret, struct error_message 
         }
 
         unsigned pool = cfg->threads < 8 ? cfg->threads : 8;
-        if (s->cert)
-                s->daemon = MHD_start_daemon(
-                        flags | af_flags, 0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER,
-                        mhd_log, s, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, pool,
-                        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-                        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
-                        MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
-                        MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_NOTIFY_CONNECTION,
-                        notify_connection, s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                        (size_t)128 * 1024, MHD_OPTION_HTTPS_MEM_CERT, s->cert,
-                        MHD_OPTION_HTTPS_MEM_KEY, s->key, MHD_OPTION_END);
-        else
-                s->daemon = MHD_start_daemon(
-                        flags | af_flags, 0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER,
-                        mhd_log, s, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, pool,
-                        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-                        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
-                        MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
-                        MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_NOTIFY_CONNECTION,
-                        notify_connection, s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                        (size_t)128 * 1024, MHD_OPTION_END);
+        struct MHD_OptionItem tls[] = {
+                {MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert},
+                {MHD_OPTION_HTTPS_MEM_KEY, 0, s->key},
+                {MHD_OPTION_END, 0, NULL},
+        };
+        s->daemon = MHD_start_daemon(
+                flags | af_flags, 0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, pool,
+                MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+                MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
+                MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
+                MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+                notify_connection, s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024,
+                /* Without TLS the list is empty. */
+                MHD_OPTION_ARRAY, s->cert ? tls : tls + 2, MHD_OPTION_END);
         if (!s->daemon) {
                 error_set(ret_error,
                           "cannot listen on %s (in use, or a bad TLS "
