@@ -319,10 +319,11 @@ static void get_inventory(struct registrar *r, const struct http_request *req, c
         reply_text(reply, 200, "application/yaml", yaml);
 }
 
-/* Signs the answer to a request under /v1/hosts/ with the key of the node
- * its Authorization header names, and the Date it goes out with (lib/sign.h,
- * "Responses"); refusals too, above all the clock_skew whose Date the agent
- * believes.  An answer to a header that does not parse goes unsigned. */
+/* Signs the answer to a request with the key of the node its Authorization
+ * header names, and the Date it goes out with (lib/sign.h, "Responses");
+ * refusals too, above all the clock_skew whose Date the agent believes, and
+ * whatever the route.  An answer to a header that does not parse (or to no
+ * header) goes unsigned. */
 static void sign_reply(struct registrar *r, const struct http_request *req,
                        struct http_reply *reply) {
         const char *body = reply->body ? reply->body : "";
@@ -374,24 +375,16 @@ static void handle(struct registrar *r, const struct http_request *req, enum rou
         reply_error(reply, 405, "method_not_allowed", NULL, 0);
 }
 
-static bool is_signed_route(enum route rt) {
-        return rt == ROUTE_HOST || rt == ROUTE_PCI || rt == ROUTE_INVENTORY;
-}
-
 void routes_handle(struct registrar *r, const struct http_request *req, struct http_reply *reply) {
         char name[SIGN_NODE_MAX + 1] = "";
         enum route rt = match(req->path, name);
 
         handle(r, req, rt, name, reply);
-        if (is_signed_route(rt))
-                sign_reply(r, req, reply);
+        sign_reply(r, req, reply);
 }
 
 void routes_refuse_busy(struct registrar *r, const struct http_request *req,
                         struct http_reply *reply) {
-        char name[SIGN_NODE_MAX + 1] = "";
-
         reply_error(reply, 503, "busy", "too many requests queued", r->cfg->retry_after_s);
-        if (is_signed_route(match(req->path, name)))
-                sign_reply(r, req, reply);
+        sign_reply(r, req, reply);
 }

@@ -536,10 +536,12 @@ class RegistrarTest(unittest.TestCase):
         check(413, "PUT", "/v1/hosts/n1/pci", b"x" * (65 * 1024))
         check(404, "GET", "/v1/hosts/n7/inventory", signer="n7")
         check(405, "DELETE", "/v1/hosts/n1/pci")
-        # no header, no signature; nor on the anonymous routes
-        status, headers, _ = fe.request("PUT", "/v1/hosts/n1/pci", body, auth="")
-        self.assertEqual(status, 401)
-        self.assertIsNone(headers.get("X-Onepci-Signature"))
+        check(404, "GET", "/v1/hosts/n1/nothing")
+        # no header (or a malformed one), no signature
+        for auth in ("", "ONEPCI-HMAC-SHA256 node=n1"):
+            status, headers, _ = fe.request("PUT", "/v1/hosts/n1/pci", body, auth=auth)
+            self.assertEqual(status, 401)
+            self.assertIsNone(headers.get("X-Onepci-Signature"))
         status, headers, _ = fe.request("GET", "/metrics", auth="")
         self.assertIsNone(headers.get("X-Onepci-Signature"))
 
