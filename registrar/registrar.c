@@ -150,21 +150,10 @@ static int fetch_version(struct registrar *r, struct one_error *err) {
         return 0;
 }
 
-int registrar_check_version(struct registrar *r, bool *ret_ok, char **ret_version,
-                            struct one_error *err) {
-        time_t now = time(NULL);
-        bool fresh;
-        int k = 0;
-
-        pthread_mutex_lock(&r->version_mu);
-        fresh = r->version && now - r->version_checked < (time_t)r->cfg->version_cache_s &&
-                now >= r->version_checked;
-        pthread_mutex_unlock(&r->version_mu);
-        if (!fresh) {
-                k = fetch_version(r, err);
-                if (k < 0)
-                        return k;
-        }
+/* Whether the cached version is 7.0 or later, and a copy of it. */
+static int cached_verdict(struct registrar *r, bool *ret_ok, char **ret_version,
+                          struct one_error *err) {
+        int k;
 
         pthread_mutex_lock(&r->version_mu);
         k = one_version_at_least(r->version, 7, 0, ret_ok);
@@ -178,6 +167,24 @@ int registrar_check_version(struct registrar *r, bool *ret_ok, char **ret_versio
         }
         pthread_mutex_unlock(&r->version_mu);
         return k;
+}
+
+int registrar_check_version(struct registrar *r, bool *ret_ok, char **ret_version,
+                            struct one_error *err) {
+        time_t now = time(NULL);
+        bool fresh;
+        int k;
+
+        pthread_mutex_lock(&r->version_mu);
+        fresh = r->version && now - r->version_checked < (time_t)r->cfg->version_cache_s &&
+                now >= r->version_checked;
+        pthread_mutex_unlock(&r->version_mu);
+        if (!fresh) {
+                k = fetch_version(r, err);
+                if (k < 0)
+                        return k;
+        }
+        return cached_verdict(r, ret_ok, ret_version, err);
 }
 
 const char *oned_health_to_string(enum oned_health h) {
@@ -203,7 +210,11 @@ static void check_once(struct registrar *r) {
         bool ok = false;
         int k;
 
-        k = registrar_check_version(r, &ok, &version, &err);
+        /* Always asked, whatever the cache: this is how /healthz learns that
+         * oned went away. */
+        k = fetch_version(r, &err);
+        if (k >= 0)
+                k = cached_verdict(r, &ok, &version, &err);
         h = k < 0 ? ONED_HEALTH_UNREACHABLE : ok ? ONED_HEALTH_OK : ONED_HEALTH_UNSUPPORTED;
         metrics_oned_up(r->metrics, h == ONED_HEALTH_OK);
 

@@ -922,6 +922,18 @@ class RegistrarTest(unittest.TestCase):
         status, _, ans = fe.put_report(report())
         self.assertEqual(status, 200, ans)
 
+    def test_healthz_follows_oned_whatever_the_version_cache(self):
+        # reports may use a cached version; /healthz must not say "ok" for
+        # a minute after oned went away
+        fe = self.frontend(seed(), extra_args=["--version-cache", "600"])
+        self.assertEqual(fe.healthz(200)[0], 200)
+        fe.oned.double.set_fault("down")
+        t0 = time.time()
+        status, ans = fe.healthz(503)
+        self.assertEqual((status, ans), (503, {"oned": "unreachable"}))
+        self.assertLess(time.time() - t0, 5)
+        fe.oned.double.set_fault("none")
+
     def test_concurrent_reports_share_one_sync(self):
         hosts = [{"id": i, "name": f"10.0.0.{i}", "state": 2, "cluster_id": 0,
                   "template": {"ARCH": "x86_64"}} for i in range(40)]
