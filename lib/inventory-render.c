@@ -69,9 +69,9 @@ static int emit_end(yaml_emitter_t *e, bool mapping) {
  * values out of error messages): what is rendered leaves the front-end, so
  * any name with one of these anywhere in it stays behind. */
 static bool render_key_is_secret(const char *key) {
-        static const char *const words[] = {"pass", "pw",      "secret",  "token",   "key",
-                                            "auth", "cred",    "private", "cookie",  "session",
-                                            "salt", "signature", "cert",  NULL};
+        static const char *const words[] = {"pass", "pw",        "secret",  "token",  "key",
+                                            "auth", "cred",      "private", "cookie", "session",
+                                            "salt", "signature", "cert",    NULL};
         char low[256];
         size_t len = strlen(key);
 

@@ -26,9 +26,9 @@ void http_date(int64_t t, char ret[HTTP_DATE_MAX]) {
 
         if (!gmtime_r(&tt, &tm))
                 memset(&tm, 0, sizeof(tm));
-        snprintf(ret, HTTP_DATE_MAX, "%.3s, %02d %.3s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7],
-                 tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                 tm.tm_sec);
+        snprintf(ret, HTTP_DATE_MAX, "%.3s, %02d %.3s %04d %02d:%02d:%02d GMT",
+                 days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 void http_reply_done(struct http_reply *r) {

@@ -30,7 +30,7 @@ struct metrics {
         double latency_sum;
         unsigned long long conn_open, conn_ended[METRICS_CONN_REFUSED + 1];
         int64_t oned_last_ok_ms; /* monotonic; 0: never */
-        int oned_up;              /* -1: not checked yet */
+        int oned_up;             /* -1: not checked yet */
 };
 
 struct metrics *metrics_new(void) {

@@ -116,7 +116,8 @@ static int authenticate(struct registrar *r, const struct http_request *req, con
                             "a node may only report for itself: signed by another node", 0);
                 break;
         case AUTH_BUSY:
-                reply_error(reply, 503, "busy", "too many requests from this node in the replay window",
+                reply_error(reply, 503, "busy",
+                            "too many requests from this node in the replay window",
                             r->cfg->retry_after_s);
                 break;
         case AUTH_CLOCK_SKEW:

@@ -29,8 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
         char *again = NULL;
         bool changed_again = true;
-        if (probe_conf_widen(out, strlen(out), &again, &changed_again, NULL) < 0 ||
-            changed_again || again)
+        if (probe_conf_widen(out, strlen(out), &again, &changed_again, NULL) < 0 || changed_again ||
+            again)
                 abort();
         free(again);
         free(out);

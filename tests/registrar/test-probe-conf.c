@@ -94,8 +94,8 @@ static void test_already_wide(void **state) {
         for (size_t i = 0; i < sizeof(wide) / sizeof(*wide); i++) {
                 char *out = NULL;
                 bool changed = true;
-                assert_int_equal(
-                        probe_conf_widen(wide[i], strlen(wide[i]), &out, &changed, NULL), 0);
+                assert_int_equal(probe_conf_widen(wide[i], strlen(wide[i]), &out, &changed, NULL),
+                                 0);
                 if (changed)
                         fail_msg("changed: %s", wide[i]);
                 assert_true(probe_conf_is_wide(wide[i], strlen(wide[i])));

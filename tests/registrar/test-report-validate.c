@@ -198,8 +198,7 @@ static void test_counts(void **state) {
 
         /* too large a body */
         memset(body, ' ', REPORT_BODY_MAX + 1);
-        assert_int_equal(report_parse(body, REPORT_BODY_MAX + 1, &rep, NULL),
-                         -E2BIG);
+        assert_int_equal(report_parse(body, REPORT_BODY_MAX + 1, &rep, NULL), -E2BIG);
 }
 
 /* Issue 12 item 8: "\u0000" inside a string would be acted on as the string
@@ -208,7 +207,8 @@ static void test_embedded_nul(void **state) {
         struct pci_report rep = {};
         char reason[256] = "";
 
-        expect_reject("\"192.168.122.3\"", "\"192.168.122.3\\u0000x\"", "host_name: contains a NUL");
+        expect_reject("\"192.168.122.3\"", "\"192.168.122.3\\u0000x\"",
+                      "host_name: contains a NUL");
         expect_reject("\"n1\"", "\"n1\\u0000\"", "inventory_name: contains a NUL");
         expect_reject("\"0.1.0\"", "\"0.1.0\\u0000-evil\"", "agent_version: contains a NUL");
         expect_reject("\"succeeded\"", "\"succeeded\\u0000\"", "outcome.result: contains a NUL");

@@ -224,9 +224,9 @@ static void test_response_signature(void **state) {
         assert_int_equal(sign_verify_response(N1_KEY, 200, "Sun, 06 Nov 1994 08:49:38 GMT", NONCE,
                                               BODY, strlen(BODY), RESP_SIG),
                          -EACCES);
-        assert_int_equal(sign_verify_response(N1_KEY, 200, DATE, other_nonce, BODY, strlen(BODY),
-                                              RESP_SIG),
-                         -EACCES);
+        assert_int_equal(
+                sign_verify_response(N1_KEY, 200, DATE, other_nonce, BODY, strlen(BODY), RESP_SIG),
+                -EACCES);
         assert_int_equal(
                 sign_verify_response(N1_KEY, 200, DATE, NONCE, BODY, strlen(BODY) - 1, RESP_SIG),
                 -EACCES);
@@ -261,9 +261,9 @@ static void test_response_signature(void **state) {
                          -EINVAL);
         assert_int_equal(sign_response(N1_KEY_BAD, 200, DATE, NONCE, BODY, strlen(BODY), sig),
                          -EINVAL);
-        assert_int_equal(sign_verify_response(N1_KEY, 200, DATE "\r", NONCE, BODY, strlen(BODY),
-                                              RESP_SIG),
-                         -EINVAL);
+        assert_int_equal(
+                sign_verify_response(N1_KEY, 200, DATE "\r", NONCE, BODY, strlen(BODY), RESP_SIG),
+                -EINVAL);
 }
 
 int main(void) {
