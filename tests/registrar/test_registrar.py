@@ -37,6 +37,8 @@ TESTS = os.path.dirname(HERE)
 DOUBLE = os.path.join(TESTS, "oned-double", "oned_double.py")
 ONEHOST = os.path.join(TESTS, "oned-double", "onehost")
 REGISTRAR = None
+# Time bounds stretch under a wrapper (valgrind runs the daemon many times slower).
+SLOW = 4 if os.environ.get("ONEPCI_TEST_WRAPPER") else 1
 
 SHIPPED_PCI_CONF = """# PCI monitoring probe configuration
 #   :filter: '*:*'    # all devices
@@ -842,17 +844,17 @@ class RegistrarTest(unittest.TestCase):
             futures = [pool.submit(healthz) for _ in range(20)]
             t0 = time.time()
             metrics = fe.metrics()
-            self.assertLess(time.time() - t0, 1)
+            self.assertLess(time.time() - t0, SLOW)
             answers = [f.result() for f in futures]
         for status, data, seconds in answers:
-            self.assertLess(seconds, 1, data)
+            self.assertLess(seconds, SLOW, data)
             # nothing about oned's address or the transport for anonymous callers
             self.assertNotIn(str(fe.oned_port).encode(), data)
             self.assertNotIn(b"reason", data)
         self.assertIn("onepci_oned_last_success_age_seconds ", metrics)
         self.assertIn("onepci_oned_up 1\n", metrics)
         # the check hangs: within two intervals /healthz stops saying ok
-        status, ans = fe.healthz(503, timeout=5)
+        status, ans = fe.healthz(503, timeout=5 * SLOW)
         self.assertEqual((status, ans), (503, {"oned": "unreachable"}))
         fe.oned.double.set_fault("none")
 
@@ -931,7 +933,7 @@ class RegistrarTest(unittest.TestCase):
         t0 = time.time()
         status, ans = fe.healthz(503)
         self.assertEqual((status, ans), (503, {"oned": "unreachable"}))
-        self.assertLess(time.time() - t0, 5)
+        self.assertLess(time.time() - t0, 5 * SLOW)
         fe.oned.double.set_fault("none")
 
     def test_concurrent_reports_share_one_sync(self):
