@@ -370,7 +370,7 @@ static bool starts_with(const char *s, const char *prefix) {
         return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap) {
+_printf_(2, 0) static void mhd_log(void *cls, const char *fmt, va_list ap) {
         struct server *s = cls;
         unsigned n;
 
