@@ -320,7 +320,7 @@ static int finish_pending(struct registrar *r, const char *name, int id, bool *r
         struct sync_lock held = SYNC_LOCK_INIT;
         struct forceupdate_plan plan;
         struct host_lock *lock;
-        char reason[256] = "";
+        struct error_message why = {};
         int k;
 
         *ret_done = false;
@@ -330,9 +330,9 @@ static int finish_pending(struct registrar *r, const char *name, int id, bool *r
                 return -ENOMEM;
         }
         pthread_rwlock_rdlock(&r->probe_lock);
-        k = sync_hold_off(r->sync, &held, reason, sizeof(reason));
+        k = sync_hold_off(r->sync, &held, &why);
         if (k < 0) {
-                error_set(ret_error, "waiting for a probe sync: %s", reason);
+                error_set(ret_error, "waiting for a probe sync: %s", why.text);
                 goto unlock;
         }
         k = read_host(r, id, &host, &err);
