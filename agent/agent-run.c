@@ -28,19 +28,23 @@
 #include "pci-snapshot.h"
 #include "plan.h"
 #include "preflight.h"
-#include "register.h"
+#include "node-key.h"
+#include "registrar-client.h"
+#include "registrar-url.h"
 #include "report.h"
 #include "run-record.h"
 #include "state-file.h"
 #include "strv.h"
 #include "vfio-rule.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct vfio_watch *, vfio_watch_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct inv_value *, inv_value_unref)
+
+enum agent_command { CMD_PLAN, CMD_APPLY, CMD_CHECK, CMD_REGISTER };
 
 /* Everything one run holds; released by run_state_clear(). */
 struct run_state {
         const struct agent_options *o;
+        enum agent_command command;
         struct onepci_context *ctx;
         struct identity_facts *identity;
         struct inventory *inv;
@@ -62,14 +66,6 @@ static void run_state_clear(struct run_state *s) {
         inventory_free(s->inv);
         identity_facts_free(s->identity);
         onepci_context_free(s->ctx);
-}
-
-const char *agent_command_name(enum agent_command c) {
-        static const char *const names[] = {
-                [CMD_PLAN] = "plan", [CMD_APPLY] = "apply", [CMD_CHECK] = "check",
-                [CMD_REGISTER] = "register",
-        };
-        return names[c];
 }
 
 /* Records an error for the output and returns the exit code to use. */
@@ -137,11 +133,11 @@ static int load_host(struct run_state *s) {
 
 /* Snapshot, guards and plan.  Refusals decide the exit code. */
 static int make_plan(struct run_state *s) {
-        _cleanup_free_ char *msg = NULL;
-        int r = pci_snapshot_read(s->ctx, &s->snap, &msg);
+        struct error_message err = { 0 };
+        int r = pci_snapshot_read(s->ctx, &s->snap, &err);
         if (r < 0)
                 return fail(s, EXIT_PREFLIGHT, "cannot read the PCI bus under %s: %s",
-                            s->ctx->root, msg ? msg : strerror(-r));
+                            s->ctx->root, error_is_set(&err) ? err.text : strerror(-r));
         r = guards_collect(s->ctx, &s->guards);
         if (r < 0)
                 return fail(s, EXIT_PREFLIGHT, "cannot tell which devices the host depends on: %s",
@@ -150,7 +146,9 @@ static int make_plan(struct run_state *s) {
         if (r < 0)
                 return fail(s, EXIT_INTERNAL, "planning failed: %s", strerror(-r));
         s->rec.plan = s->plan;
-        s->rec.pci_filter = output_pci_filter(s->plan);
+        r = plan_pci_filter(s->plan, &s->rec.pci_filter);
+        if (r < 0)
+                return fail(s, EXIT_INTERNAL, "cannot compute the PCI_FILTER: %s", strerror(-r));
 
         int code = 0;
         for (size_t i = 0; i < s->plan->n; i++) {
@@ -173,13 +171,14 @@ static int make_plan(struct run_state *s) {
 
 /* vfio-pci and driverctl: only needed when something will be bound. */
 static int preflight(struct run_state *s, char **ret_driverctl) {
-        _cleanup_free_ char *msg = NULL;
-        if (preflight_vfio_pci(s->ctx, &msg) < 0)
-                return fail(s, EXIT_PREFLIGHT, "%s", msg ? msg : "vfio-pci is not available");
-        free(TAKE_PTR(msg));
-        int r = preflight_driverctl(s->ctx, ret_driverctl, &msg);
+        struct error_message err = { 0 };
+        if (preflight_vfio_pci(s->ctx, &err) < 0)
+                return fail(s, EXIT_PREFLIGHT, "%s",
+                            error_is_set(&err) ? err.text : "vfio-pci is not available");
+        int r = preflight_driverctl(s->ctx, ret_driverctl, &err);
         if (r < 0)
-                return fail(s, EXIT_PREFLIGHT, "%s", msg ? msg : "driverctl is not available");
+                return fail(s, EXIT_PREFLIGHT, "%s",
+                            error_is_set(&err) ? err.text : "driverctl is not available");
         return 0;
 }
 
@@ -188,7 +187,7 @@ static size_t vfio_groups(const struct plan *p, int *groups) {
         size_t n = 0;
         for (size_t i = 0; i < p->n; i++) {
                 const struct plan_item *it = &p->items[i];
-                if ((it->action != PLAN_BIND && it->action != PLAN_KEEP) || !it->dev)
+                if (!plan_action_ends_on_vfio(it->action) || !it->dev)
                         continue;
                 bool seen = false;
                 for (size_t j = 0; j < n; j++)
@@ -208,7 +207,7 @@ static int bind_devices(struct run_state *s, const char *driverctl) {
                         continue;
                 _cleanup_free_ char *err = NULL;
                 int r = driverctl_set_override(driverctl, it->address, "vfio-pci",
-                                               s->ctx->driverctl_timeout_ms, &err);
+                                               DRIVERCTL_TIMEOUT_MS, &err);
                 s->rec.changed = true;
                 if (r < 0)
                         code = fail(s, EXIT_APPLY, "driverctl set-override %s vfio-pci failed (%s)%s%s",
@@ -222,16 +221,16 @@ static int bind_devices(struct run_state *s, const char *driverctl) {
 /* driverctl only checks that SOME driver is bound: read sysfs again and
  * compare with what the plan wanted. */
 static int verify_bound(struct run_state *s) {
-        _cleanup_free_ char *msg = NULL;
-        int r = pci_snapshot_read(s->ctx, &s->after, &msg);
+        struct error_message err = { 0 };
+        int r = pci_snapshot_read(s->ctx, &s->after, &err);
         if (r < 0)
                 return fail(s, EXIT_APPLY, "cannot re-read the PCI bus after binding: %s",
-                            msg ? msg : strerror(-r));
+                            error_is_set(&err) ? err.text : strerror(-r));
         s->rec.after = s->after;
         int code = 0;
         for (size_t i = 0; i < s->plan->n; i++) {
                 const struct plan_item *it = &s->plan->items[i];
-                if (it->action != PLAN_BIND && it->action != PLAN_KEEP)
+                if (!plan_action_ends_on_vfio(it->action))
                         continue;
                 const struct pci_device *d = pci_snapshot_find(s->after, it->address);
                 if (d && STREQ(d->driver, "vfio-pci"))
@@ -339,7 +338,7 @@ static void warn_oneadmin(struct run_state *s) {
 }
 
 /* "OpenNebula host X (id 3): PCI_FILTER=..., changed" from the registrar's 200 answer. */
-static char *describe_acceptance(const char *url, const struct register_result *res) {
+static char *describe_acceptance(const char *url, const struct registrar_client_result *res) {
         _cleanup_(json_object_putp) struct json_object *o = res->body ? json_tokener_parse(res->body) : NULL;
         struct json_object *v;
         const char *host = "?", *filter = "", *short_addr = NULL;
@@ -373,43 +372,40 @@ static int do_register(struct run_state *s, bool succeeded) {
                 return 0;
         }
         s->rec.register_attempted = true;
-        _cleanup_free_ char *url = NULL, *why = NULL, *body = NULL;
+        _cleanup_free_ char *url = NULL, *body = NULL;
         _cleanup_(json_object_putp) struct json_object *report = NULL;
+        struct error_message err = { 0 };
         char key[SIGN_KEY_HEX_LEN + 1];
 
-        int r = register_resolve_url(s->o->registrar_url, s->cfg, s->inv, &url, &why);
+        int r = registrar_url_resolve(s->o->registrar_url, s->cfg, s->inv, &url, &err);
         if (r == 0)
-                r = register_load_key(s->o->key_file ? s->o->key_file : REGISTER_DEFAULT_KEY_FILE, key, &why);
+                r = node_key_load(s->o->key_file, key, &err);
         if (r == 0) {
-                r = report_build(s->cfg, s->plan, s->after ? s->after : s->snap, succeeded,
-                                 s->rec.errors, &report);
+                if (s->command == CMD_REGISTER)
+                        r = report_build_current(s->cfg, s->plan, s->snap, succeeded,
+                                                 s->rec.errors, &report);
+                else
+                        r = report_build(s->cfg, s->plan, s->after ? s->after : s->snap,
+                                         succeeded, s->rec.errors, &report);
                 if (r == 0)
                         r = report_to_string(report, &body);
-                if (r < 0 && !why)
-                        why = strdup(strerror(-r));
         }
         if (r < 0) {
-                s->rec.register_message = why ? TAKE_PTR(why) : strdup(strerror(-r));
+                s->rec.register_message = strdup(error_is_set(&err) ? err.text : strerror(-r));
                 return EXIT_REGISTER;
         }
 
-        struct register_options ro;
-        register_options_init(&ro);
-        ro.url = url;
-        ro.node = s->cfg->name;
-        ro.key_hex = key;
-        ro.ca_file = s->o->ca_file;
-        if (s->o->deadline_s >= 0)
-                ro.deadline_ms = (int64_t)s->o->deadline_s * 1000;
-        struct register_result res = { 0 };
-        r = register_send(&ro, body, &res);
+        struct registrar_client_options ro;
+        agent_options_to_registrar(s->o, url, s->cfg->name, key, &ro);
+        struct registrar_client_result res = { 0 };
+        r = registrar_client_send_report(&ro, body, &res);
         explicit_bzero(key, sizeof(key));
         s->rec.registered = r == 0;
         if (r == 0)
                 s->rec.register_message = describe_acceptance(url, &res);
         else
-                (void)asprintf(&s->rec.register_message, "%s: %s", url, res.message);
-        register_result_clear(&res);
+                (void)asprintf(&s->rec.register_message, "%s: %s", url, res.error.text);
+        registrar_client_result_clear(&res);
         return r == 0 ? 0 : EXIT_REGISTER;
 }
 
@@ -419,7 +415,7 @@ static void preview_report(struct run_state *s) {
         if (report_build(s->cfg, s->plan, s->snap, true, s->rec.errors, &report) < 0 ||
             report_to_string(report, &s->rec.report_preview) < 0)
                 return;
-        if (register_resolve_url(s->o->registrar_url, s->cfg, s->inv, &s->rec.report_url, NULL) < 0)
+        if (registrar_url_resolve(s->o->registrar_url, s->cfg, s->inv, &s->rec.report_url, NULL) < 0)
                 s->rec.report_url = NULL;
 }
 
@@ -483,8 +479,6 @@ static int run_steps(struct run_state *s) {
         if (o->driverctl && !(s->ctx->driverctl = strdup(o->driverctl)))
                 return fail(s, EXIT_INTERNAL, "out of memory");
         s->ctx->no_install = o->no_install;
-        if (o->driverctl_timeout_ms > 0)
-                s->ctx->driverctl_timeout_ms = o->driverctl_timeout_ms;
 
         r = load_host(s);
         if (r)
@@ -494,12 +488,13 @@ static int run_steps(struct run_state *s) {
 
         /* Without an IOMMU every device would be refused for lacking a group;
          * say the real reason once instead. */
-        _cleanup_free_ char *iommu_msg = NULL;
-        if (iommu_check_active(s->ctx, &iommu_msg) < 0)
-                return fail(s, EXIT_PREFLIGHT, "%s", iommu_msg ? iommu_msg : "the IOMMU is not active");
+        struct error_message iommu_err = { 0 };
+        if (iommu_check_active(s->ctx, &iommu_err) < 0)
+                return fail(s, EXIT_PREFLIGHT, "%s", error_is_set(&iommu_err) ? iommu_err.text
+                                                                              : "the IOMMU is not active");
 
         r = make_plan(s);
-        switch (o->command) {
+        switch (s->command) {
         case CMD_PLAN:
                 if (r == 0)
                         (void)install_rule(s, false);
@@ -533,9 +528,9 @@ static int run_steps(struct run_state *s) {
         return 0;
 }
 
-int agent_run(const struct agent_options *o) {
-        struct run_state s = { .o = o };
-        s.rec.command = agent_command_name(o->command);
+static int run(const struct agent_options *o, enum agent_command command, const char *name) {
+        struct run_state s = { .o = o, .command = command };
+        s.rec.command = name;
         s.rec.inventory_path = strdup(o->inventory);
 
         int code = run_steps(&s);
@@ -552,4 +547,20 @@ int agent_run(const struct agent_options *o) {
                 output_text(&s.rec, stdout);
         run_state_clear(&s);
         return code;
+}
+
+int agent_plan(const struct agent_options *o) {
+        return run(o, CMD_PLAN, "plan");
+}
+
+int agent_apply(const struct agent_options *o) {
+        return run(o, CMD_APPLY, "apply");
+}
+
+int agent_check(const struct agent_options *o) {
+        return run(o, CMD_CHECK, "check");
+}
+
+int agent_register(const struct agent_options *o) {
+        return run(o, CMD_REGISTER, "register");
 }

@@ -28,7 +28,6 @@ int onepci_context_new(const char *root, struct onepci_context **ret) {
                 return -ENOMEM;
         }
         ctx->live = STREQ(resolved, "/");
-        ctx->driverctl_timeout_ms = 60000;
         *ret = ctx;
         return 0;
 }

@@ -8,16 +8,18 @@
 
 #include <stdbool.h>
 
+#include "macros.h"
+
 struct onepci_context {
         char *root;          /* "/" on a live system */
         bool live;           /* root is "/" */
         char *driverctl;     /* driverctl program; NULL: search PATH */
-        int driverctl_timeout_ms;
         bool no_install;     /* do not install driverctl when missing */
 };
 
 int onepci_context_new(const char *root, struct onepci_context **ret);
 void onepci_context_free(struct onepci_context *ctx);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct onepci_context *, onepci_context_free)
 
 /* ROOT + rel ("sys/bus/pci/devices"); NULL on allocation failure. */
 char *ctx_path(const struct onepci_context *ctx, const char *rel);

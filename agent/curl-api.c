@@ -19,14 +19,14 @@
 static struct curl_api api;
 static bool loaded;
 
-int curl_api_get(const struct curl_api **ret, char *message, size_t message_size) {
+int curl_api_get(const struct curl_api **ret, struct error_message *ret_error) {
         if (loaded) {
                 *ret = &api;
                 return 0;
         }
         void *dl = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
         if (!dl) {
-                snprintf(message, message_size, "cannot load %s: %s", LIBCURL_SONAME, dlerror());
+                error_set(ret_error, "cannot load %s: %s", LIBCURL_SONAME, dlerror());
                 return -ELIBACC;
         }
         /* Filled by offset: dlsym returns void *, which POSIX guarantees to
@@ -53,8 +53,8 @@ int curl_api_get(const struct curl_api **ret, char *message, size_t message_size
         for (size_t i = 0; i < ELEMENTSOF(symbols); i++) {
                 void *p = dlsym(dl, symbols[i].name);
                 if (!p) {
-                        snprintf(message, message_size, "%s has no %s: %s", LIBCURL_SONAME,
-                                 symbols[i].name, dlerror());
+                        error_set(ret_error, "%s has no %s: %s", LIBCURL_SONAME,
+                                  symbols[i].name, dlerror());
                         dlclose(dl);
                         return -ELIBACC;
                 }

@@ -11,6 +11,8 @@
 #include <curl/curl.h>
 #include <time.h>
 
+#include "error-message.h"
+
 struct curl_api {
         CURLcode (*global_init)(long flags);
         void (*global_cleanup)(void);
@@ -26,6 +28,6 @@ struct curl_api {
 };
 
 /* The loaded library (loaded once, kept for the life of the process).
- * -ELIBACC with a message naming the library and dlerror()'s reason when it
- * cannot be loaded or lacks a symbol. */
-int curl_api_get(const struct curl_api **ret, char *message, size_t message_size);
+ * -ELIBACC with ret_error (optional) naming the library and dlerror()'s
+ * reason when it cannot be loaded or lacks a symbol. */
+int curl_api_get(const struct curl_api **ret, struct error_message *ret_error);

@@ -12,10 +12,9 @@
 #include "inventory.h"
 #include "log.h"
 #include "macros.h"
-#include "register.h"
+#include "node-key.h"
+#include "registrar-client.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct onepci_context *, onepci_context_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct identity_facts *, identity_facts_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct inventory *, inventory_free)
 
 /* Without an inventory there is nothing to match against: the most trusted
@@ -55,8 +54,10 @@ static int check_answer(const char *yaml, const char *node, const char *output) 
         return -ENOENT;
 }
 
-int agent_fetch_inventory(const struct agent_options *o, const char *output) {
-        _cleanup_free_ char *node = NULL, *why = NULL;
+int agent_fetch_inventory(const struct agent_options *o) {
+        const char *output = o->output ? o->output : o->inventory;
+        _cleanup_free_ char *node = NULL;
+        struct error_message err = { 0 };
         char key[SIGN_KEY_HEX_LEN + 1];
 
         if (!o->registrar_url) {
@@ -68,27 +69,21 @@ int agent_fetch_inventory(const struct agent_options *o, const char *output) {
                 log_error("cannot tell this node's name: give --host NAME");
                 return EXIT_IDENTITY;
         }
-        r = register_load_key(o->key_file ? o->key_file : REGISTER_DEFAULT_KEY_FILE, key, &why);
+        r = node_key_load(o->key_file, key, &err);
         if (r < 0) {
-                log_error("%s", why ? why : strerror(-r));
+                log_error("%s", error_is_set(&err) ? err.text : strerror(-r));
                 return EXIT_REGISTER;
         }
 
-        struct register_options ro;
-        register_options_init(&ro);
-        ro.url = o->registrar_url;
-        ro.node = node;
-        ro.key_hex = key;
-        ro.ca_file = o->ca_file;
-        if (o->deadline_s >= 0)
-                ro.deadline_ms = (int64_t)o->deadline_s * 1000;
-        struct register_result res = { 0 };
-        r = register_fetch_inventory(&ro, &res);
+        struct registrar_client_options ro;
+        agent_options_to_registrar(o, o->registrar_url, node, key, &ro);
+        struct registrar_client_result res = { 0 };
+        r = registrar_client_fetch_inventory(&ro, &res);
         explicit_bzero(key, sizeof(key));
         if (r < 0 || !res.body) {
                 log_error("fetching the inventory of %s from %s failed: %s", node, o->registrar_url,
-                          res.message[0] ? res.message : strerror(r < 0 ? -r : EPROTO));
-                register_result_clear(&res);
+                          error_is_set(&res.error) ? res.error.text : strerror(r < 0 ? -r : EPROTO));
+                registrar_client_result_clear(&res);
                 return EXIT_REGISTER;
         }
         r = check_answer(res.body, node, output);
@@ -108,6 +103,6 @@ int agent_fetch_inventory(const struct agent_options *o, const char *output) {
                                node, o->registrar_url, changed ? "written to" : "unchanged in",
                                output);
         }
-        register_result_clear(&res);
+        registrar_client_result_clear(&res);
         return r < 0 ? EXIT_CONFIG : EXIT_OK;
 }

@@ -164,14 +164,23 @@ static int visit_netdev(const struct onepci_context *ctx, const char *ifname, co
         return for_each_entry(ctx, netdir, "lower_", visit_lower, here, depth, g, NULL);
 }
 
-/* Interfaces of the IPv4 default routes: destination and mask 0, route up. */
-static int default_route_v4(const struct onepci_context *ctx, struct guard_facts *g) {
-        _cleanup_free_ char *path = ctx_path(ctx, "proc/net/route");
+/* ROOT/rel opened for reading: 0 with *ret NULL when it does not exist. */
+static int open_optional(const struct onepci_context *ctx, const char *rel, FILE **ret) {
+        _cleanup_free_ char *path = ctx_path(ctx, rel);
         if (!path)
                 return -ENOMEM;
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
-        if (!f)
+        *ret = fopen(path, "re");
+        if (!*ret)
                 return errno == ENOENT ? 0 : -errno;
+        return 0;
+}
+
+/* Interfaces of the IPv4 default routes: destination and mask 0, route up. */
+static int default_route_v4(const struct onepci_context *ctx, struct guard_facts *g) {
+        _cleanup_fclose_ FILE *f = NULL;
+        int r = open_optional(ctx, "proc/net/route", &f);
+        if (r < 0 || !f)
+                return r;
 
         char line[512];
         bool header = true;
@@ -188,7 +197,7 @@ static int default_route_v4(const struct onepci_context *ctx, struct guard_facts
                         continue;
                 if (dest != 0 || mask != 0 || !(flags & 0x1 /* RTF_UP */))
                         continue;
-                int r = visit_netdev(ctx, ifname, "", 0, g, NULL);
+                r = visit_netdev(ctx, ifname, "", 0, g, NULL);
                 if (r < 0)
                         return r;
         }
@@ -197,12 +206,10 @@ static int default_route_v4(const struct onepci_context *ctx, struct guard_facts
 
 /* Interfaces of the IPv6 default routes: ::/0, up, not a reject route. */
 static int default_route_v6(const struct onepci_context *ctx, struct guard_facts *g) {
-        _cleanup_free_ char *path = ctx_path(ctx, "proc/net/ipv6_route");
-        if (!path)
-                return -ENOMEM;
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
-        if (!f)
-                return errno == ENOENT ? 0 : -errno;
+        _cleanup_fclose_ FILE *f = NULL;
+        int r = open_optional(ctx, "proc/net/ipv6_route", &f);
+        if (r < 0 || !f)
+                return r;
 
         char line[512];
         while (fgets(line, sizeof(line), f)) {
@@ -216,7 +223,7 @@ static int default_route_v6(const struct onepci_context *ctx, struct guard_facts
                 if (!(flags & 0x1 /* RTF_UP */) || (flags & 0x200 /* RTF_REJECT */) ||
                     STREQ(ifname, "lo"))
                         continue;
-                int r = visit_netdev(ctx, ifname, "", 0, g, NULL);
+                r = visit_netdev(ctx, ifname, "", 0, g, NULL);
                 if (r < 0)
                         return r;
         }

@@ -11,7 +11,6 @@
 #include "macros.h"
 #include "pci-address.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct host_config *, host_config_free)
 
 void host_config_free(struct host_config *cfg) {
         if (!cfg)

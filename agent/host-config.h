@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include "inventory.h"
+#include "macros.h"
 
 struct device_selector {
         char address[65]; /* normalised full address or glob; "" = any */
@@ -50,6 +51,7 @@ struct host_config {
 int host_config_from_vars(const char *name, const struct inv_value *vars,
                           struct host_config **ret, struct inv_error *ret_err);
 void host_config_free(struct host_config *cfg);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct host_config *, host_config_free)
 
 /* Does the selector match a device? (ids as "10de", class as "030200") */
 bool device_selector_match(const struct device_selector *sel, const char *address,

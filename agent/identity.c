@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <json-c/json.h> /* before macros.h: enables its json-c cleanup */
+
 #include "identity.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
-#include <json-c/json.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -39,7 +40,6 @@ void identity_facts_free(struct identity_facts *facts) {
         free(facts->candidates);
         free(facts);
 }
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct identity_facts *, identity_facts_free)
 
 int identity_add(struct identity_facts *facts, enum identity_source source, const char *value) {
         if (!value || !value[0])

@@ -49,6 +49,7 @@ struct identity_facts {
 int identity_collect(const struct onepci_context *ctx, const char *host,
                      struct identity_facts **ret);
 void identity_facts_free(struct identity_facts *facts);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct identity_facts *, identity_facts_free)
 
 /* Adds a candidate (duplicates within a source are ignored); for callers
  * and tests that know more about the machine than identity_collect. */

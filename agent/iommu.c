@@ -29,16 +29,13 @@ static bool acpi_table_exists(const struct onepci_context *ctx, const char *tabl
         return p && path_exists(p);
 }
 
-int iommu_check_active(const struct onepci_context *ctx, char **ret_message) {
-        if (ret_message)
-                *ret_message = NULL;
-
+int iommu_check_active(const struct onepci_context *ctx, struct error_message *ret_error) {
         _cleanup_free_ char *groups = ctx_path(ctx, "sys/kernel/iommu_groups");
         if (!groups)
                 return -ENOMEM;
         if (dir_has_entries(groups))
                 return 0;
-        if (!ret_message)
+        if (!ret_error)
                 return -ENODEV;
 
         const char *msg;
@@ -56,7 +53,7 @@ int iommu_check_active(const struct onepci_context *ctx, char **ret_message) {
                       "offers none (no ACPI DMAR or IVRS table); enable VT-d or AMD-Vi (IOMMU) "
                       "in the firmware setup, then add intel_iommu=on or amd_iommu=on to the "
                       "kernel command line";
-        *ret_message = strdup(msg);
+        error_set(ret_error, "%s", msg);
         return -ENODEV;
 }
 

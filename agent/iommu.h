@@ -5,13 +5,14 @@
 #include <stddef.h>
 
 #include "context.h"
+#include "error-message.h"
 #include "pci-snapshot.h"
 
 /* IOMMU is active when ROOT/sys/kernel/iommu_groups has entries.  When it is
- * not, *ret_message says whether the firmware offers one (DMAR / IVRS under
+ * not, ret_error (optional) says whether the firmware offers one (DMAR / IVRS under
  * ROOT/sys/firmware/acpi/tables) and which kernel parameter to add.
  * Returns 0 when active, -ENODEV otherwise. */
-int iommu_check_active(const struct onepci_context *ctx, char **ret_message);
+int iommu_check_active(const struct onepci_context *ctx, struct error_message *ret_error);
 
 /* Finds the member of dev's IOMMU group that keeps the group from being
  * usable by a VM: a member that is not in targets (a NULL-terminated list of

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* onepci-agent: binds this node's inventory-listed PCI devices to vfio-pci.
- * Only the command line lives here; the work is in agent-run.c. */
+ * Only the command line lives here: the options, then one table of commands
+ * (kmod's shape); the work is in agent-run.c and fetch-inventory.c. */
 
 #include <errno.h>
 #include <getopt.h>
@@ -15,22 +16,35 @@
 #include "fetch-inventory.h"
 #include "log.h"
 #include "macros.h"
+#include "node-key.h"
+
+struct command {
+        const char *name;
+        int (*run)(const struct agent_options *o);
+        const char *help;
+};
+
+static const struct command commands[] = {
+        { "plan", agent_plan, "show what apply would do; change nothing" },
+        { "apply", agent_apply, "bind, write the udev rule, record the state, register" },
+        { "check", agent_check, "exit 8 when the node drifted from the inventory" },
+        { "register", agent_register, "send the node's current state to the registrar" },
+        { "fetch-inventory", agent_fetch_inventory,
+          "get this node's part of the inventory from the registrar\n"
+          "                   (needs --registrar; written to --output or --inventory)" },
+};
 
 static void usage(FILE *f) {
-        fputs("Usage: onepci-agent [OPTIONS] plan|apply|check|register|fetch-inventory\n"
+        fputs("Usage: onepci-agent [OPTIONS] COMMAND\n"
               "\n"
               "Binds this node's PCI devices listed in the Ansible inventory to vfio-pci\n"
               "(through driverctl), installs the udev rule for /dev/vfio/N and registers the\n"
               "node with onepci-registrar.\n"
               "\n"
-              "Commands:\n"
-              "  plan        show what apply would do; change nothing\n"
-              "  apply       bind, write the udev rule, record the state, register\n"
-              "  check       exit 8 when the node drifted from the inventory\n"
-              "  register    send the node's current state to the registrar\n"
-              "  fetch-inventory  get this node's part of the inventory from the registrar\n"
-              "              (needs --registrar; written to --output or --inventory)\n"
-              "\n"
+              "Commands:\n", f);
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].help);
+        fputs("\n"
               "Options:\n"
               "  --inventory FILE   inventory (default /etc/onepci/inventory.yml)\n"
               "  --host NAME        this node's inventory name (default: found from cloud-init,\n"
@@ -68,22 +82,6 @@ static int parse_int(const char *s, long min, long max, int *ret) {
         return 0;
 }
 
-static int parse_command(const char *word, enum agent_command *ret) {
-        static const struct {
-                const char *word;
-                enum agent_command cmd;
-        } table[] = {
-                { "plan", CMD_PLAN }, { "apply", CMD_APPLY }, { "check", CMD_CHECK },
-                { "register", CMD_REGISTER },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                if (STREQ(word, table[i].word)) {
-                        *ret = table[i].cmd;
-                        return 0;
-                }
-        return -EINVAL;
-}
-
 int main(int argc, char **argv) {
         enum {
                 OPT_INVENTORY = 0x100, OPT_HOST, OPT_ROOT, OPT_DRIVERCTL, OPT_NO_INSTALL,
@@ -113,11 +111,11 @@ int main(int argc, char **argv) {
                 .root = "/",
                 .inventory = ONEPCI_SYSCONFDIR "/onepci/inventory.yml",
                 .udev_timeout_ms = 10000,
+                .key_file = NODE_KEY_DEFAULT_PATH,
                 .deadline_s = -1, /* the client's default */
         };
         log_set_program("onepci-agent");
 
-        const char *output = NULL;
         int c;
         while ((c = getopt_long(argc, argv, "vh", options, NULL)) >= 0) {
                 switch (c) {
@@ -131,7 +129,7 @@ int main(int argc, char **argv) {
                 case OPT_KEY_FILE: o.key_file = optarg; break;
                 case OPT_CA_FILE: o.ca_file = optarg; break;
                 case OPT_JSON: o.json = true; break;
-                case OPT_OUTPUT: output = optarg; break;
+                case OPT_OUTPUT: o.output = optarg; break;
                 case 'v': log_set_level(LOG_LVL_DEBUG); break;
                 case OPT_DEADLINE:
                         if (parse_int(optarg, 0, 86400, &o.deadline_s) < 0) {
@@ -151,15 +149,13 @@ int main(int argc, char **argv) {
                 }
         }
         if (optind != argc - 1) {
-                log_error("expected exactly one command: plan, apply, check or register");
+                log_error("expected exactly one command (see --help)");
                 usage(stderr);
                 return EXIT_USAGE;
         }
-        if (STREQ(argv[optind], "fetch-inventory"))
-                return agent_fetch_inventory(&o, output ? output : o.inventory);
-        if (parse_command(argv[optind], &o.command) < 0) {
-                log_error("unknown command \"%s\": expected plan, apply, check or register", argv[optind]);
-                return EXIT_USAGE;
-        }
-        return agent_run(&o);
+        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
+                if (STREQ(argv[optind], commands[i].name))
+                        return commands[i].run(&o);
+        log_error("unknown command \"%s\" (see --help)", argv[optind]);
+        return EXIT_USAGE;
 }

@@ -6,41 +6,8 @@
 
 #include "exit-codes.h"
 #include "macros.h"
+#include "pci-filter.h"
 #include "strv.h"
-
-static bool ends_on_vfio(enum plan_action a) {
-        return a == PLAN_BIND || a == PLAN_KEEP;
-}
-
-static int compare_strings(const void *a, const void *b) {
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-char *output_pci_filter(const struct plan *plan) {
-        _cleanup_strv_free_ char **pairs = NULL;
-        for (size_t i = 0; plan && i < plan->n; i++) {
-                const struct plan_item *it = &plan->items[i];
-                if (!ends_on_vfio(it->action) || !it->dev)
-                        continue;
-                char pair[10];
-                snprintf(pair, sizeof(pair), "%s:%s", it->dev->vendor, it->dev->device);
-                if (!strv_contains(pairs, pair) && strv_push(&pairs, pair) < 0)
-                        return NULL;
-        }
-        size_t n = strv_length(pairs);
-        if (n == 0)
-                return strdup("");
-        qsort(pairs, n, sizeof(char *), compare_strings);
-        char *out = calloc(n, 10);
-        if (!out)
-                return NULL;
-        for (size_t i = 0; i < n; i++) {
-                if (i)
-                        strcat(out, ",");
-                strcat(out, pairs[i]);
-        }
-        return out;
-}
 
 static const char *result_word(const struct run_record *rec) {
         switch (rec->exit_code) {
@@ -126,8 +93,9 @@ void output_text(const struct run_record *rec, FILE *f) {
                         fprintf(f, "  /dev/vfio/%d: gid %u mode %04o %s\n", s->group,
                                 (unsigned)s->gid, (unsigned)s->mode, s->ok ? "ok" : "NOT as expected");
         }
-        if (rec->pci_filter && rec->pci_filter[0])
-                fprintf(f, "  PCI_FILTER for OpenNebula: %s\n", rec->pci_filter);
+        if (rec->pci_filter)
+                fprintf(f, "  PCI_FILTER for OpenNebula: %s%s\n", rec->pci_filter,
+                        STREQ(rec->pci_filter, PCI_FILTER_NONE) ? " (no device)" : "");
         print_list(f, "skipped", rec->skipped);
         print_list(f, "warning", rec->warnings);
         print_list(f, "drift", rec->drift);

@@ -22,6 +22,3 @@ void output_text(const struct run_record *rec, FILE *f);
  *   "cpu_s" }, never kept in the state file. */
 struct json_object *output_json_build(const struct run_record *rec);
 void output_json(const struct run_record *rec, FILE *f);
-
-/* The unique, sorted vendor:device pairs of the items that end on vfio-pci. */
-char *output_pci_filter(const struct plan *plan);

@@ -39,21 +39,6 @@ static void __attribute__((noreturn, format(printf, 1, 2))) on_pci_error(char *m
 static void __attribute__((format(printf, 1, 2))) on_pci_quiet(char *msg, ...) {
 }
 
-static int set_message(char **ret_message, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
-static int set_message(char **ret_message, const char *fmt, ...) {
-        if (!ret_message)
-                return 0;
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vasprintf(ret_message, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-                *ret_message = NULL;
-                return -ENOMEM;
-        }
-        return 0;
-}
 
 static int compare_devices(const void *a, const void *b) {
         const struct pci_device *x = a, *y = b;
@@ -172,9 +157,9 @@ static void name_devices_from_hwdb(struct pci_device *devices, size_t n) {
 
 /* Lists the devices libpci finds under bus_path into *ret_devices, named
  * from ids_path (NULL: the pci.ids libpci was built to use, then udev's hwdb).  -EIO with
- * *ret_message when libpci reports an error. */
+ * ret_error when libpci reports an error. */
 static int scan_with_libpci(char *bus_path, char *ids_path, struct pci_device **ret_devices,
-                            size_t *ret_n, char **ret_message) {
+                            size_t *ret_n, struct error_message *ret_error) {
         /* volatile: read again after a longjmp back into this frame. */
         struct pci_access *volatile acc = pci_alloc();
         struct pci_device *volatile devices = NULL;
@@ -188,7 +173,7 @@ static int scan_with_libpci(char *bus_path, char *ids_path, struct pci_device **
         if (setjmp(pci_error_jump) != 0) {
                 pci_cleanup(acc);
                 free(devices);
-                set_message(ret_message, "libpci: %s", pci_error_text);
+                error_set(ret_error, "libpci: %s", pci_error_text);
                 return -EIO;
         }
 
@@ -198,7 +183,7 @@ static int scan_with_libpci(char *bus_path, char *ids_path, struct pci_device **
         char param[] = "sysfs.path"; /* libpci takes char *, not const */
         if (pci_set_param(acc, param, bus_path) < 0) {
                 pci_cleanup(acc);
-                set_message(ret_message, "libpci has no sysfs.path parameter");
+                error_set(ret_error, "libpci has no sysfs.path parameter");
                 return -EOPNOTSUPP;
         }
         pci_init(acc);
@@ -250,7 +235,7 @@ static int read_optional(const char *path, char *buf, size_t size) {
 
 /* The attributes libpci does not report, plus driverctl's saved override. */
 static int fill_from_sysfs(const struct onepci_context *ctx, struct pci_device *d,
-                           char **ret_message) {
+                           struct error_message *ret_error) {
         _cleanup_free_ char *dir = ctx_pathf(ctx, "sys/bus/pci/devices/%s", d->address);
         _cleanup_free_ char *saved = ctx_pathf(ctx, "etc/driverctl.d/pci-%s", d->address);
         if (!dir || !saved)
@@ -271,7 +256,7 @@ static int fill_from_sysfs(const struct onepci_context *ctx, struct pci_device *
                         return -ENOMEM;
                 int r = read_optional(path, attrs[i].buf, attrs[i].size);
                 if (r < 0) {
-                        set_message(ret_message, "cannot read %s: %s", path, strerror(-r));
+                        error_set(ret_error, "cannot read %s: %s", path, strerror(-r));
                         return r;
                 }
         }
@@ -287,7 +272,7 @@ static int fill_from_sysfs(const struct onepci_context *ctx, struct pci_device *
         if (r == 0 && buf[0] != '\0')
                 r = parse_int(buf, &vfs);
         if (r < 0) {
-                set_message(ret_message, "cannot read %s: %s", numvfs, strerror(-r));
+                error_set(ret_error, "cannot read %s: %s", numvfs, strerror(-r));
                 return r;
         }
         d->has_vfs = vfs > 0;
@@ -302,16 +287,13 @@ static int fill_from_sysfs(const struct onepci_context *ctx, struct pci_device *
 }
 
 int pci_snapshot_read(const struct onepci_context *ctx, struct pci_snapshot **ret,
-                      char **ret_message) {
-        if (ret_message)
-                *ret_message = NULL;
-
+                      struct error_message *ret_error) {
         _cleanup_free_ char *bus_path = ctx_path(ctx, "sys/bus/pci");
         _cleanup_free_ char *devices_path = ctx_path(ctx, "sys/bus/pci/devices");
         if (!bus_path || !devices_path)
                 return -ENOMEM;
         if (!path_exists(devices_path)) {
-                set_message(ret_message, "%s does not exist: is sysfs mounted?", devices_path);
+                error_set(ret_error, "%s does not exist: is sysfs mounted?", devices_path);
                 return -ENOENT;
         }
 
@@ -327,12 +309,12 @@ int pci_snapshot_read(const struct onepci_context *ctx, struct pci_snapshot **re
 
         _cleanup_free_ struct pci_device *devices = NULL;
         size_t n = 0;
-        int r = scan_with_libpci(bus_path, ids_path, &devices, &n, ret_message);
+        int r = scan_with_libpci(bus_path, ids_path, &devices, &n, ret_error);
         if (r < 0)
                 return r;
 
         for (size_t i = 0; i < n; i++) {
-                r = fill_from_sysfs(ctx, &devices[i], ret_message);
+                r = fill_from_sysfs(ctx, &devices[i], ret_error);
                 if (r < 0)
                         return r;
         }

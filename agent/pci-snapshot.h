@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "context.h"
+#include "error-message.h"
 #include "pci-address.h"
 
 struct pci_device {
@@ -36,9 +37,9 @@ struct pci_snapshot {
 };
 
 /* Reads every device.  -ENOENT when ROOT/sys/bus/pci/devices is missing; on
- * failure *ret_message (when given) says what could not be read. */
+ * failure ret_error (optional) says what could not be read. */
 int pci_snapshot_read(const struct onepci_context *ctx, struct pci_snapshot **ret,
-                      char **ret_message);
+                      struct error_message *ret_error);
 void pci_snapshot_free(struct pci_snapshot *s);
 const struct pci_device *pci_snapshot_find(const struct pci_snapshot *s, const char *address);
 

@@ -8,6 +8,8 @@
 
 #include "iommu.h"
 #include "macros.h"
+#include "pci-filter.h"
+#include "strv.h"
 
 static const char *const action_names[] = {
         [PLAN_BIND] = "bind",
@@ -117,7 +119,7 @@ static enum plan_action judge_device(const struct device_selector *sel, const st
         return PLAN_BIND;
 }
 
-static bool will_be_on_vfio(enum plan_action a) {
+bool plan_action_ends_on_vfio(enum plan_action a) {
         return a == PLAN_BIND || a == PLAN_KEEP;
 }
 
@@ -130,14 +132,14 @@ static int refuse_unviable_groups(struct plan *p, const struct pci_snapshot *sna
                         return -ENOMEM;
                 size_t nt = 0;
                 for (size_t i = 0; i < p->n; i++)
-                        if (will_be_on_vfio(p->items[i].action))
+                        if (plan_action_ends_on_vfio(p->items[i].action))
                                 targets[nt++] = p->items[i].address;
 
                 bool changed = false;
                 for (size_t i = 0; i < p->n; i++) {
                         struct plan_item *it = &p->items[i];
                         const struct pci_device *blocker = NULL;
-                        if (!will_be_on_vfio(it->action) ||
+                        if (!plan_action_ends_on_vfio(it->action) ||
                             !iommu_group_blocker(snap, it->dev, targets, &blocker))
                                 continue;
                         it->action = PLAN_REFUSE_GROUP;
@@ -210,4 +212,21 @@ int plan_compute(const struct host_config *cfg, const struct pci_snapshot *snap,
 fail:
         plan_free(p);
         return r;
+}
+
+int plan_pci_filter(const struct plan *p, char **ret) {
+        _cleanup_strv_free_ char **ids = NULL;
+        int r;
+
+        if (!p || !ret)
+                return -EINVAL;
+        for (size_t i = 0; i < p->n; i++) {
+                const struct plan_item *it = &p->items[i];
+                if (!plan_action_ends_on_vfio(it->action) || !it->dev)
+                        continue;
+                r = strv_pushf(&ids, "%s:%s", it->dev->vendor, it->dev->device);
+                if (r < 0)
+                        return r;
+        }
+        return pci_filter_join(ids, strv_length(ids), ret);
 }

@@ -41,5 +41,13 @@ void plan_free(struct plan *p);
 
 const char *plan_action_name(enum plan_action a); /* "bind", "keep", ... */
 bool plan_action_is_refusal(enum plan_action a);
+/* Does a device with this action end on vfio-pci (bind or keep)?  The one
+ * definition the plan, the report, the output and the run use. */
+bool plan_action_ends_on_vfio(enum plan_action a);
 /* Counts of each kind, for summaries and exit codes. */
 size_t plan_count(const struct plan *p, enum plan_action a);
+
+/* The PCI_FILTER the devices that end on vfio-pci make (lib/pci-filter.h):
+ * their unique, sorted vendor:device pairs, PCI_FILTER_NONE ("0:0") when
+ * there are none, as the registrar writes it for the report of this plan. */
+int plan_pci_filter(const struct plan *p, char **ret);

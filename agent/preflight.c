@@ -27,7 +27,7 @@ static bool kernel_has_vfio_pci(const struct onepci_context *ctx) {
         return false;
 }
 
-int preflight_vfio_pci(const struct onepci_context *ctx, char **ret_message) {
+int preflight_vfio_pci(const struct onepci_context *ctx, struct error_message *ret_error) {
         static const char *const present[] = { "sys/bus/pci/drivers/vfio-pci", "sys/module/vfio_pci" };
         for (size_t i = 0; i < ELEMENTSOF(present); i++) {
                 _cleanup_free_ char *p = ctx_path(ctx, present[i]);
@@ -36,38 +36,32 @@ int preflight_vfio_pci(const struct onepci_context *ctx, char **ret_message) {
         }
         if (ctx->live && kernel_has_vfio_pci(ctx))
                 return 0;
-        if (ret_message && asprintf(ret_message,
-                                    "vfio-pci is not available: %s/sys/bus/pci/drivers/vfio-pci is "
-                                    "missing and the kernel has no vfio-pci module; install a "
-                                    "kernel with CONFIG_VFIO_PCI",
-                                    ctx->live ? "" : ctx->root) < 0)
-                *ret_message = NULL;
+        error_set(ret_error,
+                  "vfio-pci is not available: %s/sys/bus/pci/drivers/vfio-pci is missing and "
+                  "the kernel has no vfio-pci module; install a kernel with CONFIG_VFIO_PCI",
+                  ctx->live ? "" : ctx->root);
         return -ENODEV;
 }
 
-int preflight_driverctl(const struct onepci_context *ctx, char **ret_path, char **ret_message) {
+int preflight_driverctl(const struct onepci_context *ctx, char **ret_path,
+                        struct error_message *ret_error) {
         int r = driverctl_locate(ctx, ret_path);
         if (r != -ENOENT)
                 return r;
         if (!ctx->live && !ctx->driverctl) {
                 /* Under a fixture root the system's driverctl would touch the real /sys. */
-                if (ret_message && asprintf(ret_message, "--root %s is not /: name the driverctl "
-                                                         "stand-in for that root with --driverctl PATH",
-                                            ctx->root) < 0)
-                        *ret_message = NULL;
+                error_set(ret_error, "--root %s is not /: name the driverctl stand-in for that "
+                                     "root with --driverctl PATH", ctx->root);
                 return -ENOENT;
         }
         if (ctx->no_install || ctx->driverctl) {
-                if (ret_message &&
-                    asprintf(ret_message, "driverctl is not installed%s; install the driverctl "
-                                          "package (apt-get install driverctl / dnf install "
-                                          "driverctl)",
-                             ctx->driverctl ? " at the --driverctl path" :
-                                              " and --no-install was given") < 0)
-                        *ret_message = NULL;
+                error_set(ret_error, "driverctl is not installed%s; install the driverctl "
+                                     "package (apt-get install driverctl / dnf install "
+                                     "driverctl)",
+                          ctx->driverctl ? " at the --driverctl path" : " and --no-install was given");
                 return -ENOENT;
         }
-        r = driverctl_install(ctx, ret_message);
+        r = driverctl_install(ctx, ret_error);
         if (r < 0)
                 return r;
         return driverctl_locate(ctx, ret_path);

@@ -107,7 +107,7 @@ static const struct pci_device *reported_device(const struct plan_item *it,
                                                 const struct pci_snapshot *snap, bool bind_done) {
         const struct pci_device *d;
 
-        if (it->action != PLAN_KEEP && it->action != PLAN_BIND)
+        if (!plan_action_ends_on_vfio(it->action))
                 return NULL;
         d = pci_snapshot_find(snap, it->address);
         if (!d)
@@ -205,8 +205,9 @@ int report_build(const struct host_config *cfg, const struct plan *plan,
 }
 
 int report_build_current(const struct host_config *cfg, const struct plan *plan,
-                         const struct pci_snapshot *snap, struct json_object **ret) {
-        return build(cfg, plan, snap, true, false, NULL, ret);
+                         const struct pci_snapshot *snap, bool in_sync, char *const *errors,
+                         struct json_object **ret) {
+        return build(cfg, plan, snap, in_sync, false, errors, ret);
 }
 
 int report_to_string(struct json_object *report, char **ret) {

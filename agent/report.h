@@ -34,11 +34,13 @@ int report_build(const struct host_config *cfg, const struct plan *plan,
                  const struct pci_snapshot *snap, bool succeeded, char *const *errors,
                  struct json_object **ret);
 
-/* The report for `onepci-agent register` (no apply in this run): outcome
- * "succeeded"; devices are the PLAN_KEEP items and the PLAN_BIND items the
- * snapshot already shows on vfio-pci, never a device still to be bound. */
+/* The report `onepci-agent register` sends (no apply in this run): devices
+ * are the PLAN_KEEP items and the PLAN_BIND items the snapshot already shows
+ * on vfio-pci, never a device still to be bound; outcome "succeeded" when
+ * the node is as planned (in_sync), else "failed" with errors. */
 int report_build_current(const struct host_config *cfg, const struct plan *plan,
-                         const struct pci_snapshot *snap, struct json_object **ret);
+                         const struct pci_snapshot *snap, bool in_sync, char *const *errors,
+                         struct json_object **ret);
 
 /* The compact JSON text to send; the caller frees it. */
 int report_to_string(struct json_object *report, char **ret);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <libudev.h> /* before macros.h: enables its libudev cleanups */
+
 #include "vfio-rule.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
-#include <libudev.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,9 +17,9 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "driverctl.h"
 #include "fileio.h"
 #include "macros.h"
+#include "run-program.h"
 
 #define ACCOUNT_FILE_MAX (4 * 1024 * 1024)
 #define UDEVADM_TIMEOUT_MS 30000
@@ -185,7 +186,7 @@ static int udevadm_reload(void) {
         static const char *const args[] = { "control", "--reload", NULL };
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
                 if (access(dirs[i], X_OK) == 0)
-                        return driverctl_run(dirs[i], args, UDEVADM_TIMEOUT_MS, NULL);
+                        return run_program(dirs[i], args, NULL, UDEVADM_TIMEOUT_MS, NULL);
         return -ENOENT;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "context.h"
+#include "macros.h"
 
 #define VFIO_RULE_PATH "etc/udev/rules.d/99-vfio.rules"
 
@@ -25,6 +26,7 @@ int vfio_rule_install(const struct onepci_context *ctx, const char *group, mode_
 struct vfio_watch;
 int vfio_watch_start(struct vfio_watch **ret);
 void vfio_watch_free(struct vfio_watch *w);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct vfio_watch *, vfio_watch_free)
 
 struct vfio_node_state {
         int group;          /* IOMMU group N of /dev/vfio/N */

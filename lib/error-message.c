@@ -13,9 +13,11 @@ static void copy_bounded(char *dst, size_t size, const char *src) {
         dst[len] = '\0';
 }
 
-/* Formats the text and records the location (NULL file / value: none). */
-static void set_v(struct error_message *err, const char *file, unsigned line, unsigned column,
-                  const char *value, const char *fmt, va_list ap) {
+_printf_(6, 0) static void set_at(struct error_message *err, const char *file, unsigned line,
+                                   unsigned column, const char *value, const char *fmt,
+                                   va_list ap) {
+        if (!err)
+                return;
         vsnprintf(err->text, sizeof(err->text), fmt, ap);
         copy_bounded(err->file, sizeof(err->file), file);
         copy_bounded(err->value, sizeof(err->value), value);
@@ -24,21 +26,17 @@ static void set_v(struct error_message *err, const char *file, unsigned line, un
 }
 
 void error_set(struct error_message *err, const char *fmt, ...) {
-        if (!err)
-                return;
         va_list ap;
         va_start(ap, fmt);
-        set_v(err, NULL, 0, 0, NULL, fmt, ap);
+        set_at(err, NULL, 0, 0, NULL, fmt, ap);
         va_end(ap);
 }
 
 void error_set_at(struct error_message *err, const char *file, unsigned line, unsigned column,
                   const char *value, const char *fmt, ...) {
-        if (!err)
-                return;
         va_list ap;
         va_start(ap, fmt);
-        set_v(err, file, line, column, value, fmt, ap);
+        set_at(err, file, line, column, value, fmt, ap);
         va_end(ap);
 }
 

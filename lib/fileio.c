@@ -13,6 +13,15 @@
 
 #include "macros.h"
 
+/* read(2) again when a signal interrupts it; a negative errno on failure. */
+static ssize_t read_retrying(int fd, void *buf, size_t size) {
+        for (;;) {
+                ssize_t r = read(fd, buf, size);
+                if (r >= 0 || errno != EINTR)
+                        return r < 0 ? -errno : r;
+        }
+}
+
 int read_file_bounded(const char *path, size_t max, char **ret_data, size_t *ret_len) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
@@ -34,12 +43,9 @@ int read_file_bounded(const char *path, size_t max, char **ret_data, size_t *ret
                         buf = n;
                         cap = ncap;
                 }
-                ssize_t r = read(fd, buf + len, cap - len);
-                if (r < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
+                ssize_t r = read_retrying(fd, buf + len, cap - len);
+                if (r < 0)
+                        return (int)r;
                 if (r == 0)
                         break;
                 len += (size_t)r;
@@ -72,12 +78,9 @@ int read_attr(const char *path, char *buf, size_t size) {
                                 return -ENOBUFS;
                         break;
                 }
-                ssize_t r = read(fd, buf + len, size - 1 - len);
-                if (r < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
+                ssize_t r = read_retrying(fd, buf + len, size - 1 - len);
+                if (r < 0)
+                        return (int)r;
                 if (r == 0)
                         break;
                 len += (size_t)r;

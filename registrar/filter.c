@@ -9,6 +9,7 @@
 
 #include "filter.h"
 #include "macros.h"
+#include "pci-filter.h"
 
 int filter_mode_from_string(const char *s, enum filter_mode *ret) {
         if (!s)
@@ -43,35 +44,6 @@ void filter_short_address(const char *address, char ret[PCI_ADDRESS_MAX]) {
                 snprintf(ret, PCI_ADDRESS_MAX, "%s", address);
 }
 
-static int cmp_str(const void *a, const void *b) {
-        return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Sorts items, drops duplicates and joins them with commas. */
-static char *join_unique_sorted(char **items, size_t n) {
-        size_t len = 0, out = 0;
-        char *s;
-
-        qsort(items, n, sizeof(char *), cmp_str);
-        for (size_t i = 0; i < n; i++)
-                len += strlen(items[i]) + 1;
-        s = malloc(len + 1);
-        if (!s)
-                return NULL;
-        s[0] = '\0';
-        for (size_t i = 0; i < n; i++) {
-                if (i > 0 && STREQ(items[i], items[i - 1]))
-                        continue;
-                size_t l = strlen(items[i]);
-                if (out > 0)
-                        s[out++] = ',';
-                memcpy(s + out, items[i], l);
-                out += l;
-                s[out] = '\0';
-        }
-        return s;
-}
-
 int filter_compute(const struct pci_report *r, enum filter_mode mode, char **ret_filter,
                    char **ret_short_address) {
         _cleanup_free_ char *ids_buf = NULL, *addr_buf = NULL;
@@ -81,12 +53,8 @@ int filter_compute(const struct pci_report *r, enum filter_mode mode, char **ret
         bool want_short;
 
         if (n == 0) {
-                filter = strdup("0:0");
-                if (!filter)
-                        return -ENOMEM;
-                *ret_filter = TAKE_PTR(filter);
                 *ret_short_address = NULL;
-                return 0;
+                return pci_filter_join(NULL, 0, ret_filter);
         }
 
         ids_buf = calloc(n, 10);
@@ -100,22 +68,18 @@ int filter_compute(const struct pci_report *r, enum filter_mode mode, char **ret
 
                 ids[i] = ids_buf + 10 * i;
                 snprintf(ids[i], 10, "%s:%s", d->vendor, d->device);
-                /* Already validated lowercase; lowercase again so the rule lives here too. */
-                for (char *c = ids[i]; *c; c++)
-                        if (*c >= 'A' && *c <= 'F')
-                                *c = (char)(*c - 'A' + 'a');
                 addrs[i] = addr_buf + PCI_ADDRESS_MAX * i;
                 filter_short_address(d->address, addrs[i]);
         }
 
-        filter = join_unique_sorted(ids, n);
-        if (!filter)
-                return -ENOMEM;
+        int ret = pci_filter_join(ids, n, &filter); /* lowercases: the rule lives there */
+        if (ret < 0)
+                return ret;
         want_short = mode == FILTER_MODE_ADDRESSES || (mode == FILTER_MODE_AUTO && r->n_twins > 0);
         if (want_short) {
-                shorts = join_unique_sorted(addrs, n);
-                if (!shorts)
-                        return -ENOMEM;
+                ret = pci_list_join(addrs, n, &shorts);
+                if (ret < 0)
+                        return ret;
         }
         *ret_filter = TAKE_PTR(filter);
         *ret_short_address = TAKE_PTR(shorts);

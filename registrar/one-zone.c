@@ -30,6 +30,8 @@ struct one_zone {
         int64_t last_discover_ms;
         /* per thread: when the current call first failed */
         pthread_key_t first_failure;
+        struct one_zone_health health; /* the last refresh */
+        int64_t health_checked_ms;     /* 0: never */
 };
 
 static xmlNode *child(xmlNode *n, const char *name) {
@@ -374,4 +376,26 @@ int one_zone_wait_replicated(struct one_zone *z, unsigned wait_ms,
                 }
                 sleep_ms(100);
         }
+}
+
+void one_zone_health_refresh(struct one_zone *z) {
+        struct one_zone_health h;
+
+        (void)one_zone_health(z, &h);
+        pthread_mutex_lock(&z->mu);
+        z->health = h;
+        z->health_checked_ms = monotonic_ms();
+        pthread_mutex_unlock(&z->mu);
+}
+
+bool one_zone_health_cached(struct one_zone *z, struct one_zone_health *ret,
+                            int64_t *ret_checked_ms) {
+        bool have;
+
+        pthread_mutex_lock(&z->mu);
+        have = z->health_checked_ms != 0;
+        *ret = z->health;
+        *ret_checked_ms = z->health_checked_ms;
+        pthread_mutex_unlock(&z->mu);
+        return have;
 }

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error-message.h"
 #include "one-client.h"
@@ -74,6 +75,13 @@ struct one_zone_health {
         char leader[ONE_ENDPOINT_MAX];
 };
 int one_zone_health(struct one_zone *z, struct one_zone_health *ret);
+/* one_zone_health(), kept for one_zone_health_cached() (the background
+ * check behind /healthz calls it). */
+void one_zone_health_refresh(struct one_zone *z);
+/* The last refresh, without asking oned; false when there was none yet.
+ * *ret_checked: when (CLOCK_MONOTONIC ms). */
+bool one_zone_health_cached(struct one_zone *z, struct one_zone_health *ret,
+                            int64_t *ret_checked_ms);
 
 /* Waits until the configured server has applied everything the leader had
  * when called (its COMMIT reaches the leader's LOG_INDEX), so what reads it

@@ -25,11 +25,13 @@ static const char *state_name(int state) {
 int zone_health_json(struct registrar *r, struct json_object *o, bool *ret_ok) {
         struct one_zone_health h;
         struct json_object *raft;
+        int64_t checked;
 
         *ret_ok = true;
-        if (!r->zone)
+        /* From the background check (registrar.c), never asked here: /healthz
+         * must not wait for oned. */
+        if (!r->zone || !one_zone_is_ha(r->zone) || !one_zone_health_cached(r->zone, &h, &checked))
                 return 0;
-        (void)one_zone_health(r->zone, &h);
         raft = json_object_new_object();
         if (!raft)
                 return -ENOMEM;
@@ -39,7 +41,6 @@ int zone_health_json(struct registrar *r, struct json_object *o, bool *ret_ok) {
                 json_object_object_add(raft, "commit", json_object_new_int64(h.commit));
         }
         if (h.state != ONE_RAFT_SOLO) {
-                json_object_object_add(raft, "leader", json_object_new_string(h.leader));
                 json_object_object_add(raft, "leader_reachable",
                                        json_object_new_boolean(h.leader_reachable));
                 if (h.leader_reachable)

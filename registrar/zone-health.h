@@ -11,6 +11,7 @@
 
 struct registrar;
 
-/* Adds "raft": {...} to o; *ret_ok false when the zone has no reachable
- * leader (an election, or the servers down).  Asks oned now. */
+/* Adds "raft": {...} to o, as the background check last saw it (nothing
+ * before the first, nothing for a single oned); *ret_ok false when the zone
+ * had no reachable leader (an election, or the servers down). */
 int zone_health_json(struct registrar *r, struct json_object *o, bool *ret_ok);

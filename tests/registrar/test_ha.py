@@ -150,7 +150,8 @@ class Registrar:
                        "--remotes-dir", os.path.join(self.dir, "remotes"),
                        "--sync-command", "%s sync --force" % tr.ONEHOST,
                        "--forceupdate-pause-ms", str(pause_ms), "--retry-after", "2",
-                       "--version-cache", "0", "--oned-timeout-ms", "5000"],
+                       "--version-cache", "0", "--oned-timeout-ms", "5000",
+                       "--health-interval", "1"],
             env=env, stderr=self.log)
         for _ in range(600 if wrapper else 100):
             try:
@@ -287,17 +288,15 @@ class HATest(unittest.TestCase):
         self.assertEqual(status, 200, ans)
         self.assertEqual(ans["raft"]["state"], "follower")
         self.assertTrue(ans["raft"]["leader_reachable"])
-        self.assertEqual(ans["raft"]["leader"], z.urls[0])
         self.assertGreaterEqual(ans["raft"]["leader_log_index"], ans["raft"]["commit"])
         z.rpc(1).double.kill_leader()
-        time.sleep(0.3)
+        time.sleep(1.5)  # the background check runs every second here
         status, ans = healthz()
         self.assertEqual(status, 503, ans)
         self.assertFalse(ans["raft"]["leader_reachable"])
         time.sleep(3.5)
         status, ans = healthz()
         self.assertEqual(status, 200, ans)
-        self.assertEqual(ans["raft"]["leader"], z.urls[1])
         self.assertEqual(ans["raft"]["term"], 2)
 
     def test_two_frontends_concurrent_reports_lose_no_update(self):

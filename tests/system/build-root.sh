@@ -54,6 +54,13 @@ if ! debootstrap --variant=minbase --cache-dir="$out/debs" --include="$include" 
         die "debootstrap failed"
 fi
 
+# debootstrap can leave the chroot's /proc (and /sys) mounted: never pack them.
+for m in proc sys; do
+        if mountpoint -q "$root/$m"; then
+                umount "$root/$m" || die "cannot unmount $root/$m"
+        fi
+done
+
 # A cloud image's generic settings (nothing onepci-specific):
 # - the root file system by label (the disk is made by mkfs.ext4 -L);
 # - NoCloud only, so cloud-init does not wait for metadata services that a

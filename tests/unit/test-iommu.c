@@ -20,10 +20,10 @@
 
 #define ROOTS FIXTURES_DIR "/roots"
 
-static int check(const char *root, char **ret_message) {
+static int check(const char *root, struct error_message *ret_error) {
         struct onepci_context *ctx = NULL;
         assert_int_equal(onepci_context_new(root, &ctx), 0);
-        int r = iommu_check_active(ctx, ret_message);
+        int r = iommu_check_active(ctx, ret_error);
         onepci_context_free(ctx);
         return r;
 }
@@ -31,20 +31,19 @@ static int check(const char *root, char **ret_message) {
 /* ---- iommu_check_active ---- */
 
 static void test_active(void **state) {
-        char *msg = (char *)"stale";
-        assert_int_equal(check(ROOTS "/gpu-node", &msg), 0);
-        assert_null(msg);
+        struct error_message err = { 0 };
+        assert_int_equal(check(ROOTS "/gpu-node", &err), 0);
+        assert_false(error_is_set(&err));
         assert_int_equal(check(ROOTS "/gpu-node", NULL), 0);
 }
 
 static void test_off_with_intel_firmware(void **state) {
-        char *msg = NULL;
-        assert_int_equal(check(ROOTS "/no-iommu", &msg), -ENODEV);
-        assert_non_null(msg);
-        assert_non_null(strstr(msg, "DMAR"));
-        assert_non_null(strstr(msg, "intel_iommu=on"));
-        assert_null(strstr(msg, "amd_iommu=on"));
-        free(msg);
+        struct error_message err = { 0 };
+        assert_int_equal(check(ROOTS "/no-iommu", &err), -ENODEV);
+        assert_true(error_is_set(&err));
+        assert_non_null(strstr(err.text, "DMAR"));
+        assert_non_null(strstr(err.text, "intel_iommu=on"));
+        assert_null(strstr(err.text, "amd_iommu=on"));
         assert_int_equal(check(ROOTS "/no-iommu", NULL), -ENODEV);
 }
 
@@ -54,32 +53,29 @@ static void test_off_with_amd_firmware(void **state) {
         FILE *f = fopen(ivrs, "we");
         assert_non_null(f);
         fclose(f);
-        char *msg = NULL;
-        assert_int_equal(check(root, &msg), -ENODEV);
-        assert_non_null(strstr(msg, "IVRS"));
-        assert_non_null(strstr(msg, "amd_iommu=on"));
-        assert_null(strstr(msg, "intel_iommu=on"));
-        free(msg);
+        struct error_message err = { 0 };
+        assert_int_equal(check(root, &err), -ENODEV);
+        assert_non_null(strstr(err.text, "IVRS"));
+        assert_non_null(strstr(err.text, "amd_iommu=on"));
+        assert_null(strstr(err.text, "intel_iommu=on"));
         test_root_remove(root);
 }
 
 static void test_off_without_firmware_support(void **state) {
-        char *msg = NULL;
-        assert_int_equal(check(ROOTS "/no-iommu-fw", &msg), -ENODEV);
-        assert_non_null(msg);
-        assert_non_null(strstr(msg, "no ACPI DMAR or IVRS"));
-        assert_non_null(strstr(msg, "firmware setup"));
-        free(msg);
+        struct error_message err = { 0 };
+        assert_int_equal(check(ROOTS "/no-iommu-fw", &err), -ENODEV);
+        assert_true(error_is_set(&err));
+        assert_non_null(strstr(err.text, "no ACPI DMAR or IVRS"));
+        assert_non_null(strstr(err.text, "firmware setup"));
 }
 
 /* No sysfs at all (a container, a wrong --root) is "off", not a crash. */
 static void test_missing_groups_directory(void **state) {
         char tmpl[] = "/tmp/onepci-test-XXXXXX";
         assert_non_null(mkdtemp(tmpl));
-        char *msg = NULL;
-        assert_int_equal(check(tmpl, &msg), -ENODEV);
-        assert_non_null(msg);
-        free(msg);
+        struct error_message err = { 0 };
+        assert_int_equal(check(tmpl, &err), -ENODEV);
+        assert_true(error_is_set(&err));
         rmdir(tmpl);
 }
 

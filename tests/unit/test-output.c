@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The agent's output: the PCI_FILTER input and the JSON document. */
+/* The agent's output: the JSON document and the text. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,27 +19,6 @@ static struct pci_device mk(const char *addr, const char *vendor, const char *de
         snprintf(d.device, sizeof(d.device), "%s", device);
         snprintf(d.class6, sizeof(d.class6), "030200");
         return d;
-}
-
-static void filter_is_unique_sorted_and_skips_refusals(void **state) {
-        struct pci_device d[] = { mk("0000:0a:00.0", "10de", "26b9"), mk("0000:09:00.0", "10de", "26b9"),
-                                  mk("0000:03:00.0", "8086", "1572"), mk("0000:04:00.0", "144d", "a80a") };
-        struct plan_item items[] = {
-                { .address = "0000:0a:00.0", .action = PLAN_BIND, .dev = &d[0] },
-                { .address = "0000:09:00.0", .action = PLAN_KEEP, .dev = &d[1] },
-                { .address = "0000:03:00.0", .action = PLAN_REFUSE_GUARD, .dev = &d[2] },
-                { .address = "0000:04:00.0", .action = PLAN_BIND, .dev = &d[3] },
-                { .address = "0000:42:00.0", .action = PLAN_REFUSE_MISSING },
-        };
-        struct plan p = { .enabled = true, .items = items, .n = 5 };
-        char *f = output_pci_filter(&p);
-        assert_string_equal(f, "10de:26b9,144d:a80a");
-        free(f);
-
-        struct plan empty = { .enabled = true };
-        f = output_pci_filter(&empty);
-        assert_string_equal(f, "");
-        free(f);
 }
 
 static void json_names_every_item_and_result(void **state) {
@@ -96,7 +75,6 @@ static void json_prints_timing_but_state_has_none(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(filter_is_unique_sorted_and_skips_refusals),
                 cmocka_unit_test(json_names_every_item_and_result),
                 cmocka_unit_test(json_prints_timing_but_state_has_none),
         };

@@ -24,12 +24,12 @@ static struct pci_snapshot *read_root(const char *root) {
         struct onepci_context *ctx = NULL;
         assert_int_equal(onepci_context_new(root, &ctx), 0);
         struct pci_snapshot *s = NULL;
-        char *msg = NULL;
-        int r = pci_snapshot_read(ctx, &s, &msg);
+        struct error_message err = { 0 };
+        int r = pci_snapshot_read(ctx, &s, &err);
         if (r < 0)
-                print_error("pci_snapshot_read: %d %s\n", r, msg ? msg : "");
+                print_error("pci_snapshot_read: %d %s\n", r, err.text);
         assert_int_equal(r, 0);
-        assert_null(msg);
+        assert_false(error_is_set(&err));
         onepci_context_free(ctx);
         return s;
 }
@@ -139,12 +139,11 @@ static void test_missing_sysfs(void **state) {
         struct onepci_context *ctx = NULL;
         assert_int_equal(onepci_context_new(tmpl, &ctx), 0);
         struct pci_snapshot *s = NULL;
-        char *msg = NULL;
-        assert_int_equal(pci_snapshot_read(ctx, &s, &msg), -ENOENT);
+        struct error_message err = { 0 };
+        assert_int_equal(pci_snapshot_read(ctx, &s, &err), -ENOENT);
         assert_null(s);
-        assert_non_null(msg);
-        assert_non_null(strstr(msg, "sys/bus/pci/devices"));
-        free(msg);
+        assert_true(error_is_set(&err));
+        assert_non_null(strstr(err.text, "sys/bus/pci/devices"));
         onepci_context_free(ctx);
         rmdir(tmpl);
 }
@@ -160,15 +159,14 @@ static void test_libpci_error_is_returned(void **state) {
         struct onepci_context *ctx = NULL;
         assert_int_equal(onepci_context_new(root, &ctx), 0);
         struct pci_snapshot *s = NULL;
-        char *msg = NULL;
-        int r = pci_snapshot_read(ctx, &s, &msg);
+        struct error_message err = { 0 };
+        int r = pci_snapshot_read(ctx, &s, &err);
         assert_int_equal(r, -EIO);
         assert_null(s);
-        assert_non_null(msg);
-        assert_non_null(strstr(msg, "libpci"));
-        assert_non_null(strstr(msg, "vendor"));
-        assert_null(strchr(msg, '\n'));
-        free(msg);
+        assert_true(error_is_set(&err));
+        assert_non_null(strstr(err.text, "libpci"));
+        assert_non_null(strstr(err.text, "vendor"));
+        assert_null(strchr(err.text, '\n'));
 
         /* A second read after the error works again (no stale jump state). */
         test_root_put(root, "sys/devices/pci0000:00/0000:00:01.0/0000:09:00.0/vendor", "0x10de\n");
@@ -278,12 +276,11 @@ static void test_bad_sriov_numvfs(void **state) {
         struct onepci_context *ctx = NULL;
         assert_int_equal(onepci_context_new(root, &ctx), 0);
         struct pci_snapshot *s = NULL;
-        char *msg = NULL;
-        assert_int_equal(pci_snapshot_read(ctx, &s, &msg), -EINVAL);
+        struct error_message err = { 0 };
+        assert_int_equal(pci_snapshot_read(ctx, &s, &err), -EINVAL);
         assert_null(s);
-        assert_non_null(msg);
-        assert_non_null(strstr(msg, "0000:03:00.0/sriov_numvfs"));
-        free(msg);
+        assert_true(error_is_set(&err));
+        assert_non_null(strstr(err.text, "0000:03:00.0/sriov_numvfs"));
         onepci_context_free(ctx);
         test_root_remove(root);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pci-filter.h"
 #include "plan.h"
 
 static struct pci_device dev(const char *addr, const char *vendor, const char *device,
@@ -49,8 +50,9 @@ static struct device_selector sel_addr(const char *addr) {
 }
 
 static struct host_config config(struct device_selector *sels, size_t n) {
-        struct host_config c = { .name = "n1", .one_host_name = "n1", .enabled = true,
-                                 .selectors = sels, .n_selectors = n, .vfio_mode = 0660 };
+        struct host_config c = { .name = (char *)"n1", .one_host_name = (char *)"n1",
+                                 .enabled = true, .selectors = sels, .n_selectors = n,
+                                 .vfio_mode = 0660 };
         snprintf(c.vfio_group, sizeof(c.vfio_group), "kvm");
         return c;
 }
@@ -62,6 +64,16 @@ static const struct plan_item *find(const struct plan *p, const char *addr) {
         return NULL;
 }
 
+/* The item of an address that must be in the plan. */
+static const struct plan_item *item(const struct plan *p, const char *addr) {
+        const struct plan_item *it = find(p, addr);
+        if (!it) {
+                fail_msg("the plan has no item %s", addr);
+                abort();
+        }
+        return it;
+}
+
 static void binds_both_gpus(void **state) {
         struct device_selector s[] = { sel_addr("0000:09:00.0"), sel_addr("0000:0a:00.0") };
         struct host_config c = config(s, 2);
@@ -69,9 +81,9 @@ static void binds_both_gpus(void **state) {
         assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
         assert_true(p->enabled);
         assert_int_equal(p->n, 2);
-        assert_int_equal(find(p, "0000:09:00.0")->action, PLAN_BIND);
-        assert_int_equal(find(p, "0000:0a:00.0")->action, PLAN_BIND);
-        assert_non_null(strstr(find(p, "0000:09:00.0")->reason, "nvidia -> vfio-pci"));
+        assert_int_equal(item(p, "0000:09:00.0")->action, PLAN_BIND);
+        assert_int_equal(item(p, "0000:0a:00.0")->action, PLAN_BIND);
+        assert_non_null(strstr(item(p, "0000:09:00.0")->reason, "nvidia -> vfio-pci"));
         assert_int_equal(plan_count(p, PLAN_BIND), 2);
         plan_free(p);
 }
@@ -96,13 +108,13 @@ static void settled_device_is_kept(void **state) {
         struct host_config c = config(s, 1);
         struct plan *p = NULL;
         assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
-        assert_int_equal(find(p, "0000:09:00.0")->action, PLAN_KEEP);
+        assert_int_equal(item(p, "0000:09:00.0")->action, PLAN_KEEP);
         plan_free(p);
 
         /* On vfio-pci but without the saved file: driverctl has to persist it. */
         devices[2].saved_override[0] = '\0';
         assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
-        assert_int_equal(find(p, "0000:09:00.0")->action, PLAN_BIND);
+        assert_int_equal(item(p, "0000:09:00.0")->action, PLAN_BIND);
         plan_free(p);
         devices[2] = saved;
 }
@@ -124,10 +136,10 @@ static void bridge_and_groupless_device_are_refused(void **state) {
         struct host_config c = config(s, 2);
         struct plan *p = NULL;
         assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
-        assert_int_equal(find(p, "0000:00:01.0")->action, PLAN_REFUSE_DEVICE);
-        assert_non_null(strstr(find(p, "0000:00:01.0")->reason, "bridge"));
-        assert_int_equal(find(p, "0000:05:00.0")->action, PLAN_REFUSE_DEVICE);
-        assert_non_null(strstr(find(p, "0000:05:00.0")->reason, "no IOMMU group"));
+        assert_int_equal(item(p, "0000:00:01.0")->action, PLAN_REFUSE_DEVICE);
+        assert_non_null(strstr(item(p, "0000:00:01.0")->reason, "bridge"));
+        assert_int_equal(item(p, "0000:05:00.0")->action, PLAN_REFUSE_DEVICE);
+        assert_non_null(strstr(item(p, "0000:05:00.0")->reason, "no IOMMU group"));
         plan_free(p);
 }
 
@@ -173,8 +185,8 @@ static void group_with_host_member_is_refused(void **state) {
         struct device_selector both[] = { sel_addr("0000:0b:00.0"), sel_addr("0000:0b:00.1") };
         c = config(both, 2);
         assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
-        assert_int_equal(find(p, "0000:0b:00.0")->action, PLAN_BIND);
-        assert_int_equal(find(p, "0000:0b:00.1")->action, PLAN_BIND);
+        assert_int_equal(item(p, "0000:0b:00.0")->action, PLAN_BIND);
+        assert_int_equal(item(p, "0000:0b:00.1")->action, PLAN_BIND);
         plan_free(p);
 }
 
@@ -187,13 +199,13 @@ static void refusal_spreads_through_the_group(void **state) {
         struct host_config c = config(both, 2);
         struct plan *p = NULL;
         assert_int_equal(plan_compute(&c, &snap, &g, &p), 0);
-        assert_int_equal(find(p, "0000:0b:00.1")->action, PLAN_REFUSE_GUARD);
-        assert_int_equal(find(p, "0000:0b:00.0")->action, PLAN_REFUSE_GROUP);
+        assert_int_equal(item(p, "0000:0b:00.1")->action, PLAN_REFUSE_GUARD);
+        assert_int_equal(item(p, "0000:0b:00.0")->action, PLAN_REFUSE_GROUP);
         plan_free(p);
 }
 
 static void excluded_selector_wins(void **state) {
-        struct device_selector s[2] = { { 0 }, sel_addr("0000:0a:00.0") };
+        struct device_selector s[2] = { [1] = sel_addr("0000:0a:00.0") };
         snprintf(s[0].vendor, sizeof(s[0].vendor), "10de");
         snprintf(s[0].device, sizeof(s[0].device), "26b9");
         s[1].excluded = true;
@@ -228,6 +240,46 @@ static void items_are_sorted(void **state) {
         plan_free(p);
 }
 
+static struct pci_device mk(const char *addr, const char *vendor, const char *device) {
+        return dev(addr, vendor, device, "030200", "", 1);
+}
+
+/* The PCI_FILTER of a plan: what the registrar writes for its report. */
+static void filter_is_unique_sorted_and_skips_refusals(void **state) {
+        struct pci_device d[] = { mk("0000:0a:00.0", "10de", "26b9"),
+                                  mk("0000:09:00.0", "10de", "26b9"),
+                                  mk("0000:03:00.0", "8086", "1572"),
+                                  mk("0000:04:00.0", "144d", "a80a") };
+        struct plan_item items[] = {
+                { .address = "0000:0a:00.0", .action = PLAN_BIND, .dev = &d[0] },
+                { .address = "0000:09:00.0", .action = PLAN_KEEP, .dev = &d[1] },
+                { .address = "0000:03:00.0", .action = PLAN_REFUSE_GUARD, .dev = &d[2] },
+                { .address = "0000:04:00.0", .action = PLAN_BIND, .dev = &d[3] },
+                { .address = "0000:42:00.0", .action = PLAN_REFUSE_MISSING },
+        };
+        struct plan p = { .enabled = true, .items = items, .n = 5 };
+        char *f = NULL;
+        assert_int_equal(plan_pci_filter(&p, &f), 0);
+        assert_string_equal(f, "10de:26b9,144d:a80a");
+        free(f);
+
+        /* No device: the registrar's "0:0" (matches nothing), never "". */
+        struct plan empty = { .enabled = true };
+        assert_int_equal(plan_pci_filter(&empty, &f), 0);
+        assert_string_equal(f, PCI_FILTER_NONE);
+        free(f);
+}
+
+static void ends_on_vfio_is_bind_or_keep(void **state) {
+        assert_true(plan_action_ends_on_vfio(PLAN_BIND));
+        assert_true(plan_action_ends_on_vfio(PLAN_KEEP));
+        assert_false(plan_action_ends_on_vfio(PLAN_LEAVE));
+        assert_false(plan_action_ends_on_vfio(PLAN_REFUSE_MISSING));
+        assert_false(plan_action_ends_on_vfio(PLAN_REFUSE_DEVICE));
+        assert_false(plan_action_ends_on_vfio(PLAN_REFUSE_GUARD));
+        assert_false(plan_action_ends_on_vfio(PLAN_REFUSE_GROUP));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(binds_both_gpus),
@@ -242,6 +294,8 @@ int main(void) {
                 cmocka_unit_test(excluded_selector_wins),
                 cmocka_unit_test(omit_leaves_the_driver),
                 cmocka_unit_test(items_are_sorted),
+                cmocka_unit_test(filter_is_unique_sorted_and_skips_refusals),
+                cmocka_unit_test(ends_on_vfio_is_bind_or_keep),
         };
         return cmocka_run_group_tests(tests, setup, NULL);
 }

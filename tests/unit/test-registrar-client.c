@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The registrar client: retry policy through injected hooks, and the real
+ * libcurl transport against a loopback server. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -17,7 +19,7 @@
 #include <stdbool.h>
 
 #include "macros.h"
-#include "register.h"
+#include "registrar-client.h"
 #include "sign.h"
 
 #define KEY "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
@@ -87,8 +89,8 @@ static bool libcurl_mapped(void) {
         return found;
 }
 
-static int w_transport(const struct register_http_request *req,
-                       struct register_http_response *resp, void *u) {
+static int w_transport(const struct registrar_http_request *req,
+                       struct registrar_http_response *resp, void *u) {
         struct world *w = u;
         const struct canned *c;
 
@@ -104,7 +106,7 @@ static int w_transport(const struct register_http_request *req,
         w->mono_ms += 20; /* a request takes a while */
         if (c->rc < 0) {
                 resp->tls_failure = c->tls_failure;
-                snprintf(resp->error, sizeof resp->error, "Connection refused");
+                error_set(&resp->error, "Connection refused");
                 return c->rc;
         }
         resp->status = c->status;
@@ -115,14 +117,14 @@ static int w_transport(const struct register_http_request *req,
         return 0;
 }
 
-static void options(struct register_options *o, struct world *w) {
-        register_options_init(o);
+static void options(struct registrar_client_options *o, struct world *w) {
+        registrar_client_options_init(o);
         o->url = "http://127.0.0.1:8474";
         o->node = "n1";
         o->key_hex = KEY;
         o->deadline_ms = 300 * 1000;
         o->clock_offset_s = 0;
-        o->hooks = (struct register_hooks){ .monotonic_ms = w_mono, .wall_s = w_wall,
+        o->hooks = (struct registrar_client_hooks){ .monotonic_ms = w_mono, .wall_s = w_wall,
                                             .sleep_ms = w_sleep, .random_u64 = w_random,
                                             .transport = w_transport, .userdata = w };
         w->wall_s = WALL;
@@ -142,23 +144,23 @@ static int64_t check_signature(const char *authz, const char *path, const char *
 static void test_success_first_try(void **state) {
         const struct canned a[] = { { .status = 200, .body = "{\"host_id\":3}" } };
         struct world w = { .answers = a, .n_answers = ELEMENTSOF(a) };
-        struct register_options o;
-        struct register_result res;
+        struct registrar_client_options o;
+        struct registrar_client_result res;
 
         options(&o, &w);
         o.url = "http://127.0.0.1:8474/";
-        assert_int_equal(register_send(&o, BODY, &res), 0);
+        assert_int_equal(registrar_client_send_report(&o, BODY, &res), 0);
         assert_int_equal(res.attempts, 1);
         assert_int_equal(res.status, 200);
         assert_string_equal(res.body, "{\"host_id\":3}");
-        assert_string_equal(res.message, "");
+        assert_string_equal(res.error.text, "");
         assert_string_equal(w.url, "http://127.0.0.1:8474/v1/hosts/n1/pci");
         assert_string_equal(w.method, "PUT");
         assert_string_equal(w.body, BODY);
         assert_int_equal(check_signature(w.auth[0], "/v1/hosts/n1/pci", BODY), WALL);
         assert_int_equal(w.n_sleeps, 0);
-        assert_int_equal(w.timeout_ms, REGISTER_REQUEST_TIMEOUT_MS);
-        register_result_clear(&res);
+        assert_int_equal(w.timeout_ms, REGISTRAR_CLIENT_REQUEST_TIMEOUT_MS);
+        registrar_client_result_clear(&res);
 }
 
 /* Capped exponential backoff with full jitter: delay = random % (window + 1). */
@@ -168,11 +170,11 @@ static void test_backoff_schedule(void **state) {
         const uint64_t r[] = { 1000, 5000, 123456, 3 };
         struct world w = { .answers = a, .n_answers = ELEMENTSOF(a), .randoms = r,
                            .n_randoms = ELEMENTSOF(r) };
-        struct register_options o;
-        struct register_result res;
+        struct registrar_client_options o;
+        struct registrar_client_result res;
 
         options(&o, &w);
-        assert_int_equal(register_send(&o, BODY, &res), 0);
+        assert_int_equal(registrar_client_send_report(&o, BODY, &res), 0);
         assert_int_equal(res.attempts, 5);
         assert_int_equal(w.n_sleeps, 4);
         assert_int_equal(w.sleeps[0], 1000 % 1001);
@@ -181,19 +183,19 @@ static void test_backoff_schedule(void **state) {
         assert_int_equal(w.sleeps[3], 3 % 8001);
         /* Every attempt is freshly signed (a new nonce). */
         assert_string_not_equal(w.auth[0], w.auth[1]);
-        register_result_clear(&res);
+        registrar_client_result_clear(&res);
 }
 
 static void test_backoff_function(void **state) {
-        assert_int_equal(register_backoff_ms(1, UINT64_MAX, -1), UINT64_MAX % 1001);
-        assert_int_equal(register_backoff_ms(3, 4000, -1), 4000);
-        assert_int_equal(register_backoff_ms(3, 4001, -1), 0);
+        assert_int_equal(registrar_client_backoff_ms(1, UINT64_MAX, -1), UINT64_MAX % 1001);
+        assert_int_equal(registrar_client_backoff_ms(3, 4000, -1), 4000);
+        assert_int_equal(registrar_client_backoff_ms(3, 4001, -1), 0);
         /* Capped at 60 s however many attempts. */
-        assert_int_equal(register_backoff_ms(10, 60000, -1), 60000);
-        assert_int_equal(register_backoff_ms(200, 60001, -1), 0);
+        assert_int_equal(registrar_client_backoff_ms(10, 60000, -1), 60000);
+        assert_int_equal(registrar_client_backoff_ms(200, 60001, -1), 0);
         /* Retry-After is a floor. */
-        assert_int_equal(register_backoff_ms(1, 0, 7000), 7000);
-        assert_int_equal(register_backoff_ms(4, 7999, 5000), 7999);
+        assert_int_equal(registrar_client_backoff_ms(1, 0, 7000), 7000);
+        assert_int_equal(registrar_client_backoff_ms(4, 7999, 5000), 7999);
 }
 
 static void test_retry_after(void **state) {
@@ -203,47 +205,49 @@ static void test_retry_after(void **state) {
                 { .status = 200 },
         };
         struct world w = { .answers = a, .n_answers = ELEMENTSOF(a) };
-        struct register_options o;
-        struct register_result res;
+        struct registrar_client_options o;
+        struct registrar_client_result res;
 
         options(&o, &w);
         /* WALL = 2023-11-14 22:13:20 GMT. */
-        assert_int_equal(register_send(&o, BODY, &res), 0);
+        assert_int_equal(registrar_client_send_report(&o, BODY, &res), 0);
         assert_int_equal(w.n_sleeps, 2);
         assert_int_equal(w.sleeps[0], 7000);
         /* 40 s after WALL, minus the 7 s slept: the fake wall clock moved. */
         assert_int_equal(w.sleeps[1], (40 - 7) * 1000);
-        register_result_clear(&res);
+        registrar_client_result_clear(&res);
 }
 
 static void test_parse_retry_after(void **state) {
-        assert_int_equal(register_parse_retry_after("120", WALL), 120000);
-        assert_int_equal(register_parse_retry_after("0", WALL), 0);
-        assert_int_equal(register_parse_retry_after("", WALL), -1);
-        assert_int_equal(register_parse_retry_after(NULL, WALL), -1);
-        assert_int_equal(register_parse_retry_after("12s", WALL), -1);
-        assert_int_equal(register_parse_retry_after("-5", WALL), -1);
-        assert_int_equal(register_parse_retry_after("soon", WALL), -1);
-        assert_int_equal(register_parse_retry_after("Tue, 14 Nov 2023 22:13:30 GMT", WALL),
+        assert_int_equal(registrar_client_parse_retry_after("120", WALL), 120000);
+        assert_int_equal(registrar_client_parse_retry_after("0", WALL), 0);
+        assert_int_equal(registrar_client_parse_retry_after("", WALL), -1);
+        assert_int_equal(registrar_client_parse_retry_after(NULL, WALL), -1);
+        assert_int_equal(registrar_client_parse_retry_after("12s", WALL), -1);
+        assert_int_equal(registrar_client_parse_retry_after("-5", WALL), -1);
+        assert_int_equal(registrar_client_parse_retry_after("soon", WALL), -1);
+        assert_int_equal(registrar_client_parse_retry_after("Tue, 14 Nov 2023 22:13:30 GMT", WALL),
                          10000);
-        assert_int_equal(register_parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", WALL), 0);
+        assert_int_equal(registrar_client_parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", WALL),
+                         0);
         /* A year is cut to a week. */
-        assert_int_equal(register_parse_retry_after("31536000", WALL), 7 * 24 * 3600 * 1000LL);
+        assert_int_equal(registrar_client_parse_retry_after("31536000", WALL),
+                         7 * 24 * 3600 * 1000LL);
 }
 
 static void stops_at_once(long status, const char *body, int expect, const char *in_message) {
         const struct canned a[] = { { .status = status, .body = body }, { .status = 200 } };
         struct world w = { .answers = a, .n_answers = ELEMENTSOF(a) };
-        struct register_options o;
-        struct register_result res;
+        struct registrar_client_options o;
+        struct registrar_client_result res;
 
         options(&o, &w);
-        assert_int_equal(register_send(&o, BODY, &res), expect);
+        assert_int_equal(registrar_client_send_report(&o, BODY, &res), expect);
         assert_int_equal(res.attempts, 1);
         assert_int_equal(res.status, status);
         assert_int_equal(w.n_sleeps, 0);
-        assert_non_null(strstr(res.message, in_message));
-        register_result_clear(&res);
+        assert_non_null(strstr(res.error.text, in_message));
+        registrar_client_result_clear(&res);
 }
 
 static void test_no_retry(void **state) {
@@ -263,15 +267,15 @@ static void test_no_retry(void **state) {
 static void test_tls_failure_not_retried(void **state) {
         const struct canned a[] = { { .rc = -EIO, .tls_failure = true }, { .status = 200 } };
         struct world w = { .answers = a, .n_answers = ELEMENTSOF(a) };
-        struct register_options o;
-        struct register_result res;
+        struct registrar_client_options o;
+        struct registrar_client_result res;
 
         options(&o, &w);
         o.url = "https://registrar.example:8474";
-        assert_int_equal(register_send(&o, BODY, &res), -EPROTO);
+        assert_int_equal(registrar_client_send_report(&o, BODY, &res), -EPROTO);
         assert_int_equal(res.attempts, 1);
-        assert_non_null(strstr(res.message, "TLS"));
-        register_result_clear(&res);
+        assert_non_null(strstr(res.error.text, "TLS"));
+        registrar_client_result_clear(&res);
 }
 
 static void test_deadline(void **state) {
@@ -279,52 +283,52 @@ static void test_deadline(void **state) {
         const uint64_t r[] = { UINT64_MAX };
         struct world w = { .answers = a, .n_answers = ELEMENTSOF(a), .randoms = r,
                            .n_randoms = 1 };
-        struct register_options o;
-        struct register_result res;
+        struct registrar_client_options o;
+        struct registrar_client_result res;
         int64_t slept = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(a); i++)
                 a[i] = (struct canned){ .status = 503 };
         options(&o, &w);
         o.deadline_ms = 30 * 1000;
-        assert_int_equal(register_send(&o, BODY, &res), -ETIMEDOUT);
+        assert_int_equal(registrar_client_send_report(&o, BODY, &res), -ETIMEDOUT);
         assert_true(res.attempts > 2);
         for (size_t i = 0; i < w.n_sleeps; i++)
                 slept += w.sleeps[i];
         assert_true(slept <= 30 * 1000);
         assert_true(w.mono_ms >= 30 * 1000);
-        assert_non_null(strstr(res.message, "gave up"));
-        assert_non_null(strstr(res.message, "503"));
-        register_result_clear(&res);
+        assert_non_null(strstr(res.error.text, "gave up"));
+        assert_non_null(strstr(res.error.text, "503"));
+        registrar_client_result_clear(&res);
 }
 
 static void test_retry_after_beyond_deadline(void **state) {
         const struct canned a[] = { { .status = 503, .retry_after = "600" }, { .status = 200 } };
         struct world w = { .answers = a, .n_answers = ELEMENTSOF(a) };
-        struct register_options o;
-        struct register_result res;
+        struct registrar_client_options o;
+        struct registrar_client_result res;
 
         options(&o, &w);
         o.deadline_ms = 60 * 1000;
-        assert_int_equal(register_send(&o, BODY, &res), -ETIMEDOUT);
+        assert_int_equal(registrar_client_send_report(&o, BODY, &res), -ETIMEDOUT);
         assert_int_equal(res.attempts, 1);
         assert_int_equal(w.n_sleeps, 0);
-        register_result_clear(&res);
+        registrar_client_result_clear(&res);
 }
 
 static void test_zero_deadline_tries_once(void **state) {
         const struct canned a[] = { { .rc = -EIO }, { .status = 200 } };
         struct world w = { .answers = a, .n_answers = ELEMENTSOF(a) };
-        struct register_options o;
-        struct register_result res;
+        struct registrar_client_options o;
+        struct registrar_client_result res;
 
         options(&o, &w);
         o.deadline_ms = 0;
-        assert_int_equal(register_send(&o, BODY, &res), -ETIMEDOUT);
+        assert_int_equal(registrar_client_send_report(&o, BODY, &res), -ETIMEDOUT);
         assert_int_equal(res.attempts, 1);
         assert_int_equal(res.status, 0);
-        assert_non_null(strstr(res.message, "cannot reach"));
-        register_result_clear(&res);
+        assert_non_null(strstr(res.error.text, "cannot reach"));
+        registrar_client_result_clear(&res);
 }
 
 static void test_clock_skew_recovered_once(void **state) {
@@ -335,19 +339,19 @@ static void test_clock_skew_recovered_once(void **state) {
                 { .status = 200 },
         };
         struct world w = { .answers = a, .n_answers = ELEMENTSOF(a) };
-        struct register_options o;
-        struct register_result res;
+        struct registrar_client_options o;
+        struct registrar_client_result res;
         int64_t ts;
 
         options(&o, &w);
-        assert_int_equal(register_send(&o, BODY, &res), 0);
+        assert_int_equal(registrar_client_send_report(&o, BODY, &res), 0);
         assert_int_equal(res.attempts, 2);
         assert_int_equal(w.n_sleeps, 0);
         assert_int_equal(check_signature(w.auth[0], "/v1/hosts/n1/pci", BODY), WALL);
         ts = check_signature(w.auth[1], "/v1/hosts/n1/pci", BODY);
         assert_int_equal(ts, WALL + 3 * 3600);
         assert_int_equal(res.clock_offset_s, 3 * 3600);
-        register_result_clear(&res);
+        registrar_client_result_clear(&res);
 }
 
 static void test_clock_skew_twice_fails(void **state) {
@@ -359,162 +363,54 @@ static void test_clock_skew_twice_fails(void **state) {
                 { .status = 200 },
         };
         struct world w = { .answers = a, .n_answers = ELEMENTSOF(a) };
-        struct register_options o;
-        struct register_result res;
+        struct registrar_client_options o;
+        struct registrar_client_result res;
 
         options(&o, &w);
-        assert_int_equal(register_send(&o, BODY, &res), -EACCES);
+        assert_int_equal(registrar_client_send_report(&o, BODY, &res), -EACCES);
         assert_int_equal(res.attempts, 2);
-        register_result_clear(&res);
+        registrar_client_result_clear(&res);
 }
 
 static void test_clock_offset_hook(void **state) {
         const struct canned a[] = { { .status = 200 } };
         struct world w = { .answers = a, .n_answers = ELEMENTSOF(a) };
-        struct register_options o;
-        struct register_result res;
+        struct registrar_client_options o;
+        struct registrar_client_result res;
 
-        assert_int_equal(setenv(REGISTER_CLOCK_OFFSET_ENV, "-7200", 1), 0);
-        register_options_init(&o);
+        assert_int_equal(setenv(REGISTRAR_CLIENT_CLOCK_OFFSET_ENV, "-7200", 1), 0);
+        registrar_client_options_init(&o);
         assert_int_equal(o.clock_offset_s, -7200);
-        assert_int_equal(o.deadline_ms, REGISTER_DEFAULT_DEADLINE_MS);
-        assert_int_equal(setenv(REGISTER_CLOCK_OFFSET_ENV, "12h", 1), 0);
-        register_options_init(&o);
+        assert_int_equal(o.deadline_ms, REGISTRAR_CLIENT_DEFAULT_DEADLINE_MS);
+        assert_int_equal(setenv(REGISTRAR_CLIENT_CLOCK_OFFSET_ENV, "12h", 1), 0);
+        registrar_client_options_init(&o);
         assert_int_equal(o.clock_offset_s, 0);
-        unsetenv(REGISTER_CLOCK_OFFSET_ENV);
+        unsetenv(REGISTRAR_CLIENT_CLOCK_OFFSET_ENV);
 
         options(&o, &w);
         o.clock_offset_s = -7200;
-        assert_int_equal(register_send(&o, BODY, &res), 0);
+        assert_int_equal(registrar_client_send_report(&o, BODY, &res), 0);
         assert_int_equal(check_signature(w.auth[0], "/v1/hosts/n1/pci", BODY), WALL - 7200);
-        register_result_clear(&res);
+        registrar_client_result_clear(&res);
 }
 
 static void test_bad_options(void **state) {
         struct world w = { 0 };
-        struct register_options o;
-        struct register_result res;
+        struct registrar_client_options o;
+        struct registrar_client_result res;
 
         options(&o, &w);
         o.node = "../etc";
-        assert_int_equal(register_send(&o, BODY, &res), -EINVAL);
+        assert_int_equal(registrar_client_send_report(&o, BODY, &res), -EINVAL);
         options(&o, &w);
         o.key_hex = "abc";
-        assert_int_equal(register_send(&o, BODY, &res), -EINVAL);
+        assert_int_equal(registrar_client_send_report(&o, BODY, &res), -EINVAL);
         options(&o, &w);
         o.url = "http://host/prefix";
-        assert_int_equal(register_send(&o, BODY, &res), -EINVAL);
-        assert_non_null(strstr(res.message, "prefix"));
+        assert_int_equal(registrar_client_send_report(&o, BODY, &res), -EINVAL);
+        assert_non_null(strstr(res.error.text, "prefix"));
         assert_int_equal(w.next, 0);
-        register_result_clear(&res);
-}
-
-/* ------------------------------------------------------------ URL and key */
-
-static const char inventory_yaml[] =
-        "frontend:\n"
-        "  hosts:\n"
-        "    f1: { ansible_host: 192.168.122.2 }\n"
-        "    f2: { ansible_host: 192.168.122.9 }\n"
-        "node:\n"
-        "  hosts:\n"
-        "    n1: { ansible_host: 192.168.122.3 }\n";
-
-static void resolve(const char *flag, const struct host_config *cfg, const char *yaml,
-                    int expect, const char *expect_url) {
-        struct inventory *inv = NULL;
-        struct inv_error err;
-        char *url = NULL, *msg = NULL;
-
-        if (yaml)
-                assert_int_equal(inventory_load_buffer(yaml, strlen(yaml), "inv.yml", NULL,
-                                                       &inv, &err), 0);
-        assert_int_equal(register_resolve_url(flag, cfg, inv, &url, &msg), expect);
-        if (expect == 0) {
-                assert_string_equal(url, expect_url);
-                assert_null(msg);
-        } else {
-                assert_null(url);
-                assert_non_null(msg);
-        }
-        free(url);
-        free(msg);
-        inventory_free(inv);
-}
-
-static void test_resolve_url(void **state) {
-        struct host_config cfg = { .name = (char *)"n1",
-                                   .registrar_url = (char *)"https://fe.example:9000/" };
-        struct host_config plain = { .name = (char *)"n1" };
-
-        /* --registrar wins, then pci_registrar_url, then the frontend group. */
-        resolve("http://10.0.0.1:8474", &cfg, inventory_yaml, 0, "http://10.0.0.1:8474");
-        resolve(NULL, &cfg, inventory_yaml, 0, "https://fe.example:9000");
-        resolve("", &plain, inventory_yaml, 0, "http://192.168.122.2:8474");
-        resolve(NULL, &plain, "frontend:\n  hosts:\n    fe1:\n", 0, "http://fe1:8474");
-        resolve(NULL, &plain, "frontend:\n  hosts:\n    fe1: { ansible_host: 'fd00::2' }\n", 0,
-                "http://[fd00::2]:8474");
-        resolve("http://[fd00::2]:8474", NULL, NULL, 0, "http://[fd00::2]:8474");
-        resolve(NULL, &plain, "node:\n  hosts:\n    n1:\n", -ENOENT, NULL);
-        resolve(NULL, &plain, NULL, -ENOENT, NULL);
-
-        const char *bad[] = { "ftp://fe:8474", "http://", "http://fe:0", "http://fe:70000",
-                              "http://fe:84a", "http://user@fe:8474", "http://fe:8474/v1",
-                              "http://fe:8474?x=1", "http://fe fe", "http://[::1", "fe:8474" };
-        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
-                resolve(bad[i], NULL, NULL, -EINVAL, NULL);
-        /* A bad pci_registrar_url is reported, not skipped. */
-        cfg.registrar_url = (char *)"http://fe/path";
-        resolve(NULL, &cfg, inventory_yaml, -EINVAL, NULL);
-}
-
-static void write_key(const char *path, const char *text, mode_t mode) {
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        fputs(text, f);
-        fclose(f);
-        assert_int_equal(chmod(path, mode), 0);
-}
-
-static void test_load_key(void **state) {
-        char dir[] = "/tmp/test-register-XXXXXX", path[64];
-        char key[SIGN_KEY_HEX_LEN + 1];
-        char *msg = NULL;
-
-        assert_non_null(mkdtemp(dir));
-        snprintf(path, sizeof path, "%s/node.key", dir);
-
-        write_key(path, KEY "\n", 0600);
-        assert_int_equal(register_load_key(path, key, &msg), 0);
-        assert_string_equal(key, KEY);
-        assert_null(msg);
-
-        write_key(path, KEY, 0640);
-        assert_int_equal(register_load_key(path, key, &msg), 0);
-
-        write_key(path, KEY "\n", 0644);
-        assert_int_equal(register_load_key(path, key, &msg), -EPERM);
-        assert_non_null(strstr(msg, "0644"));
-        free(msg);
-        msg = NULL;
-
-        write_key(path, "not a key\n", 0600);
-        assert_int_equal(register_load_key(path, key, &msg), -EINVAL);
-        free(msg);
-        msg = NULL;
-
-        write_key(path, KEY "\n\nextra", 0600);
-        assert_int_equal(register_load_key(path, key, &msg), -EINVAL);
-        free(msg);
-        msg = NULL;
-
-        unlink(path);
-        assert_int_equal(register_load_key(path, key, &msg), -ENOENT);
-        free(msg);
-        msg = NULL;
-        assert_int_equal(register_load_key(dir, key, &msg), -EINVAL);
-        free(msg);
-        rmdir(dir);
+        registrar_client_result_clear(&res);
 }
 
 /* ------------------------------------------------------------ real curl */
@@ -606,8 +502,8 @@ static void test_curl_loopback(void **state) {
                 "{\"host_id\":3}\n",
         };
         struct world w = { 0 };
-        struct register_options o;
-        struct register_result res;
+        struct registrar_client_options o;
+        struct registrar_client_result res;
         struct server s;
         char url[64], buf[SIGN_HEADER_MAX], *body;
 
@@ -616,7 +512,7 @@ static void test_curl_loopback(void **state) {
         o.hooks.transport = NULL; /* the real curl transport */
         snprintf(url, sizeof url, "http://127.0.0.1:%d", s.port);
         o.url = url;
-        assert_int_equal(register_send(&o, BODY, &res), 0);
+        assert_int_equal(registrar_client_send_report(&o, BODY, &res), 0);
         server_stop(&s);
 
         assert_int_equal(res.attempts, 3);
@@ -638,7 +534,7 @@ static void test_curl_loopback(void **state) {
                 assert_non_null(header_in(s.requests[i], "Authorization:", buf, sizeof buf));
                 check_signature(buf, "/v1/hosts/n1/pci", BODY);
         }
-        register_result_clear(&res);
+        registrar_client_result_clear(&res);
 }
 
 /* libcurl is loaded when the agent first talks to the registrar, not when
@@ -653,8 +549,8 @@ static void test_curl_connection_refused(void **state) {
         socklen_t alen = sizeof a;
         const uint64_t r[] = { 1000, 2000, 4000, 8000 }; /* the whole window */
         struct world w = { .randoms = r, .n_randoms = ELEMENTSOF(r) };
-        struct register_options o;
-        struct register_result res;
+        struct registrar_client_options o;
+        struct registrar_client_result res;
         char url[64];
         int fd;
 
@@ -669,14 +565,14 @@ static void test_curl_connection_refused(void **state) {
         o.hooks.transport = NULL;
         o.url = url;
         o.deadline_ms = 10 * 1000;
-        assert_int_equal(register_send(&o, BODY, &res), -ETIMEDOUT);
+        assert_int_equal(registrar_client_send_report(&o, BODY, &res), -ETIMEDOUT);
         /* Slept 1, 2, 4 s, then the rest of the 10 s: five attempts. */
         assert_int_equal(res.attempts, 5);
         assert_int_equal(w.n_sleeps, 4);
         assert_int_equal(w.sleeps[3], 3000);
         assert_int_equal(res.status, 0);
-        assert_non_null(strstr(res.message, "cannot reach"));
-        register_result_clear(&res);
+        assert_non_null(strstr(res.error.text, "cannot reach"));
+        registrar_client_result_clear(&res);
         assert_true(libcurl_mapped()); /* loaded by the real transport */
 }
 
@@ -697,8 +593,6 @@ int main(void) {
                 cmocka_unit_test(test_clock_skew_twice_fails),
                 cmocka_unit_test(test_clock_offset_hook),
                 cmocka_unit_test(test_bad_options),
-                cmocka_unit_test(test_resolve_url),
-                cmocka_unit_test(test_load_key),
                 cmocka_unit_test(test_curl_loopback),
                 cmocka_unit_test(test_curl_connection_refused),
         };
