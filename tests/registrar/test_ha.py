@@ -284,18 +284,27 @@ class HATest(unittest.TestCase):
             except urllib.error.HTTPError as e:
                 return e.code, json.loads(e.read())
 
-        status, ans = healthz()
+        def wait_for(want, timeout):
+            """The background check runs every second: the first answer
+            with status want, or the last one."""
+            deadline = time.time() + timeout
+            while True:
+                status, ans = healthz()
+                if status == want or time.time() >= deadline:
+                    return status, ans
+                time.sleep(0.2)
+
+        status, ans = wait_for(200, 15)
         self.assertEqual(status, 200, ans)
         self.assertEqual(ans["raft"]["state"], "follower")
         self.assertTrue(ans["raft"]["leader_reachable"])
         self.assertGreaterEqual(ans["raft"]["leader_log_index"], ans["raft"]["commit"])
         z.rpc(1).double.kill_leader()
-        time.sleep(1.5)  # the background check runs every second here
-        status, ans = healthz()
+        status, ans = wait_for(503, 2.5)   # within the election (3 s)
         self.assertEqual(status, 503, ans)
+        self.assertEqual(ans["oned"], "no_leader")
         self.assertFalse(ans["raft"]["leader_reachable"])
-        time.sleep(3.5)
-        status, ans = healthz()
+        status, ans = wait_for(200, 15)
         self.assertEqual(status, 200, ans)
         self.assertEqual(ans["raft"]["term"], 2)
 
