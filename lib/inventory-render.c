@@ -64,7 +64,32 @@ static int emit_end(yaml_emitter_t *e, bool mapping) {
                             : yaml_sequence_end_event_initialize(&ev));
 }
 
-/* Aliases are already expanded (and bounded) in the tree: write it whole. */
+/* Whether a variable, or a key at any depth below one, looks like it holds a
+ * secret.  Wider than the inventory reader's rule (which only keeps such
+ * values out of error messages): what is rendered leaves the front-end, so
+ * any name with one of these anywhere in it stays behind. */
+static bool render_key_is_secret(const char *key) {
+        static const char *const words[] = {"pass", "pw",        "secret",  "token",  "key",
+                                            "auth", "cred",      "private", "cookie", "session",
+                                            "salt", "signature", "cert",    NULL};
+        char low[256];
+        size_t len = strlen(key);
+
+        if (inv_key_is_secret(key) || len >= sizeof(low))
+                return true;
+        for (size_t i = 0; i <= len; i++)
+                low[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] - 'A' + 'a' : key[i]);
+        /* pci_passthrough_enabled is the agent's switch, not a password. */
+        for (char *p = strstr(low, "passthrough"); p; p = strstr(p, "passthrough"))
+                memset(p, '.', strlen("passthrough"));
+        for (const char *const *w = words; *w; w++)
+                if (strstr(low, *w))
+                        return true;
+        return false;
+}
+
+/* Aliases are already expanded (and bounded) in the tree: write it whole,
+ * but for secret-looking keys, at any depth. */
 static int emit_value(yaml_emitter_t *e, const struct inv_value *v) {
         yaml_event_t ev;
         int r;
@@ -83,6 +108,8 @@ static int emit_value(yaml_emitter_t *e, const struct inv_value *v) {
         case INV_MAPPING:
                 r = emit_map_start(e);
                 for (size_t i = 0; r >= 0 && i < inv_value_len(v); i++) {
+                        if (render_key_is_secret(inv_value_key(v, i)))
+                                continue;
                         /* Keys that were quoted stay strings when read back. */
                         r = emit_str(e, inv_value_key(v, i), true);
                         if (r >= 0)
@@ -95,7 +122,7 @@ static int emit_value(yaml_emitter_t *e, const struct inv_value *v) {
 
 static bool allowed(const char *key, const char *const *allow) {
         /* Whatever the list says, a secret never leaves the front-end. */
-        if (inv_key_is_secret(key))
+        if (render_key_is_secret(key))
                 return false;
         for (; allow && *allow; allow++)
                 if (fnmatch(*allow, key, 0) == 0)

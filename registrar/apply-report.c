@@ -186,13 +186,13 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
                 goto out;
         res->host_id = id;
 
-        char reason[256] = "";
-        k = probe_ensure(r, &widened, &err, reason, sizeof(reason));
+        struct error_message why = {};
+        k = probe_ensure(r, &widened, &err, &why);
         if (k < 0) {
                 if (k == -EHOSTDOWN || k == -EREMOTEIO || k == -EBADMSG) {
                         oned_failed(r, res, "widening the probe", &err);
                 } else {
-                        answer(res, 503, "probe_unavailable", "widening the probe: %s", reason);
+                        answer(res, 503, "probe_unavailable", "widening the probe: %s", why.text);
                         res->retry_after = r->cfg->retry_after_s;
                 }
                 goto out;
@@ -203,9 +203,9 @@ static void apply_locked(struct registrar *r, const struct pci_report *rep, time
          * instance's (probe_lock, cheap) nor another instance's (the lock
          * files; a sync waiting there goes first, then 503 and a retry). */
         pthread_rwlock_rdlock(&r->probe_lock);
-        k = sync_hold_off(r->sync, &held, reason, sizeof(reason));
+        k = sync_hold_off(r->sync, &held, &why);
         if (k < 0) {
-                answer(res, 503, "probe_unavailable", "waiting for a probe sync: %s", reason);
+                answer(res, 503, "probe_unavailable", "waiting for a probe sync: %s", why.text);
                 res->retry_after = r->cfg->retry_after_s;
                 goto unlock;
         }
@@ -319,8 +319,8 @@ static int finish_pending(struct registrar *r, const char *name, int id, bool *r
         struct one_error err = {};
         struct sync_lock held = SYNC_LOCK_INIT;
         struct forceupdate_plan plan;
+        struct error_message why = {};
         struct host_lock *lock;
-        char reason[256] = "";
         int k;
 
         *ret_done = false;
@@ -330,9 +330,9 @@ static int finish_pending(struct registrar *r, const char *name, int id, bool *r
                 return -ENOMEM;
         }
         pthread_rwlock_rdlock(&r->probe_lock);
-        k = sync_hold_off(r->sync, &held, reason, sizeof(reason));
+        k = sync_hold_off(r->sync, &held, &why);
         if (k < 0) {
-                error_set(ret_error, "waiting for a probe sync: %s", reason);
+                error_set(ret_error, "waiting for a probe sync: %s", why.text);
                 goto unlock;
         }
         k = read_host(r, id, &host, &err);

@@ -39,7 +39,7 @@ static void put_block(FILE *f, const char *text) {
 }
 
 int cloud_config_render(const struct inventory *inv, const char *node, const char *key_hex,
-                        const char *url, char **ret, char *reason, size_t reason_size) {
+                        const char *url, char **ret, struct error_message *ret_error) {
         _cleanup_free_ char *yaml = NULL;
         char *buf = NULL;
         size_t size = 0;
@@ -47,17 +47,17 @@ int cloud_config_render(const struct inventory *inv, const char *node, const cha
         int r;
 
         if (!sign_node_name_valid(node) || strlen(key_hex) != SIGN_KEY_HEX_LEN) {
-                snprintf(reason, reason_size, "bad node name or key");
+                error_set(ret_error, "bad node name or key");
                 return -EINVAL;
         }
         if (url && !url_valid(url)) {
-                snprintf(reason, reason_size, "--url %s: not an http(s) URL", url);
+                error_set(ret_error, "--url %s: not an http(s) URL", url);
                 return -EINVAL;
         }
         r = inventory_render_host(inv, node, cloud_config_node_vars, &yaml);
         if (r < 0) {
-                snprintf(reason, reason_size, "node \"%s\": %s", node,
-                         r == -ENOENT ? "not in the inventory" : strerror(-r));
+                error_set(ret_error, "node \"%s\": %s", node,
+                          r == -ENOENT ? "not in the inventory" : strerror(-r));
                 return r;
         }
         f = open_memstream(&buf, &size);
@@ -74,7 +74,7 @@ int cloud_config_render(const struct inventory *inv, const char *node, const cha
                 "      %s\n"
                 "  - path: /etc/onepci/inventory.yml\n"
                 "    owner: root:root\n"
-                "    permissions: '0644'\n"
+                "    permissions: '0600'\n"
                 "    content: |\n",
                 node, key_hex);
         put_block(f, yaml);

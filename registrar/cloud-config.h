@@ -9,11 +9,14 @@
 
 #include <stddef.h>
 
+#include "error-message.h"
 #include "sign.h"
 
 struct inventory;
 
+/* The variables a node may see of its own inventory entry (here and in
+ * GET /v1/hosts/NAME/inventory); secret-looking names never, at any depth. */
 extern const char *const cloud_config_node_vars[];
 
 int cloud_config_render(const struct inventory *inv, const char *node, const char *key_hex,
-                        const char *url, char **ret, char *reason, size_t reason_size);
+                        const char *url, char **ret, struct error_message *ret_error);

@@ -9,11 +9,27 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
 #include "http-util.h"
 #include "macros.h"
+#include "sign.h"
+
+void http_date(int64_t t, char ret[HTTP_DATE_MAX]) {
+        static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+        static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+        time_t tt = (time_t)t;
+        struct tm tm;
+
+        if (!gmtime_r(&tt, &tm))
+                memset(&tm, 0, sizeof(tm));
+        snprintf(ret, HTTP_DATE_MAX, "%.3s, %02d %.3s %04d %02d:%02d:%02d GMT",
+                 days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
 
 void http_reply_done(struct http_reply *r) {
         free(r->body);
@@ -75,6 +91,10 @@ struct MHD_Response *http_reply_to_mhd(const struct http_reply *r) {
                                 r->content_type ? r->content_type : "application/json");
         MHD_add_response_header(resp, "Cache-Control", "no-store");
         MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+        if (r->date[0])
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_DATE, r->date);
+        if (r->signature[0])
+                MHD_add_response_header(resp, SIGN_RESPONSE_HEADER, r->signature);
         if (r->retry_after > 0) {
                 char s[16];
                 snprintf(s, sizeof(s), "%u", r->retry_after);

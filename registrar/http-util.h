@@ -5,15 +5,27 @@
  * JSON helpers, and the libmicrohttpd glue with its version shims. */
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
+
+#define HTTP_DATE_MAX 64
 
 struct http_reply {
         int status;
         char *body;
         const char *content_type;
         unsigned retry_after; /* seconds; 0: no Retry-After header */
+        /* Set for a signed answer (lib/sign.h, "Responses"): the Date header
+         * exactly as sent, and the X-Onepci-Signature value.  "" otherwise
+         * (libmicrohttpd then adds its own Date). */
+        char date[HTTP_DATE_MAX];
+        char signature[65];
 };
+
+/* An IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), as RFC 9110 asks of a
+ * Date header, independent of the locale. */
+void http_date(int64_t t, char ret[HTTP_DATE_MAX]);
 
 void http_reply_done(struct http_reply *r);
 

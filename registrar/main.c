@@ -79,6 +79,7 @@ static const char usage[] =
         "  --auth-window S          accepted clock difference (default 300)\n"
         "  --retry-after S          Retry-After on 409 and 503 (default 10)\n"
         "  --version-cache S        how long oned's version is cached (default 60)\n"
+        "  --health-interval S      how often oned is checked for /healthz (default 5)\n"
         "  -v, --verbose            log every request\n"
         "\n"
         "oned is found as OpenNebula's tools find it: ONE_XMLRPC, "
@@ -127,9 +128,12 @@ static const struct option serve_options[] = {
         {"auth-window", required_argument, NULL, OPT_SETTING},
         {"retry-after", required_argument, NULL, OPT_SETTING},
         {"version-cache", required_argument, NULL, OPT_SETTING},
+        {"health-interval", required_argument, NULL, OPT_SETTING},
         {}};
 
 struct cli {
+        int argc;
+        char **argv;
         const char *command;
         const char *config;
         const char *url;
@@ -165,11 +169,10 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct registrar_c
                         break;
                 case OPT_SETTING:
                         if (apply) {
-                                char reason[256];
+                                struct error_message err = {};
                                 const char *name = serve_options[idx].name;
-                                if (config_set(cfg, name, optarg ? optarg : "yes", reason,
-                                               sizeof(reason)) < 0) {
-                                        log_error("--%s", reason);
+                                if (config_set(cfg, name, optarg ? optarg : "yes", &err) < 0) {
+                                        log_error("--%s", err.text);
                                         return -EINVAL;
                                 }
                         }
@@ -183,6 +186,15 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct registrar_c
         cli->positional = argv + optind;
         cli->n_positional = argc - optind;
         return 0;
+}
+
+/* Logs a message handed back by the library, after prefix, with its place
+ * in a file when it has one. */
+static void log_message(const char *prefix, const struct error_message *e) {
+        if (e->file[0] && e->line > 0)
+                log_error("%s%s:%u: %s", prefix, e->file, e->line, e->text);
+        else
+                log_error("%s%s", prefix, e->text);
 }
 
 static int load_inventory(const struct registrar_config *cfg, struct inventory **ret) {
@@ -208,6 +220,62 @@ static int load_inventory(const struct registrar_config *cfg, struct inventory *
 
 static volatile sig_atomic_t dummy;
 
+/* SIGHUP: the config file and flags read again, then the secret and the
+ * inventory; the registrar switches to them at once (a node removed from
+ * the inventory is refused from its next request on).  On any error
+ * nothing changes. */
+static int reload(struct registrar *reg, const struct cli *cli) {
+        struct registrar_config *cfg = calloc(1, sizeof(*cfg));
+        _cleanup_free_ char *fixed = NULL;
+        uint8_t secret[AUTH_SECRET_LEN];
+        struct inventory *inv = NULL;
+        struct cli scratch = *cli;
+        struct error_message err = {};
+        int r;
+
+        if (!cfg || config_init(cfg) < 0) {
+                free(cfg);
+                log_error("reload: out of memory; running on as before");
+                return -ENOMEM;
+        }
+        r = config_load_file(cfg, cli->config ? cli->config : REGISTRAR_DEFAULT_CONFIG,
+                             cli->config != NULL, &err);
+        if (r < 0)
+                log_message("reload: ", &err);
+        if (r >= 0)
+                r = parse_args(cli->argc, cli->argv, &scratch, cfg, true);
+        if (r >= 0) {
+                r = auth_secret_load(cfg->secret_file, false, secret, &err);
+                if (r < 0)
+                        log_message("reload: ", &err);
+        }
+        if (r >= 0)
+                r = load_inventory(cfg, &inv);
+        if (r >= 0)
+                r = config_keep_fixed(cfg, reg->cfg, &fixed);
+        if (r >= 0)
+                r = registrar_reload(reg, cfg, secret, inv);
+        OPENSSL_cleanse(secret, sizeof(secret));
+        if (r < 0) {
+                if (inv)
+                        inventory_free(inv);
+                config_done(cfg);
+                free(cfg);
+                log_error("reload failed: running on with the settings, secret and inventory "
+                          "as they were");
+                return r;
+        }
+        one_client_reload_session(reg->one);
+        log_info("reloaded %s, the secret and %s",
+                 cli->config ? cli->config : REGISTRAR_DEFAULT_CONFIG,
+                 inv ? "the inventory" : "no inventory (host names trusted as sent)");
+        if (fixed && *fixed)
+                log_warning("reload: these settings only change with a restart and were kept: "
+                            "%s",
+                            fixed);
+        return 0;
+}
+
 static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
         _cleanup_free_ char *endpoint = NULL, *session = NULL;
         uint8_t secret[AUTH_SECRET_LEN];
@@ -215,7 +283,7 @@ static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
         struct one_client *one = NULL;
         struct registrar *reg = NULL;
         struct server *srv = NULL;
-        char reason[512] = "";
+        struct error_message err = {};
         sigset_t mask;
         int r, sig;
 
@@ -230,9 +298,9 @@ static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
          * an environment's MALLOC_ARENA_MAX still wins. */
         if (!getenv("MALLOC_ARENA_MAX"))
                 (void)mallopt(M_ARENA_MAX, 4);
-        r = auth_secret_load(cfg->secret_file, true, secret, reason, sizeof(reason));
+        r = auth_secret_load(cfg->secret_file, true, secret, &err);
         if (r < 0) {
-                log_error("%s", reason);
+                log_message("", &err);
                 return r;
         }
         r = load_inventory(cfg, &inv);
@@ -242,9 +310,9 @@ static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
         r = one_resolve_endpoint(getenv("ONE_XMLRPC"), getenv("HOME"), ONEADMIN_HOME, &endpoint);
         if (r >= 0)
                 r = one_resolve_session(getenv("ONE_AUTH"), getenv("HOME"), ONEADMIN_HOME, &session,
-                                        reason, sizeof(reason));
+                                        &err);
         if (r < 0) {
-                log_error("%s", reason[0] ? reason : strerror(-r));
+                log_error("%s", error_is_set(&err) ? err.text : strerror(-r));
                 goto out;
         }
 
@@ -263,6 +331,12 @@ static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
         }
         r = one_client_new(endpoint, session, cfg->oned_max_concurrent, cfg->oned_timeout_ms, &one);
         explicit_bzero(session, strlen(session));
+        if (r >= 0) {
+                r = one_client_set_session_source(one, getenv("ONE_AUTH"), getenv("HOME"),
+                                                  ONEADMIN_HOME);
+                if (r < 0)
+                        one_client_free(one);
+        }
         if (r < 0)
                 goto out_global;
         r = registrar_new(cfg, one, secret, inv, &reg);
@@ -272,9 +346,14 @@ static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
                 goto out_global;
         }
         inv = NULL; /* the registrar owns them now */
-        r = server_start(reg, &srv, reason, sizeof(reason));
+        r = registrar_start_health_check(reg);
         if (r < 0) {
-                log_error("%s", reason);
+                log_error("cannot start the oned check: %s", strerror(-r));
+                goto out_reg;
+        }
+        r = server_start(reg, &srv, &err);
+        if (r < 0) {
+                log_message("", &err);
                 goto out_reg;
         }
         if (cli->verbose)
@@ -290,10 +369,17 @@ static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
         struct error_message pending_err = {}; /* forced updates a registrar left half done */
         if (apply_pending_forceupdates(reg, &(unsigned){0}, &pending_err) < 0)
                 log_warning("forced monitoring updates still pending: %s", pending_err.text);
-        do {
-                if (sigwait(&mask, &sig) != 0)
+        for (;;) {
+                if (sigwait(&mask, &sig) != 0 || sig != SIGHUP)
                         break;
-        } while (sig == SIGHUP); /* nothing to reload: settings need a restart */
+#ifdef HAVE_LIBSYSTEMD
+                sd_notify(0, "RELOADING=1");
+#endif
+                (void)reload(reg, cli);
+#ifdef HAVE_LIBSYSTEMD
+                sd_notify(0, "READY=1");
+#endif
+        }
         log_info("stopping (signal %d)", sig);
 #ifdef HAVE_LIBSYSTEMD
         sd_notify(0, "STOPPING=1");
@@ -312,16 +398,16 @@ out:
 }
 
 static int cmd_keygen(const struct registrar_config *cfg, const struct cli *cli) {
-        char reason[512];
+        struct error_message err = {};
         int r;
 
         if (cli->n_positional > 0) {
                 log_error("keygen takes no arguments");
                 return -EINVAL;
         }
-        r = auth_secret_create(cfg->secret_file, reason, sizeof(reason));
+        r = auth_secret_create(cfg->secret_file, &err);
         if (r < 0) {
-                log_error("%s", reason);
+                log_message("", &err);
                 return r;
         }
         fprintf(stderr, "created %s (mode 0600)\n", cfg->secret_file);
@@ -331,16 +417,16 @@ static int cmd_keygen(const struct registrar_config *cfg, const struct cli *cli)
 static int node_key(const struct registrar_config *cfg, const char *name,
                     char key[SIGN_KEY_HEX_LEN + 1]) {
         uint8_t secret[AUTH_SECRET_LEN];
-        char reason[512];
+        struct error_message err = {};
         int r;
 
         if (!sign_node_name_valid(name)) {
                 log_error("\"%s\" is not a node name ([A-Za-z0-9][A-Za-z0-9._-]{0,63})", name);
                 return -EINVAL;
         }
-        r = auth_secret_load(cfg->secret_file, false, secret, reason, sizeof(reason));
+        r = auth_secret_load(cfg->secret_file, false, secret, &err);
         if (r < 0) {
-                log_error("%s%s", reason,
+                log_error("%s%s", err.text,
                           r == -ENOENT ? " (create it with onepci-registrar keygen)" : "");
                 return r;
         }
@@ -369,7 +455,7 @@ static int cmd_cloud_config(const struct registrar_config *cfg, const struct cli
         char key[SIGN_KEY_HEX_LEN + 1];
         struct inventory *inv = NULL;
         _cleanup_free_ char *text = NULL;
-        char reason[256] = "";
+        struct error_message err = {};
         int r;
 
         if (cli->n_positional != 1) {
@@ -385,13 +471,12 @@ static int cmd_cloud_config(const struct registrar_config *cfg, const struct cli
         }
         r = node_key(cfg, cli->positional[0], key);
         if (r >= 0)
-                r = cloud_config_render(inv, cli->positional[0], key, cli->url, &text, reason,
-                                        sizeof(reason));
+                r = cloud_config_render(inv, cli->positional[0], key, cli->url, &text, &err);
         OPENSSL_cleanse(key, sizeof(key));
         inventory_free(inv);
         if (r < 0) {
-                if (reason[0])
-                        log_error("%s", reason);
+                if (error_is_set(&err))
+                        log_error("%s", err.text);
                 return r;
         }
         fputs(text, stdout);
@@ -402,7 +487,7 @@ static int cmd_cloud_config(const struct registrar_config *cfg, const struct cli
 int main(int argc, char **argv) {
         struct registrar_config cfg;
         struct cli cli = {};
-        char reason[512] = "";
+        struct error_message err = {};
         int r;
 
         log_set_program("onepci-registrar");
@@ -419,6 +504,8 @@ int main(int argc, char **argv) {
                 printf("onepci-registrar %s\n", ONEPCI_VERSION);
                 return 0;
         }
+        cli.argc = argc;
+        cli.argv = argv;
         cli.command = argv[1];
         if (!STREQ(cli.command, "serve") && !STREQ(cli.command, "keygen") &&
             !STREQ(cli.command, "node-key") && !STREQ(cli.command, "cloud-config")) {
@@ -434,9 +521,9 @@ int main(int argc, char **argv) {
                 return 2;
         }
         r = config_load_file(&cfg, cli.config ? cli.config : REGISTRAR_DEFAULT_CONFIG,
-                             cli.config != NULL, reason, sizeof(reason));
+                             cli.config != NULL, &err);
         if (r < 0) {
-                log_error("%s", reason);
+                log_message("", &err);
                 config_done(&cfg);
                 return 2;
         }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+
 #include "macros.h"
 #include "metrics.h"
 
@@ -27,13 +29,17 @@ struct metrics {
         unsigned long long latency_count;
         double latency_sum;
         unsigned long long conn_open, conn_ended[METRICS_CONN_REFUSED + 1];
+        int64_t oned_last_ok_ms; /* monotonic; 0: never */
+        int oned_up;             /* -1: not checked yet */
 };
 
 struct metrics *metrics_new(void) {
         struct metrics *m = calloc(1, sizeof(*m));
 
-        if (m)
+        if (m) {
                 pthread_mutex_init(&m->mu, NULL);
+                m->oned_up = -1;
+        }
         return m;
 }
 
@@ -74,6 +80,16 @@ void metrics_oned_call(struct metrics *m, const char *method, const char *result
         snprintf(label, sizeof(label), "method=\"%s\",result=\"%s\"", method, result);
         pthread_mutex_lock(&m->mu);
         bump(m->oned, label);
+        if (STREQ(result, "ok"))
+                m->oned_last_ok_ms = monotonic_ms();
+        pthread_mutex_unlock(&m->mu);
+}
+
+void metrics_oned_up(struct metrics *m, bool up) {
+        if (!m)
+                return;
+        pthread_mutex_lock(&m->mu);
+        m->oned_up = up;
         pthread_mutex_unlock(&m->mu);
 }
 
@@ -145,6 +161,20 @@ char *metrics_render(struct metrics *m) {
         for (size_t i = METRICS_CONN_SERVED; i < ELEMENTSOF(conn_results); i++)
                 fprintf(f, "onepci_connections_total{result=\"%s\"} %llu\n", conn_results[i],
                         m->conn_ended[i]);
+        if (m->oned_up >= 0)
+                fprintf(f,
+                        "# HELP onepci_oned_up Whether the last background check of oned "
+                        "succeeded (7.0 or later).\n"
+                        "# TYPE onepci_oned_up gauge\n"
+                        "onepci_oned_up %d\n",
+                        m->oned_up);
+        if (m->oned_last_ok_ms > 0)
+                fprintf(f,
+                        "# HELP onepci_oned_last_success_age_seconds Time since oned last "
+                        "answered a call successfully.\n"
+                        "# TYPE onepci_oned_last_success_age_seconds gauge\n"
+                        "onepci_oned_last_success_age_seconds %.3f\n",
+                        (double)(monotonic_ms() - m->oned_last_ok_ms) / 1000.0);
         pthread_mutex_unlock(&m->mu);
         if (fclose(f) != 0) {
                 free(buf);

@@ -4,6 +4,8 @@
 /* Prometheus counters: reports by result, oned calls by method and result,
  * request latency as a histogram, connections.  Thread safe. */
 
+#include <stdbool.h>
+
 struct metrics;
 
 struct metrics *metrics_new(void);
@@ -15,7 +17,10 @@ void metrics_free(struct metrics *m);
  * "unknown_host", "oned_unavailable", "probe_unavailable",
  * "unsupported_opennebula", "error".  Never a value from a request. */
 void metrics_report(struct metrics *m, const char *result);
+/* Counts a call; an "ok" one also restarts onepci_oned_last_success_age_seconds. */
 void metrics_oned_call(struct metrics *m, const char *method, const char *result);
+/* The background check's verdict: onepci_oned_up 1 or 0. */
+void metrics_oned_up(struct metrics *m, bool up);
 void metrics_request(struct metrics *m, double seconds);
 
 /* What happened to a TCP connection: accepted (open), closed after at least

@@ -3,6 +3,7 @@
  * [false, message, code, id, <i8>] failure, with bounded concurrency. */
 
 #include <errno.h>
+#include <pthread.h>
 #include <semaphore.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,7 +25,11 @@
 
 struct one_client {
         char *endpoint;
+        pthread_mutex_t session_mu; /* session is replaced when re-read */
         char *session;
+        /* Where the session was found, to read it again (NULL: never). */
+        char *session_env, *session_home, *session_oneadmin_home;
+        bool session_source;
         unsigned timeout_ms;
         sem_t slots;
         void (*observe)(const char *method, const char *result, void *userdata);
@@ -99,22 +104,22 @@ int one_resolve_endpoint(const char *env_xmlrpc, const char *home, const char *o
 }
 
 int one_resolve_session(const char *env_auth, const char *home, const char *oneadmin_home,
-                        char **ret, char *reason, size_t reason_size) {
+                        char **ret, struct error_message *ret_error) {
         int r;
 
         if (env_auth && *env_auth) {
                 r = first_line(env_auth, ret);
                 if (r < 0)
-                        snprintf(reason, reason_size, "ONE_AUTH=%s: %s", env_auth,
-                                 r == -ENOENT ? "missing or empty" : strerror(-r));
+                        error_set(ret_error, "ONE_AUTH=%s: %s", env_auth,
+                                  r == -ENOENT ? "missing or empty" : strerror(-r));
                 return r;
         }
         if (from_home(home, "one_auth", ret) >= 0 || from_home(oneadmin_home, "one_auth", ret) >= 0)
                 return 0;
-        snprintf(reason, reason_size,
-                 "no oned session: set ONE_AUTH or create ~/.one/one_auth or "
-                 "%s/.one/one_auth",
-                 oneadmin_home ? oneadmin_home : "/var/lib/one");
+        error_set(ret_error,
+                  "no oned session: set ONE_AUTH or create ~/.one/one_auth or "
+                  "%s/.one/one_auth",
+                  oneadmin_home ? oneadmin_home : "/var/lib/one");
         return -ENOENT;
 }
 
@@ -136,6 +141,7 @@ int one_client_new(const char *endpoint, const char *session, unsigned max_concu
                 free(c);
                 return -ENOMEM;
         }
+        pthread_mutex_init(&c->session_mu, NULL);
         *ret = c;
         return 0;
 }
@@ -144,10 +150,70 @@ void one_client_free(struct one_client *c) {
         if (!c)
                 return;
         sem_destroy(&c->slots);
+        pthread_mutex_destroy(&c->session_mu);
         explicit_bzero(c->session, strlen(c->session));
         free(c->session);
+        free(c->session_env);
+        free(c->session_home);
+        free(c->session_oneadmin_home);
         free(c->endpoint);
         free(c);
+}
+
+static char *strdup_or_null(const char *s, bool *failed) {
+        char *d = s ? strdup(s) : NULL;
+
+        if (s && !d)
+                *failed = true;
+        return d;
+}
+
+int one_client_set_session_source(struct one_client *c, const char *env_auth, const char *home,
+                                  const char *oneadmin_home) {
+        bool failed = false;
+
+        c->session_env = strdup_or_null(env_auth, &failed);
+        c->session_home = strdup_or_null(home, &failed);
+        c->session_oneadmin_home = strdup_or_null(oneadmin_home, &failed);
+        c->session_source = !failed;
+        return failed ? -ENOMEM : 0;
+}
+
+int one_client_reload_session(struct one_client *c) {
+        char *session = NULL;
+        bool changed;
+        int r;
+
+        if (!c->session_source)
+                return 0;
+        r = one_resolve_session(c->session_env, c->session_home, c->session_oneadmin_home, &session,
+                                NULL);
+        if (r < 0)
+                return r;
+        pthread_mutex_lock(&c->session_mu);
+        changed = !STREQ(session, c->session);
+        if (changed) {
+                explicit_bzero(c->session, strlen(c->session));
+                free(c->session);
+                c->session = session;
+                session = NULL;
+        }
+        pthread_mutex_unlock(&c->session_mu);
+        if (session) {
+                explicit_bzero(session, strlen(session));
+                free(session);
+        }
+        return changed;
+}
+
+/* A copy of the current session for one call. */
+static char *session_copy(struct one_client *c) {
+        char *s;
+
+        pthread_mutex_lock(&c->session_mu);
+        s = strdup(c->session);
+        pthread_mutex_unlock(&c->session_mu);
+        return s;
 }
 
 const char *one_client_endpoint(const struct one_client *c) {
@@ -246,9 +312,36 @@ bad:
         return -EBADMSG;
 }
 
-/* Runs one call: params is an array the function consumes. */
-static int call(struct one_client *c, const char *method, xmlrpc_value *params,
-                struct one_value *ret, struct one_error *err) {
+/* [session] followed by the items of params; NULL on failure. */
+static xmlrpc_value *with_session(xmlrpc_env *env, const char *session, xmlrpc_value *params) {
+        xmlrpc_value *full = xmlrpc_array_new(env), *item = NULL;
+        int n;
+
+        if (env->fault_occurred)
+                return NULL;
+        item = xmlrpc_string_new(env, session);
+        if (!env->fault_occurred) {
+                xmlrpc_array_append_item(env, full, item);
+                xmlrpc_DECREF(item);
+        }
+        n = env->fault_occurred ? 0 : xmlrpc_array_size(env, params);
+        for (int i = 0; i < n && !env->fault_occurred; i++) {
+                xmlrpc_array_read_item(env, params, i, &item);
+                if (env->fault_occurred)
+                        break;
+                xmlrpc_array_append_item(env, full, item);
+                xmlrpc_DECREF(item);
+        }
+        if (env->fault_occurred) {
+                xmlrpc_DECREF(full);
+                return NULL;
+        }
+        return full;
+}
+
+/* Runs one call with the current session before params (not consumed). */
+static int call_once(struct one_client *c, const char *method, xmlrpc_value *params,
+                     struct one_value *ret, struct one_error *err) {
         struct xmlrpc_curl_xportparms xp = {.timeout = c->timeout_ms, .dont_advertise = true};
         struct xmlrpc_clientparms cp = {
                 .transport = "curl",
@@ -257,10 +350,14 @@ static int call(struct one_client *c, const char *method, xmlrpc_value *params,
         };
         xmlrpc_client *client = NULL;
         xmlrpc_server_info *server = NULL;
-        xmlrpc_value *res = NULL;
+        xmlrpc_value *res = NULL, *full = NULL;
+        _cleanup_free_ char *session = session_copy(c);
         xmlrpc_env env;
         const char *result = "unreachable";
         int r;
+
+        if (!session)
+                return -ENOMEM;
 
         memset(ret, 0, sizeof(*ret));
         if (err)
@@ -273,7 +370,9 @@ static int call(struct one_client *c, const char *method, xmlrpc_value *params,
         if (!env.fault_occurred)
                 server = xmlrpc_server_info_new(&env, c->endpoint);
         if (!env.fault_occurred)
-                xmlrpc_client_call2(&env, client, server, method, params, &res);
+                full = with_session(&env, session, params);
+        if (!env.fault_occurred)
+                xmlrpc_client_call2(&env, client, server, method, full, &res);
         if (env.fault_occurred) {
                 /* An XML-RPC <fault> or a transport failure: oned is not usable. */
                 set_err(err, 0, "%s: %s", method, env.fault_string ?: "call failed");
@@ -290,11 +389,33 @@ static int call(struct one_client *c, const char *method, xmlrpc_value *params,
                 xmlrpc_server_info_free(server);
         if (client)
                 xmlrpc_client_destroy(client);
-        xmlrpc_DECREF(params);
+        if (full)
+                xmlrpc_DECREF(full);
+        explicit_bzero(session, strlen(session));
         xmlrpc_env_clean(&env);
         sem_post(&c->slots);
         if (c->observe)
                 c->observe(method, result, c->userdata);
+        return r;
+}
+
+/* Runs one call: params (without the session) is an array the function
+ * consumes.  When oned refuses the session, it is read again from where it
+ * was found (a corrected ONE_AUTH file takes effect without a restart) and,
+ * if it changed, the call is made once more. */
+static int call(struct one_client *c, const char *method, xmlrpc_value *params,
+                struct one_value *ret, struct one_error *err) {
+        struct one_error e = {};
+        int r;
+
+        if (!params) /* params_new() failed */
+                return -ENOMEM;
+        r = call_once(c, method, params, ret, &e);
+        if (r == -EREMOTEIO && e.code == ONE_ERR_AUTHENTICATION && one_client_reload_session(c) > 0)
+                r = call_once(c, method, params, ret, &e);
+        xmlrpc_DECREF(params);
+        if (err)
+                *err = e;
         return r;
 }
 
@@ -322,11 +443,8 @@ static xmlrpc_value *params_new(const char *fmt, ...) {
 static int call_string(struct one_client *c, const char *method, xmlrpc_value *params, char **ret,
                        struct one_error *err) {
         struct one_value v;
-        int r;
+        int r = call(c, method, params, &v, err);
 
-        if (!params)
-                return -ENOMEM;
-        r = call(c, method, params, &v, err);
         if (r < 0)
                 return r;
         if (!v.is_str) {
@@ -340,11 +458,8 @@ static int call_string(struct one_client *c, const char *method, xmlrpc_value *p
 static int call_int(struct one_client *c, const char *method, xmlrpc_value *params, int *ret,
                     struct one_error *err) {
         struct one_value v;
-        int r;
+        int r = call(c, method, params, &v, err);
 
-        if (!params)
-                return -ENOMEM;
-        r = call(c, method, params, &v, err);
         if (r < 0)
                 return r;
         if (v.is_str) {
@@ -358,41 +473,37 @@ static int call_int(struct one_client *c, const char *method, xmlrpc_value *para
 }
 
 int one_system_version(struct one_client *c, char **ret, struct one_error *err) {
-        return call_string(c, "one.system.version", params_new("(s)", c->session), ret, err);
+        return call_string(c, "one.system.version", params_new("()"), ret, err);
 }
 
 int one_hostpool_info(struct one_client *c, char **ret_xml, struct one_error *err) {
-        return call_string(c, "one.hostpool.info", params_new("(s)", c->session), ret_xml, err);
+        return call_string(c, "one.hostpool.info", params_new("()"), ret_xml, err);
 }
 
 int one_host_info(struct one_client *c, int id, char **ret_xml, struct one_error *err) {
-        return call_string(c, "one.host.info", params_new("(si)", c->session, id), ret_xml, err);
+        return call_string(c, "one.host.info", params_new("(i)", id), ret_xml, err);
 }
 
 int one_host_update(struct one_client *c, int id, const char *tmpl, int type,
                     struct one_error *err) {
-        return call_int(c, "one.host.update", params_new("(sisi)", c->session, id, tmpl, type),
-                        NULL, err);
+        return call_int(c, "one.host.update", params_new("(isi)", id, tmpl, type), NULL, err);
 }
 
 int one_host_allocate(struct one_client *c, const char *name, const char *im_mad,
                       const char *vm_mad, int cluster_id, int *ret_id, struct one_error *err) {
         return call_int(c, "one.host.allocate",
-                        params_new("(ssssi)", c->session, name, im_mad, vm_mad, cluster_id), ret_id,
-                        err);
+                        params_new("(sssi)", name, im_mad, vm_mad, cluster_id), ret_id, err);
 }
 
 int one_host_status(struct one_client *c, int id, int status, struct one_error *err) {
-        return call_int(c, "one.host.status", params_new("(sii)", c->session, id, status), NULL,
-                        err);
+        return call_int(c, "one.host.status", params_new("(ii)", id, status), NULL, err);
 }
 
 int one_clusterpool_info(struct one_client *c, char **ret_xml, struct one_error *err) {
-        return call_string(c, "one.clusterpool.info", params_new("(s)", c->session), ret_xml, err);
+        return call_string(c, "one.clusterpool.info", params_new("()"), ret_xml, err);
 }
 
 int one_cluster_update(struct one_client *c, int id, const char *tmpl, int type,
                        struct one_error *err) {
-        return call_int(c, "one.cluster.update", params_new("(sisi)", c->session, id, tmpl, type),
-                        NULL, err);
+        return call_int(c, "one.cluster.update", params_new("(isi)", id, tmpl, type), NULL, err);
 }

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "error-message.h"
+
 /* oned error codes (the third element of a failure array). */
 #define ONE_ERR_AUTHENTICATION 0x100
 #define ONE_ERR_AUTHORIZATION 0x200
@@ -42,14 +44,24 @@ void one_client_global_done(void);
  *           http://localhost:2633/RPC2;
  * session:  the file named by $ONE_AUTH, ~/.one/one_auth,
  *           /var/lib/one/.one/one_auth (first line, "user:password").
- * home may be NULL.  -ENOENT with a reason when no session file exists. */
+ * home may be NULL.  -ENOENT with a message when no session file exists. */
 int one_resolve_endpoint(const char *env_xmlrpc, const char *home, const char *oneadmin_home,
                          char **ret);
 int one_resolve_session(const char *env_auth, const char *home, const char *oneadmin_home,
-                        char **ret, char *reason, size_t reason_size);
+                        char **ret, struct error_message *ret_error);
 
 int one_client_new(const char *endpoint, const char *session, unsigned max_concurrent,
                    unsigned timeout_ms, struct one_client **ret);
+
+/* Where the session came from (the arguments of one_resolve_session()), so
+ * it can be read again: when oned answers a call with an authentication
+ * failure (the call is then made once more if the session changed), and on
+ * one_client_reload_session(). */
+int one_client_set_session_source(struct one_client *c, const char *env_auth, const char *home,
+                                  const char *oneadmin_home);
+/* Reads the session again: 1 when it changed, 0 when not (or no source was
+ * set), a negative errno when it cannot be read (the old one is kept). */
+int one_client_reload_session(struct one_client *c);
 void one_client_free(struct one_client *c);
 const char *one_client_endpoint(const struct one_client *c);
 

@@ -3,13 +3,13 @@
  * comment and every other key stays exactly as the operator wrote it. */
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "error-message.h"
 #include "fileio.h"
 #include "macros.h"
 #include "probe-conf.h"
@@ -21,17 +21,6 @@ struct line {
         const char *start;
         size_t len; /* without the newline */
 };
-
-_printf_(3, 4) static int fail(char *reason, size_t size, const char *fmt, ...) {
-        va_list ap;
-
-        if (reason && size > 0) {
-                va_start(ap, fmt);
-                vsnprintf(reason, size, fmt, ap);
-                va_end(ap);
-        }
-        return -EINVAL;
-}
 
 /* Cuts text into lines (the last one may lack a newline). */
 static int split_lines(const char *in, size_t len, struct line **ret, size_t *ret_n) {
@@ -136,24 +125,28 @@ struct filter_span {
         bool wide;
 };
 
-static int find_filter(const struct line *lines, size_t n, struct filter_span *ret, char *reason,
-                       size_t size) {
+static int find_filter(const struct line *lines, size_t n, struct filter_span *ret,
+                       struct error_message *ret_error) {
         struct filter_span s = {};
         char v[1024];
 
         for (size_t i = 0; i < n; i++) {
                 if (!is_key_line(&lines[i]))
                         continue;
-                if (s.found)
-                        return fail(reason, size, "line %zu: a second :filter key", i + 1);
+                if (s.found) {
+                        error_set(ret_error, "line %zu: a second :filter key", i + 1);
+                        return -EINVAL;
+                }
                 s.found = true;
                 s.first = s.last = i;
                 trim_value(lines[i].start + strlen(KEY), lines[i].len - strlen(KEY), v, sizeof(v));
                 if (v[0] == '[') {
                         size_t l = strlen(v);
-                        if (v[l - 1] != ']')
-                                return fail(reason, size, "line %zu: :filter flow list spans lines",
-                                            i + 1);
+                        if (v[l - 1] != ']') {
+                                error_set(ret_error, "line %zu: :filter flow list spans lines",
+                                          i + 1);
+                                return -EINVAL;
+                        }
                         v[l - 1] = '\0';
                         s.wide = scalar_has_wide(v + 1);
                 } else if (v[0] == '\0') {
@@ -179,9 +172,11 @@ static int find_filter(const struct line *lines, size_t n, struct filter_span *r
                         }
                 } else if (v[0] == '{' || v[0] == '|' || v[0] == '>' || v[0] == '&' ||
                            v[0] == '*' || v[0] == '!') {
-                        if (!(v[0] == '*' && scalar_has_wide(v)))
-                                return fail(reason, size,
-                                            "line %zu: :filter value form not supported", i + 1);
+                        if (!(v[0] == '*' && scalar_has_wide(v))) {
+                                error_set(ret_error, "line %zu: :filter value form not supported",
+                                          i + 1);
+                                return -EINVAL;
+                        }
                         s.wide = true;
                 } else {
                         s.wide = scalar_has_wide(v);
@@ -196,25 +191,36 @@ bool probe_conf_is_wide(const char *in, size_t len) {
         struct filter_span s;
         size_t n;
 
-        if (split_lines(in, len, &lines, &n) < 0 || find_filter(lines, n, &s, NULL, 0) < 0)
+        if (split_lines(in, len, &lines, &n) < 0 || find_filter(lines, n, &s, NULL) < 0)
                 return false;
         return s.found && s.wide;
 }
 
-int probe_conf_widen(const char *in, size_t len, char **ret_out, bool *ret_changed, char *reason,
-                     size_t reason_size) {
+int probe_conf_widen(const char *in, size_t len, char **ret_out, bool *ret_changed,
+                     struct error_message *ret_error) {
         _cleanup_free_ struct line *lines = NULL;
         struct filter_span s;
         char *out, *p;
         size_t n;
         int r;
 
-        if (len > PROBE_CONF_MAX)
-                return fail(reason, reason_size, "larger than %d bytes", PROBE_CONF_MAX);
+        if (len > PROBE_CONF_MAX) {
+                error_set(ret_error, "larger than %d bytes", PROBE_CONF_MAX);
+                return -EINVAL;
+        }
+        /* A block zeroed by a crash: editing would cut the file at the NUL
+         * and lose the operator's keys after it. */
+        const char *nul = memchr(in, '\0', len);
+        if (nul) {
+                error_set(ret_error,
+                          "contains a NUL byte (offset %zu): not edited; repair the file",
+                          (size_t)(nul - in));
+                return -EINVAL;
+        }
         r = split_lines(in, len, &lines, &n);
         if (r < 0)
                 return r;
-        r = find_filter(lines, n, &s, reason, reason_size);
+        r = find_filter(lines, n, &s, ret_error);
         if (r < 0)
                 return r;
         if (s.found && s.wide) {
@@ -254,7 +260,7 @@ int probe_conf_widen(const char *in, size_t len, char **ret_out, bool *ret_chang
         return 0;
 }
 
-int probe_conf_widen_file(const char *path, bool *ret_changed, char *reason, size_t reason_size) {
+int probe_conf_widen_file(const char *path, bool *ret_changed, struct error_message *ret_error) {
         _cleanup_free_ char *data = NULL, *out = NULL;
         struct stat st;
         size_t len;
@@ -266,7 +272,7 @@ int probe_conf_widen_file(const char *path, bool *ret_changed, char *reason, siz
         r = read_file_bounded(path, PROBE_CONF_MAX, &data, &len);
         if (r < 0)
                 return r;
-        r = probe_conf_widen(data, len, &out, &changed, reason, reason_size);
+        r = probe_conf_widen(data, len, &out, &changed, ret_error);
         if (r < 0)
                 return r;
         if (changed) {
@@ -281,8 +287,8 @@ int probe_conf_widen_file(const char *path, bool *ret_changed, char *reason, siz
         return 0;
 }
 
-int probe_conf_widen_remotes(const char *remotes_dir, bool *ret_changed, char *reason,
-                             size_t reason_size) {
+int probe_conf_widen_remotes(const char *remotes_dir, bool *ret_changed,
+                             struct error_message *ret_error) {
         static const char *const files[] = {"kvm-probes.d/pci.conf", "qemu-probes.d/pci.conf"};
         bool any = false;
 
@@ -293,19 +299,16 @@ int probe_conf_widen_remotes(const char *remotes_dir, bool *ret_changed, char *r
 
                 if (!path)
                         return -ENOMEM;
-                r = probe_conf_widen_file(path, &changed, reason, reason_size);
+                r = probe_conf_widen_file(path, &changed, ret_error);
                 if (r == -ENOENT && i > 0)
                         continue;
                 if (r < 0) {
                         if (r == -ENOENT)
-                                fail(reason, reason_size, "%s: not found", path);
+                                error_set(ret_error, "%s: not found", path);
                         else if (r != -EINVAL)
-                                fail(reason, reason_size, "%s: %s", path, strerror(-r));
-                        else {
-                                char inner[256];
-                                snprintf(inner, sizeof(inner), "%s", reason ? reason : "");
-                                fail(reason, reason_size, "%s: %s", path, inner);
-                        }
+                                error_set(ret_error, "%s: %s", path, strerror(-r));
+                        else
+                                error_prefix(ret_error, "%s", path);
                         return r;
                 }
                 any |= changed;

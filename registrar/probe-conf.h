@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "error-message.h"
+
 #define PROBE_CONF_MAX (256 * 1024)
 
 /* Pure text edit.  When :filter already has a '*:*' element, *ret_out is NULL
@@ -14,18 +16,19 @@
  * value (string, comma string, flow list or block list) is replaced by
  * '*:*', the old lines kept as comments above it; every other line is kept
  * byte for byte.  A file without :filter gets one appended.  -EINVAL with a
- * reason for a :filter form it cannot edit safely (a multi-line flow list). */
-int probe_conf_widen(const char *in, size_t len, char **ret_out, bool *ret_changed, char *reason,
-                     size_t reason_size);
+ * message for a :filter form it cannot edit safely (a multi-line flow list)
+ * and for text holding a NUL byte. */
+int probe_conf_widen(const char *in, size_t len, char **ret_out, bool *ret_changed,
+                     struct error_message *ret_error);
 
 /* Whether the text's :filter includes '*:*' (false when it has no :filter). */
 bool probe_conf_is_wide(const char *in, size_t len);
 
 /* Edits one file in place, atomically, keeping its mode and owner.  -ENOENT
  * when it does not exist. */
-int probe_conf_widen_file(const char *path, bool *ret_changed, char *reason, size_t reason_size);
+int probe_conf_widen_file(const char *path, bool *ret_changed, struct error_message *ret_error);
 
 /* Edits kvm-probes.d/pci.conf (must exist) and qemu-probes.d/pci.conf (when
  * present) under the remotes' im directory. */
-int probe_conf_widen_remotes(const char *remotes_dir, bool *ret_changed, char *reason,
-                             size_t reason_size);
+int probe_conf_widen_remotes(const char *remotes_dir, bool *ret_changed,
+                             struct error_message *ret_error);

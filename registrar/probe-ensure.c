@@ -65,8 +65,7 @@ static bool marker_matches(const char *remotes_dir, const char *hash) {
         return path && read_attr(path, buf, sizeof(buf)) >= 0 && STREQ(buf, hash);
 }
 
-static int protect_clusters(struct registrar *r, struct one_error *err, char *reason,
-                            size_t reason_size) {
+static int protect_clusters(struct registrar *r, struct one_error *err) {
         _cleanup_free_ char *xml = NULL, *deny = NULL;
         struct one_cluster *cl = NULL;
         size_t n = 0;
@@ -89,13 +88,11 @@ static int protect_clusters(struct registrar *r, struct one_error *err, char *re
                 k = one_cluster_update(r->one, cl[i].id, deny, 1, err);
         }
         one_clusters_free(cl, n);
-        (void)reason;
-        (void)reason_size;
         return k;
 }
 
-int probe_ensure(struct registrar *r, bool *ret_widened, struct one_error *err, char *reason,
-                 size_t reason_size) {
+int probe_ensure(struct registrar *r, bool *ret_widened, struct one_error *err,
+                 struct error_message *ret_error) {
         const char *dir = r->cfg->remotes_dir;
         uint64_t ticket;
         char hash[65];
@@ -105,7 +102,7 @@ int probe_ensure(struct registrar *r, bool *ret_widened, struct one_error *err, 
         *ret_widened = false;
         k = probe_state(dir, &wide, hash);
         if (k < 0) {
-                snprintf(reason, reason_size, "%s/kvm-probes.d/pci.conf: %s", dir, strerror(-k));
+                error_set(ret_error, "%s/kvm-probes.d/pci.conf: %s", dir, strerror(-k));
                 return k;
         }
         if (wide && marker_matches(dir, hash))
@@ -121,16 +118,16 @@ int probe_ensure(struct registrar *r, bool *ret_widened, struct one_error *err, 
         if (k < 0 || (wide && marker_matches(dir, hash)))
                 goto out;
         if (!wide && r->cfg->protect_clusters) {
-                k = protect_clusters(r, err, reason, reason_size);
+                k = protect_clusters(r, err);
                 if (k < 0) {
-                        snprintf(reason, reason_size, "protecting clusters: %s", err->message);
+                        error_set(ret_error, "protecting clusters: %s", err->message);
                         goto out;
                 }
         }
-        k = probe_conf_widen_remotes(dir, &changed, reason, reason_size);
+        k = probe_conf_widen_remotes(dir, &changed, ret_error);
         if (k < 0)
                 goto out;
-        k = sync_run(r->sync, ticket, reason, reason_size);
+        k = sync_run(r->sync, ticket, ret_error);
         if (k < 0)
                 goto out;
         k = probe_state(dir, &wide, hash);
@@ -141,7 +138,7 @@ int probe_ensure(struct registrar *r, bool *ret_widened, struct one_error *err, 
                 snprintf(line, sizeof(line), "%s\n", hash);
                 k = path ? write_file_atomic(path, line, strlen(line), 0644) : -ENOMEM;
                 if (k < 0)
-                        snprintf(reason, reason_size, "%s/" MARKER ": %s", dir, strerror(-k));
+                        error_set(ret_error, "%s/" MARKER ": %s", dir, strerror(-k));
         }
         *ret_widened = true;
 out:

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "error-message.h"
 #include "one-client.h"
 
 struct registrar;
@@ -19,6 +20,6 @@ struct registrar;
  * -EHOSTDOWN/-EREMOTEIO/-EBADMSG from oned (err filled), -EIO/-ETIMEDOUT
  * from the sync (also when the sync of a report this one waited behind
  * failed), -EAGAIN in the back-off after a failed sync, -EINVAL for a
- * pci.conf it cannot edit; reason says why. */
-int probe_ensure(struct registrar *r, bool *ret_widened, struct one_error *err, char *reason,
-                 size_t reason_size);
+ * pci.conf it cannot edit; the message says why. */
+int probe_ensure(struct registrar *r, bool *ret_widened, struct one_error *err,
+                 struct error_message *ret_error);

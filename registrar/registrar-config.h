@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "error-message.h"
 #include "filter.h"
 
 #define REGISTRAR_DEFAULT_CONFIG ONEPCI_SYSCONFDIR "/onepci/registrar.yml"
@@ -38,23 +39,33 @@ struct registrar_config {
         unsigned auth_window_s;
         unsigned retry_after_s;
         unsigned version_cache_s;
+        unsigned health_interval_s; /* the background oned check behind /healthz */
 };
 
 int config_init(struct registrar_config *c);
 void config_done(struct registrar_config *c);
 
 /* Sets one key ("listen", "filter-mode", "create_hosts"...).  Boolean keys
- * take yes/no/true/false.  -EINVAL / -ENOENT (unknown key) with a reason. */
-int config_set(struct registrar_config *c, const char *key, const char *value, char *reason,
-               size_t reason_size);
+ * take yes/no/true/false.  -EINVAL / -ENOENT (unknown key) with a message. */
+int config_set(struct registrar_config *c, const char *key, const char *value,
+               struct error_message *ret_error);
 
-/* Parses a file's text; errors read "FILE:LINE: ...". */
+/* Parses a file's text; a message has the file and line (error_set_at())
+ * and reads "FILE:LINE: ...". */
 int config_parse_buffer(struct registrar_config *c, const char *data, size_t len,
-                        const char *filename, char *reason, size_t reason_size);
+                        const char *filename, struct error_message *ret_error);
 
 /* A missing file means defaults unless must_exist. */
-int config_load_file(struct registrar_config *c, const char *path, bool must_exist, char *reason,
-                     size_t reason_size);
+int config_load_file(struct registrar_config *c, const char *path, bool must_exist,
+                     struct error_message *ret_error);
+
+/* For a reload (SIGHUP): the settings fixed at start (listening socket, TLS,
+ * threads and connection limits, the oned client, the sync runner, the
+ * auth window, the health interval) are set in fresh back to their running
+ * values.  *ret_changed gets the names of those that differed, comma
+ * separated ("" when none); the caller frees it. */
+int config_keep_fixed(struct registrar_config *fresh, const struct registrar_config *running,
+                      char **ret_changed);
 
 /* Splits "host:port" / "[v6]:port".  -EINVAL with a reason. */
 int config_split_listen(const char *listen, char **ret_host, unsigned *ret_port);

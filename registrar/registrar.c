@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "inventory.h"
+#include "log.h"
 #include "macros.h"
 #include "one-version.h"
 #include "registrar.h"
@@ -40,6 +41,8 @@ int registrar_new(const struct registrar_config *cfg, struct one_client *one,
         pthread_rwlock_init(&r->probe_lock, &attr);
         pthread_rwlockattr_destroy(&attr);
         pthread_mutex_init(&r->version_mu, NULL);
+        pthread_cond_init(&r->health_cv, NULL);
+        pthread_rwlock_init(&r->inventory_lock, NULL);
         r->lookup = host_lookup_new(one, 5000);
         r->locks = host_locks_new();
         r->metrics = metrics_new();
@@ -48,7 +51,7 @@ int registrar_new(const struct registrar_config *cfg, struct one_client *one,
                 registrar_free(r);
                 return -ENOMEM;
         }
-        k = auth_new(secret, cfg->auth_window_s, AUTH_DEFAULT_REPLAY_MAX, &r->auth);
+        k = auth_new(secret, cfg->auth_window_s, AUTH_DEFAULT_REPLAY_PER_NODE, &r->auth);
         if (k >= 0)
                 k = sync_runner_new(cfg->sync_command, cfg->remotes_dir, cfg->sync_timeout_s,
                                     SYNC_LOCK_WAIT_MS, SYNC_BACKOFF_MS, &r->sync);
@@ -61,9 +64,21 @@ int registrar_new(const struct registrar_config *cfg, struct one_client *one,
         return 0;
 }
 
+static void stop_health_check(struct registrar *r) {
+        if (!r->health_running)
+                return;
+        pthread_mutex_lock(&r->version_mu);
+        r->health_stopping = true;
+        pthread_cond_broadcast(&r->health_cv);
+        pthread_mutex_unlock(&r->version_mu);
+        pthread_join(r->health_thread, NULL);
+        r->health_running = false;
+}
+
 void registrar_free(struct registrar *r) {
         if (!r)
                 return;
+        stop_health_check(r);
         host_lookup_free(r->lookup);
         host_locks_free(r->locks);
         metrics_free(r->metrics);
@@ -76,31 +91,75 @@ void registrar_free(struct registrar *r) {
         free(r->version);
         pthread_rwlock_destroy(&r->probe_lock);
         pthread_mutex_destroy(&r->version_mu);
+        pthread_cond_destroy(&r->health_cv);
+        pthread_rwlock_destroy(&r->inventory_lock);
+        for (size_t i = 0; i < r->n_retired; i++) {
+                config_done(r->retired[i]);
+                free(r->retired[i]);
+        }
+        free(r->retired);
         free(r);
 }
 
-int registrar_check_version(struct registrar *r, bool *ret_ok, char **ret_version,
-                            struct one_error *err) {
-        time_t now = time(NULL);
+int registrar_reload(struct registrar *r, struct registrar_config *cfg,
+                     const uint8_t secret[AUTH_SECRET_LEN], struct inventory *inventory) {
+        struct registrar_config **retired;
+        struct inventory *old;
+
+        retired = realloc(r->retired, (r->n_retired + 1) * sizeof(*retired));
+        if (!retired)
+                return -ENOMEM;
+        r->retired = retired;
+        r->retired[r->n_retired++] = cfg;
+        __atomic_store_n(&r->cfg, cfg, __ATOMIC_RELEASE);
+
+        auth_set_secret(r->auth, secret);
+
+        pthread_rwlock_wrlock(&r->inventory_lock);
+        old = r->inventory;
+        r->inventory = inventory;
+        pthread_rwlock_unlock(&r->inventory_lock);
+        if (old)
+                inventory_free(old);
+        return 0;
+}
+
+const struct inventory *registrar_inventory_hold(struct registrar *r) {
+        pthread_rwlock_rdlock(&r->inventory_lock);
+        return r->inventory;
+}
+
+void registrar_inventory_release(struct registrar *r) {
+        pthread_rwlock_unlock(&r->inventory_lock);
+}
+
+/* Asks oned (never with version_mu held: a hanging oned must not stall
+ * whoever only wants the cached answer) and caches what it says. */
+static int fetch_version(struct registrar *r, struct one_error *err) {
         char *v = NULL;
-        int k = 0;
+        int k;
+
+        k = one_system_version(r->one, &v, err);
+        if (k < 0)
+                return k;
+        pthread_mutex_lock(&r->version_mu);
+        free(r->version);
+        r->version = v;
+        r->version_checked = time(NULL);
+        pthread_mutex_unlock(&r->version_mu);
+        return 0;
+}
+
+/* Whether the cached version is 7.0 or later, and a copy of it. */
+static int cached_verdict(struct registrar *r, bool *ret_ok, char **ret_version,
+                          struct one_error *err) {
+        int k;
 
         pthread_mutex_lock(&r->version_mu);
-        if (!r->version || now - r->version_checked >= (time_t)r->cfg->version_cache_s ||
-            now < r->version_checked) {
-                k = one_system_version(r->one, &v, err);
-                if (k >= 0) {
-                        free(r->version);
-                        r->version = v;
-                        r->version_checked = now;
-                }
-        }
-        if (k >= 0) {
-                k = one_version_at_least(r->version, 7, 0, ret_ok);
-                if (k < 0 && err)
-                        snprintf(err->message, sizeof(err->message),
-                                 "one.system.version: unreadable version \"%.64s\"", r->version);
-        }
+        k = one_version_at_least(r->version, 7, 0, ret_ok);
+        if (k < 0 && err)
+                snprintf(err->message, sizeof(err->message),
+                         "one.system.version: unreadable version \"%.64s\"", r->version);
         if (k >= 0 && ret_version) {
                 *ret_version = strdup(r->version);
                 if (!*ret_version)
@@ -108,4 +167,122 @@ int registrar_check_version(struct registrar *r, bool *ret_ok, char **ret_versio
         }
         pthread_mutex_unlock(&r->version_mu);
         return k;
+}
+
+int registrar_check_version(struct registrar *r, bool *ret_ok, char **ret_version,
+                            struct one_error *err) {
+        time_t now = time(NULL);
+        bool fresh;
+        int k;
+
+        pthread_mutex_lock(&r->version_mu);
+        fresh = r->version && now - r->version_checked < (time_t)r->cfg->version_cache_s &&
+                now >= r->version_checked;
+        pthread_mutex_unlock(&r->version_mu);
+        if (!fresh) {
+                k = fetch_version(r, err);
+                if (k < 0)
+                        return k;
+        }
+        return cached_verdict(r, ret_ok, ret_version, err);
+}
+
+const char *oned_health_to_string(enum oned_health h) {
+        switch (h) {
+        case ONED_HEALTH_OK:
+                return "ok";
+        case ONED_HEALTH_UNSUPPORTED:
+                return "unsupported";
+        case ONED_HEALTH_UNREACHABLE:
+                return "unreachable";
+        case ONED_HEALTH_UNKNOWN:
+        default:
+                return "unknown";
+        }
+}
+
+/* One check; the details go to the log when the state changes, never to
+ * an anonymous caller. */
+static void check_once(struct registrar *r) {
+        struct one_error err = {};
+        _cleanup_free_ char *version = NULL;
+        enum oned_health h, before;
+        bool ok = false;
+        int k;
+
+        /* Always asked, whatever the cache: this is how /healthz learns that
+         * oned went away. */
+        k = fetch_version(r, &err);
+        if (k >= 0)
+                k = cached_verdict(r, &ok, &version, &err);
+        h = k < 0 ? ONED_HEALTH_UNREACHABLE : ok ? ONED_HEALTH_OK : ONED_HEALTH_UNSUPPORTED;
+        metrics_oned_up(r->metrics, h == ONED_HEALTH_OK);
+
+        pthread_mutex_lock(&r->version_mu);
+        before = r->health.health;
+        r->health.health = h;
+        r->health.checked = time(NULL);
+        snprintf(r->health.version, sizeof(r->health.version), "%s", version ? version : "");
+        pthread_mutex_unlock(&r->version_mu);
+
+        if (h == before)
+                return;
+        if (h == ONED_HEALTH_OK)
+                log_info("oned at %s answers (OpenNebula %s)", one_client_endpoint(r->one),
+                         version);
+        else if (h == ONED_HEALTH_UNSUPPORTED)
+                log_warning("oned at %s is OpenNebula %s: 7.0 or later is needed for host "
+                            "PCI_FILTER",
+                            one_client_endpoint(r->one), version);
+        else
+                log_warning("oned at %s: %s", one_client_endpoint(r->one), err.message);
+}
+
+static void *health_thread(void *userdata) {
+        struct registrar *r = userdata;
+        unsigned interval = r->cfg->health_interval_s;
+
+        for (;;) {
+                struct timespec until;
+
+                check_once(r);
+                clock_gettime(CLOCK_REALTIME, &until);
+                until.tv_sec += interval;
+                pthread_mutex_lock(&r->version_mu);
+                while (!r->health_stopping &&
+                       pthread_cond_timedwait(&r->health_cv, &r->version_mu, &until) == 0)
+                        ;
+                bool stop = r->health_stopping;
+                pthread_mutex_unlock(&r->version_mu);
+                if (stop)
+                        return NULL;
+        }
+}
+
+int registrar_start_health_check(struct registrar *r) {
+        int k;
+
+        if (r->health_running)
+                return 0;
+        k = -pthread_create(&r->health_thread, NULL, health_thread, r);
+        if (k < 0)
+                return k;
+        r->health_running = true;
+        return 0;
+}
+
+enum oned_health registrar_oned_health(struct registrar *r, char ret_version[64]) {
+        time_t now = time(NULL);
+        enum oned_health h;
+
+        pthread_mutex_lock(&r->version_mu);
+        h = r->health.health;
+        snprintf(ret_version, 64, "%s", r->health.version);
+        /* The thread is stuck in a call (oned hangs): do not say "ok" meanwhile. */
+        if (h != ONED_HEALTH_UNKNOWN &&
+            (now - r->health.checked > 2 * (time_t)r->cfg->health_interval_s ||
+             now < r->health.checked))
+                h = ONED_HEALTH_UNREACHABLE;
+        pthread_mutex_unlock(&r->version_mu);
+        return h;
 }

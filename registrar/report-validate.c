@@ -4,26 +4,15 @@
  * unknown keys are refused so a typo never passes silently. */
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "error-message.h"
 #include "macros.h"
 #include "report-validate.h"
 #include "sign.h"
-
-_printf_(3, 4) static int fail(char *reason, size_t size, const char *fmt, ...) {
-        va_list ap;
-
-        if (reason && size > 0) {
-                va_start(ap, fmt);
-                vsnprintf(reason, size, fmt, ap);
-                va_end(ap);
-        }
-        return -EINVAL;
-}
 
 static bool all_of(const char *s, size_t len, const char *set) {
         return strlen(s) == len && strspn(s, set) == len;
@@ -66,22 +55,27 @@ static bool printable(const char *s) {
 
 /* A string member; NULL with a reason when missing or not a string. */
 static const char *get_string(struct json_object *obj, const char *key, const char *where,
-                              char *reason, size_t size) {
+                              struct error_message *ret_error) {
         struct json_object *v;
 
         if (!json_object_object_get_ex(obj, key, &v)) {
-                fail(reason, size, "%s%s: missing", where, key);
+                error_set(ret_error, "%s%s: missing", where, key);
                 return NULL;
         }
         if (!json_object_is_type(v, json_type_string)) {
-                fail(reason, size, "%s%s: not a string", where, key);
+                error_set(ret_error, "%s%s: not a string", where, key);
+                return NULL;
+        }
+        /* "a\u0000b" would be acted on as "a". */
+        if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v)) {
+                error_set(ret_error, "%s%s: contains a NUL (\\u0000)", where, key);
                 return NULL;
         }
         return json_object_get_string(v);
 }
 
 static int get_int(struct json_object *obj, const char *key, bool optional, int min, int max,
-                   int *ret, const char *where, char *reason, size_t size) {
+                   int *ret, const char *where, struct error_message *ret_error) {
         struct json_object *v;
         int64_t n;
 
@@ -90,20 +84,25 @@ static int get_int(struct json_object *obj, const char *key, bool optional, int 
                         *ret = -1;
                         return 0;
                 }
-                return fail(reason, size, "%s%s: missing", where, key);
+                error_set(ret_error, "%s%s: missing", where, key);
+                return -EINVAL;
         }
-        if (!json_object_is_type(v, json_type_int))
-                return fail(reason, size, "%s%s: not an integer", where, key);
+        if (!json_object_is_type(v, json_type_int)) {
+                error_set(ret_error, "%s%s: not an integer", where, key);
+                return -EINVAL;
+        }
         errno = 0;
         n = json_object_get_int64(v);
-        if (errno != 0 || n < min || n > max)
-                return fail(reason, size, "%s%s: out of range %d..%d", where, key, min, max);
+        if (errno != 0 || n < min || n > max) {
+                error_set(ret_error, "%s%s: out of range %d..%d", where, key, min, max);
+                return -EINVAL;
+        }
         *ret = (int)n;
         return 0;
 }
 
 static int check_keys(struct json_object *obj, const char *const *allowed, const char *where,
-                      char *reason, size_t size) {
+                      struct error_message *ret_error) {
         json_object_object_foreach(obj, key, val) {
                 bool ok = false;
 
@@ -121,72 +120,86 @@ static int check_keys(struct json_object *obj, const char *const *allowed, const
                                                    ? key[i]
                                                    : '?';
                         shown[i] = '\0';
-                        return fail(reason, size, "%sunknown key \"%s\"", where, shown);
+                        error_set(ret_error, "%sunknown key \"%s\"", where, shown);
+                        return -EINVAL;
                 }
         }
         return 0;
 }
 
 static int parse_device(struct json_object *o, bool twin, const char *where,
-                        struct report_device *d, char *reason, size_t size) {
+                        struct report_device *d, struct error_message *ret_error) {
         static const char *const keys[] = {"address", "vendor",      "device",    "class",
                                            "driver",  "iommu_group", "numa_node", NULL};
         const char *s;
         int r;
 
-        if (!json_object_is_type(o, json_type_object))
-                return fail(reason, size, "%s: not an object", where);
+        if (!json_object_is_type(o, json_type_object)) {
+                error_set(ret_error, "%s: not an object", where);
+                return -EINVAL;
+        }
         char w[48];
         snprintf(w, sizeof(w), "%s.", where);
-        r = check_keys(o, keys, w, reason, size);
+        r = check_keys(o, keys, w, ret_error);
         if (r < 0)
                 return r;
 
-        s = get_string(o, "address", w, reason, size);
+        s = get_string(o, "address", w, ret_error);
         if (!s)
                 return -EINVAL;
-        if (!is_full_address(s))
-                return fail(reason, size, "%saddress: not a lowercase dddd:bb:dd.f address", w);
+        if (!is_full_address(s)) {
+                error_set(ret_error, "%saddress: not a lowercase dddd:bb:dd.f address", w);
+                return -EINVAL;
+        }
         strcpy(d->address, s);
 
-        s = get_string(o, "vendor", w, reason, size);
+        s = get_string(o, "vendor", w, ret_error);
         if (!s)
                 return -EINVAL;
-        if (!all_of(s, 4, LOWER_HEX))
-                return fail(reason, size, "%svendor: not 4 lowercase hex digits", w);
+        if (!all_of(s, 4, LOWER_HEX)) {
+                error_set(ret_error, "%svendor: not 4 lowercase hex digits", w);
+                return -EINVAL;
+        }
         strcpy(d->vendor, s);
 
-        s = get_string(o, "device", w, reason, size);
+        s = get_string(o, "device", w, ret_error);
         if (!s)
                 return -EINVAL;
-        if (!all_of(s, 4, LOWER_HEX))
-                return fail(reason, size, "%sdevice: not 4 lowercase hex digits", w);
+        if (!all_of(s, 4, LOWER_HEX)) {
+                error_set(ret_error, "%sdevice: not 4 lowercase hex digits", w);
+                return -EINVAL;
+        }
         strcpy(d->device, s);
 
-        s = get_string(o, "class", w, reason, size);
+        s = get_string(o, "class", w, ret_error);
         if (!s)
                 return -EINVAL;
-        if (!all_of(s, 6, LOWER_HEX))
-                return fail(reason, size, "%sclass: not 6 lowercase hex digits", w);
+        if (!all_of(s, 6, LOWER_HEX)) {
+                error_set(ret_error, "%sclass: not 6 lowercase hex digits", w);
+                return -EINVAL;
+        }
         strcpy(d->class_code, s);
 
-        s = get_string(o, "driver", w, reason, size);
+        s = get_string(o, "driver", w, ret_error);
         if (!s)
                 return -EINVAL;
         if (strlen(s) > REPORT_DRIVER_MAX ||
             strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
-                    strlen(s))
-                return fail(reason, size, "%sdriver: not a driver name", w);
+                    strlen(s)) {
+                error_set(ret_error, "%sdriver: not a driver name", w);
+                return -EINVAL;
+        }
         strcpy(d->driver, s);
 
-        r = get_int(o, "iommu_group", twin, -1, 1 << 20, &d->iommu_group, w, reason, size);
+        r = get_int(o, "iommu_group", twin, -1, 1 << 20, &d->iommu_group, w, ret_error);
         if (r < 0)
                 return r;
-        return get_int(o, "numa_node", twin, -1, 1 << 16, &d->numa_node, w, reason, size);
+        return get_int(o, "numa_node", twin, -1, 1 << 16, &d->numa_node, w, ret_error);
 }
 
 static int parse_devices(struct json_object *root, const char *key, size_t max, bool twin,
-                         struct report_device **ret, size_t *ret_n, char *reason, size_t size) {
+                         struct report_device **ret, size_t *ret_n,
+                         struct error_message *ret_error) {
         struct json_object *arr;
         size_t n;
         int r;
@@ -196,13 +209,18 @@ static int parse_devices(struct json_object *root, const char *key, size_t max, 
                         *ret_n = 0;
                         return 0;
                 }
-                return fail(reason, size, "%s: missing", key);
+                error_set(ret_error, "%s: missing", key);
+                return -EINVAL;
         }
-        if (!json_object_is_type(arr, json_type_array))
-                return fail(reason, size, "%s: not an array", key);
+        if (!json_object_is_type(arr, json_type_array)) {
+                error_set(ret_error, "%s: not an array", key);
+                return -EINVAL;
+        }
         n = json_object_array_length(arr);
-        if (n > max)
-                return fail(reason, size, "%s: more than %zu entries", key, max);
+        if (n > max) {
+                error_set(ret_error, "%s: more than %zu entries", key, max);
+                return -EINVAL;
+        }
         *ret = calloc(n ? n : 1, sizeof(**ret));
         if (!*ret)
                 return -ENOMEM;
@@ -211,66 +229,82 @@ static int parse_devices(struct json_object *root, const char *key, size_t max, 
                 char where[32];
 
                 snprintf(where, sizeof(where), "%s[%zu]", key, i);
-                r = parse_device(json_object_array_get_idx(arr, i), twin, where, &(*ret)[i], reason,
-                                 size);
+                r = parse_device(json_object_array_get_idx(arr, i), twin, where, &(*ret)[i],
+                                 ret_error);
                 if (r < 0)
                         return r;
         }
         /* One device listed twice would be a confused agent. */
         for (size_t i = 0; i < n; i++)
                 for (size_t j = i + 1; j < n; j++)
-                        if (STREQ((*ret)[i].address, (*ret)[j].address))
-                                return fail(reason, size, "%s[%zu].address: duplicate", key, j);
+                        if (STREQ((*ret)[i].address, (*ret)[j].address)) {
+                                error_set(ret_error, "%s[%zu].address: duplicate", key, j);
+                                return -EINVAL;
+                        }
         return 0;
 }
 
-static int parse_outcome(struct json_object *root, struct pci_report *rep, char *reason,
-                         size_t size) {
+static int parse_outcome(struct json_object *root, struct pci_report *rep,
+                         struct error_message *ret_error) {
         static const char *const keys[] = {"result", "errors", NULL};
         struct json_object *o, *errs;
         const char *s;
         size_t n;
         int r;
 
-        if (!json_object_object_get_ex(root, "outcome", &o))
-                return fail(reason, size, "outcome: missing");
-        if (!json_object_is_type(o, json_type_object))
-                return fail(reason, size, "outcome: not an object");
-        r = check_keys(o, keys, "outcome.", reason, size);
+        if (!json_object_object_get_ex(root, "outcome", &o)) {
+                error_set(ret_error, "outcome: missing");
+                return -EINVAL;
+        }
+        if (!json_object_is_type(o, json_type_object)) {
+                error_set(ret_error, "outcome: not an object");
+                return -EINVAL;
+        }
+        r = check_keys(o, keys, "outcome.", ret_error);
         if (r < 0)
                 return r;
-        s = get_string(o, "result", "outcome.", reason, size);
+        s = get_string(o, "result", "outcome.", ret_error);
         if (!s)
                 return -EINVAL;
         if (STREQ(s, "succeeded"))
                 rep->succeeded = true;
         else if (STREQ(s, "failed"))
                 rep->succeeded = false;
-        else
-                return fail(reason, size, "outcome.result: not \"succeeded\" or \"failed\"");
+        else {
+                error_set(ret_error, "outcome.result: not \"succeeded\" or \"failed\"");
+                return -EINVAL;
+        }
 
-        if (!json_object_object_get_ex(o, "errors", &errs))
-                return fail(reason, size, "outcome.errors: missing");
-        if (!json_object_is_type(errs, json_type_array))
-                return fail(reason, size, "outcome.errors: not an array");
+        if (!json_object_object_get_ex(o, "errors", &errs)) {
+                error_set(ret_error, "outcome.errors: missing");
+                return -EINVAL;
+        }
+        if (!json_object_is_type(errs, json_type_array)) {
+                error_set(ret_error, "outcome.errors: not an array");
+                return -EINVAL;
+        }
         n = json_object_array_length(errs);
-        if (n > REPORT_MAX_ERRORS)
-                return fail(reason, size, "outcome.errors: more than %d entries",
-                            REPORT_MAX_ERRORS);
+        if (n > REPORT_MAX_ERRORS) {
+                error_set(ret_error, "outcome.errors: more than %d entries", REPORT_MAX_ERRORS);
+                return -EINVAL;
+        }
         rep->errors = calloc(n + 1, sizeof(char *));
         if (!rep->errors)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 struct json_object *e = json_object_array_get_idx(errs, i);
 
-                if (!json_object_is_type(e, json_type_string))
-                        return fail(reason, size, "outcome.errors[%zu]: not a string", i);
+                if (!json_object_is_type(e, json_type_string)) {
+                        error_set(ret_error, "outcome.errors[%zu]: not a string", i);
+                        return -EINVAL;
+                }
                 s = json_object_get_string(e);
                 if (strlen(s) > REPORT_ERROR_MAX || !printable(s) ||
-                    strlen(s) != (size_t)json_object_get_string_len(e))
-                        return fail(reason, size,
-                                    "outcome.errors[%zu]: longer than %d or not printable", i,
-                                    REPORT_ERROR_MAX);
+                    strlen(s) != (size_t)json_object_get_string_len(e)) {
+                        error_set(ret_error, "outcome.errors[%zu]: longer than %d or not printable",
+                                  i, REPORT_ERROR_MAX);
+                        return -EINVAL;
+                }
                 rep->errors[i] = strdup(s);
                 if (!rep->errors[i])
                         return -ENOMEM;
@@ -279,79 +313,130 @@ static int parse_outcome(struct json_object *root, struct pci_report *rep, char 
         return 0;
 }
 
-static int parse_root(struct json_object *root, struct pci_report *rep, char *reason, size_t size) {
+static int parse_root(struct json_object *root, struct pci_report *rep,
+                      struct error_message *ret_error) {
         static const char *const keys[] = {
                 "schema",  "inventory_name", "host_name", "agent_version",
                 "outcome", "devices",        "twins",     NULL};
         const char *s;
         int r, schema;
 
-        if (!json_object_is_type(root, json_type_object))
-                return fail(reason, size, "body: not a JSON object");
-        r = check_keys(root, keys, "", reason, size);
+        if (!json_object_is_type(root, json_type_object)) {
+                error_set(ret_error, "body: not a JSON object");
+                return -EINVAL;
+        }
+        r = check_keys(root, keys, "", ret_error);
         if (r < 0)
                 return r;
-        r = get_int(root, "schema", false, 1, 1, &schema, "", reason, size);
-        if (r < 0)
-                return fail(reason, size, "schema: must be the integer 1");
+        r = get_int(root, "schema", false, 1, 1, &schema, "", ret_error);
+        if (r < 0) {
+                error_set(ret_error, "schema: must be the integer 1");
+                return -EINVAL;
+        }
 
-        s = get_string(root, "inventory_name", "", reason, size);
+        s = get_string(root, "inventory_name", "", ret_error);
         if (!s)
                 return -EINVAL;
-        if (!sign_node_name_valid(s))
-                return fail(reason, size, "inventory_name: not [A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+        if (!sign_node_name_valid(s)) {
+                error_set(ret_error, "inventory_name: not [A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+                return -EINVAL;
+        }
         strcpy(rep->inventory_name, s);
 
-        s = get_string(root, "host_name", "", reason, size);
+        s = get_string(root, "host_name", "", ret_error);
         if (!s)
                 return -EINVAL;
-        if (!report_host_name_valid(s))
-                return fail(reason, size, "host_name: not 1-255 of [A-Za-z0-9._:-]");
+        if (!report_host_name_valid(s)) {
+                error_set(ret_error, "host_name: not 1-255 of [A-Za-z0-9._:-]");
+                return -EINVAL;
+        }
         strcpy(rep->host_name, s);
 
-        s = get_string(root, "agent_version", "", reason, size);
+        s = get_string(root, "agent_version", "", ret_error);
         if (!s)
                 return -EINVAL;
         if (strlen(s) < 1 || strlen(s) > REPORT_VERSION_MAX ||
             strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.+~_-") !=
-                    strlen(s))
-                return fail(reason, size, "agent_version: not a version string");
+                    strlen(s)) {
+                error_set(ret_error, "agent_version: not a version string");
+                return -EINVAL;
+        }
         strcpy(rep->agent_version, s);
 
-        r = parse_outcome(root, rep, reason, size);
+        r = parse_outcome(root, rep, ret_error);
         if (r < 0)
                 return r;
         r = parse_devices(root, "devices", REPORT_MAX_DEVICES, false, &rep->devices,
-                          &rep->n_devices, reason, size);
+                          &rep->n_devices, ret_error);
         if (r < 0)
                 return r;
-        r = parse_devices(root, "twins", REPORT_MAX_TWINS, true, &rep->twins, &rep->n_twins, reason,
-                          size);
+        r = parse_devices(root, "twins", REPORT_MAX_TWINS, true, &rep->twins, &rep->n_twins,
+                          ret_error);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < rep->n_twins; i++)
                 for (size_t j = 0; j < rep->n_devices; j++)
-                        if (STREQ(rep->twins[i].address, rep->devices[j].address))
-                                return fail(reason, size,
-                                            "twins[%zu].address: also listed in devices", i);
+                        if (STREQ(rep->twins[i].address, rep->devices[j].address)) {
+                                error_set(ret_error, "twins[%zu].address: also listed in devices",
+                                          i);
+                                return -EINVAL;
+                        }
         return 0;
 }
 
-int report_parse(const char *body, size_t len, struct pci_report *ret, char *reason,
-                 size_t reason_size) {
+/* Whether an object key holds an escaped NUL: json-c cuts keys there, so
+ * "host_name\u0000x" would be read as a second "host_name".  (NULs in values
+ * are caught where each value is read.) */
+static bool key_with_nul(const char *body, size_t len) {
+        bool in_string = false, nul = false;
+
+        for (size_t i = 0; i < len; i++) {
+                if (!in_string) {
+                        in_string = body[i] == '"';
+                        nul = false;
+                        continue;
+                }
+                if (body[i] == '\\') {
+                        if (i + 5 < len && strncmp(body + i + 1, "u0000", 5) == 0)
+                                nul = true;
+                        i++; /* the escaped character */
+                        continue;
+                }
+                if (body[i] != '"')
+                        continue;
+                in_string = false;
+                size_t j = i + 1;
+                while (j < len && strchr(" \t\r\n", body[j]) && body[j])
+                        j++;
+                if (nul && j < len && body[j] == ':')
+                        return true;
+        }
+        return false;
+}
+
+int report_parse(const char *body, size_t len, struct pci_report *ret,
+                 struct error_message *ret_error) {
         struct pci_report rep = {};
         struct json_tokener *tok;
         struct json_object *root;
         int r;
 
         if (len > REPORT_BODY_MAX) {
-                fail(reason, reason_size, "body: larger than %d bytes", REPORT_BODY_MAX);
+                error_set(ret_error, "body: larger than %d bytes", REPORT_BODY_MAX);
                 return -E2BIG;
         }
-        if (!body || len == 0)
-                return fail(reason, reason_size, "body: empty");
-        if (memchr(body, '\0', len))
-                return fail(reason, reason_size, "body: contains a NUL byte");
+        if (!body || len == 0) {
+                error_set(ret_error, "body: empty");
+                return -EINVAL;
+        }
+        if (memchr(body, '\0', len)) {
+                error_set(ret_error, "body: contains a NUL byte");
+                return -EINVAL;
+        }
+        if (key_with_nul(body, len)) {
+                error_set(ret_error, "body: a key contains a NUL (\\u0000)");
+                return -EINVAL;
+        }
 
         tok = json_tokener_new_ex(16);
         if (!tok)
@@ -367,15 +452,15 @@ int report_parse(const char *body, size_t len, struct pci_report *ret, char *rea
 
                 if (!trailing_ws) {
                         json_object_put(root);
-                        r = fail(reason, reason_size, "body: not valid JSON (%s)",
-                                 json_tokener_error_desc(json_tokener_get_error(tok)));
+                        error_set(ret_error, "body: not valid JSON (%s)",
+                                  json_tokener_error_desc(json_tokener_get_error(tok)));
                         json_tokener_free(tok);
-                        return r;
+                        return -EINVAL;
                 }
         }
         json_tokener_free(tok);
 
-        r = parse_root(root, &rep, reason, reason_size);
+        r = parse_root(root, &rep, ret_error);
         json_object_put(root);
         if (r < 0) {
                 report_done(&rep);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "error-message.h"
 #include "pci-address.h"
 
 #define REPORT_BODY_MAX (64 * 1024)
@@ -42,11 +43,11 @@ struct pci_report {
         struct report_device *twins;
 };
 
-/* Parses and validates a report body.  -EINVAL with a reason such as
+/* Parses and validates a report body.  -EINVAL with a message such as
  * "devices[0].vendor: not 4 lowercase hex digits" (never echoing more than a
  * short, sanitised piece of the input); -E2BIG when the body is too large. */
-int report_parse(const char *body, size_t len, struct pci_report *ret, char *reason,
-                 size_t reason_size);
+int report_parse(const char *body, size_t len, struct pci_report *ret,
+                 struct error_message *ret_error);
 
 void report_done(struct pci_report *r);
 

@@ -12,6 +12,7 @@
 
 #include "apply-report.h"
 #include "auth.h"
+#include "cloud-config.h"
 #include "inventory.h"
 #include "macros.h"
 #include "registrar.h"
@@ -20,9 +21,6 @@
 #include "sign.h"
 
 #define HOSTS_PREFIX "/v1/hosts/"
-
-/* Variables a node may see of its own inventory entry. */
-static const char *const node_allow[] = {"ansible_host", "pci_*", "onepci_*", NULL};
 
 enum route { ROUTE_NONE, ROUTE_HEALTHZ, ROUTE_METRICS, ROUTE_HOST, ROUTE_PCI, ROUTE_INVENTORY };
 
@@ -62,33 +60,23 @@ bool routes_is_inline(const char *method, const char *path) {
         return rt == ROUTE_NONE || rt == ROUTE_METRICS || rt == ROUTE_HEALTHZ;
 }
 
+/* From the background check, without waiting for oned; what went wrong is
+ * in the log and /metrics, not told to anonymous callers. */
 static void healthz(struct registrar *r, struct http_reply *reply) {
-        struct one_error err = {};
-        _cleanup_free_ char *version = NULL;
-        struct json_object *o;
-        bool ok = false;
-        int k;
+        char version[64];
+        enum oned_health h = registrar_oned_health(r, version);
+        struct json_object *o = json_object_new_object();
 
-        k = registrar_check_version(r, &ok, &version, &err);
-        o = json_object_new_object();
         if (!o) {
                 reply_error(reply, 500, "internal", NULL, 0);
                 return;
         }
-        if (k < 0) {
-                json_object_object_add(o, "oned", json_object_new_string("unreachable"));
-                json_object_object_add(o, "reason", json_object_new_string(err.message));
+        json_object_object_add(o, "oned", json_object_new_string(oned_health_to_string(h)));
+        if ((h == ONED_HEALTH_OK || h == ONED_HEALTH_UNSUPPORTED) && version[0])
+                json_object_object_add(o, "version", json_object_new_string(version));
+        if (h != ONED_HEALTH_OK)
                 reply->retry_after = r->cfg->retry_after_s;
-                reply_json(reply, 503, o);
-                return;
-        }
-        json_object_object_add(o, "oned", json_object_new_string(ok ? "ok" : "unsupported"));
-        json_object_object_add(o, "version", json_object_new_string(version));
-        if (!ok)
-                json_object_object_add(o, "reason",
-                                       json_object_new_string("OpenNebula 7.0 or later is "
-                                                              "needed for host PCI_FILTER"));
-        reply_json(reply, ok ? 200 : 503, o);
+        reply_json(reply, h == ONED_HEALTH_OK ? 200 : 503, o);
 }
 
 /* The onepci_reports_total result of a refusal: each reason its own, so a
@@ -128,7 +116,8 @@ static int authenticate(struct registrar *r, const struct http_request *req, con
                             "a node may only report for itself: signed by another node", 0);
                 break;
         case AUTH_BUSY:
-                reply_error(reply, 503, "busy", "too many requests in the replay window",
+                reply_error(reply, 503, "busy",
+                            "too many requests from this node in the replay window",
                             r->cfg->retry_after_s);
                 break;
         case AUTH_CLOCK_SKEW:
@@ -221,7 +210,7 @@ static void put_pci(struct registrar *r, const struct http_request *req, const c
                     struct http_reply *reply) {
         struct pci_report rep = {};
         struct apply_result res = {};
-        char reason[256] = "";
+        struct error_message err = {};
         int k;
 
         if (req->body_too_large) {
@@ -231,9 +220,9 @@ static void put_pci(struct registrar *r, const struct http_request *req, const c
         }
         if (authenticate(r, req, name, reply) < 0)
                 return;
-        k = report_parse(req->body, req->body_len, &rep, reason, sizeof(reason));
+        k = report_parse(req->body, req->body_len, &rep, &err);
         if (k < 0) {
-                reply_error(reply, k == -E2BIG ? 413 : 400, "invalid_report", reason, 0);
+                reply_error(reply, k == -E2BIG ? 413 : 400, "invalid_report", err.text, 0);
                 metrics_report(r->metrics, "invalid");
                 return;
         }
@@ -243,10 +232,11 @@ static void put_pci(struct registrar *r, const struct http_request *req, const c
                 metrics_report(r->metrics, "forbidden");
                 goto out;
         }
-        if (r->inventory) {
+        const struct inventory *inv = registrar_inventory_hold(r);
+        if (inv) {
                 _cleanup_free_ char *expected = NULL;
 
-                k = expected_host_name(r->inventory, name, &expected);
+                k = expected_host_name(inv, name, &expected);
                 if (k < 0 || !STREQ(expected, rep.host_name)) {
                         char why[400];
                         if (k < 0)
@@ -259,11 +249,13 @@ static void put_pci(struct registrar *r, const struct http_request *req, const c
                                          "host_name \"%s\" is not what the inventory says for "
                                          "node \"%s\" (\"%s\")",
                                          rep.host_name, name, expected);
+                        registrar_inventory_release(r);
                         reply_error(reply, 403, "wrong_node", why, 0);
                         metrics_report(r->metrics, k < 0 ? "unknown_node" : "forbidden");
                         goto out;
                 }
         }
+        registrar_inventory_release(r);
 
         apply_report(r, &rep, (time_t)req->now, &res);
         if (res.status == 200) {
@@ -313,11 +305,14 @@ static void get_inventory(struct registrar *r, const struct http_request *req, c
 
         if (authenticate(r, req, name, reply) < 0)
                 return;
-        if (!r->inventory) {
+        const struct inventory *inv = registrar_inventory_hold(r);
+        if (!inv) {
+                registrar_inventory_release(r);
                 reply_error(reply, 404, "no_inventory", "the registrar has no inventory", 0);
                 return;
         }
-        k = inventory_render_host(r->inventory, name, node_allow, &yaml);
+        k = inventory_render_host(inv, name, cloud_config_node_vars, &yaml);
+        registrar_inventory_release(r);
         if (k < 0) {
                 reply_error(reply, 404, "unknown_node", "node not in the inventory", 0);
                 return;
@@ -325,9 +320,26 @@ static void get_inventory(struct registrar *r, const struct http_request *req, c
         reply_text(reply, 200, "application/yaml", yaml);
 }
 
-void routes_handle(struct registrar *r, const struct http_request *req, struct http_reply *reply) {
-        char name[SIGN_NODE_MAX + 1] = "";
-        enum route rt = match(req->path, name);
+/* Signs the answer to a request with the key of the node its Authorization
+ * header names, and the Date it goes out with (lib/sign.h, "Responses");
+ * refusals too, above all the clock_skew whose Date the agent believes, and
+ * whatever the route.  An answer to a header that does not parse (or to no
+ * header) goes unsigned. */
+static void sign_reply(struct registrar *r, const struct http_request *req,
+                       struct http_reply *reply) {
+        const char *body = reply->body ? reply->body : "";
+
+        reply->date[0] = reply->signature[0] = '\0';
+        if (!req->authorization)
+                return;
+        http_date((int64_t)time(NULL), reply->date);
+        if (auth_sign_response(r->auth, req->authorization, reply->status, reply->date, body,
+                               strlen(body), reply->signature) < 0)
+                reply->date[0] = reply->signature[0] = '\0';
+}
+
+static void handle(struct registrar *r, const struct http_request *req, enum route rt,
+                   const char *name, struct http_reply *reply) {
         bool get = STREQ(req->method, "GET") || STREQ(req->method, "HEAD");
 
         switch (rt) {
@@ -362,4 +374,18 @@ void routes_handle(struct registrar *r, const struct http_request *req, struct h
                 return;
         }
         reply_error(reply, 405, "method_not_allowed", NULL, 0);
+}
+
+void routes_handle(struct registrar *r, const struct http_request *req, struct http_reply *reply) {
+        char name[SIGN_NODE_MAX + 1] = "";
+        enum route rt = match(req->path, name);
+
+        handle(r, req, rt, name, reply);
+        sign_reply(r, req, reply);
+}
+
+void routes_refuse_busy(struct registrar *r, const struct http_request *req,
+                        struct http_reply *reply) {
+        reply_error(reply, 503, "busy", "too many requests queued", r->cfg->retry_after_s);
+        sign_reply(r, req, reply);
 }

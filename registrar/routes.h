@@ -25,4 +25,11 @@ struct http_request {
 /* Cheap routes the server answers in its own thread (/metrics, /healthz, 404s). */
 bool routes_is_inline(const char *method, const char *path);
 
+/* Answers a request.  When its Authorization header parses, the answer
+ * carries a Date and an X-Onepci-Signature made with the key of the node it
+ * names (lib/sign.h), whatever the route and the outcome. */
 void routes_handle(struct registrar *r, const struct http_request *req, struct http_reply *reply);
+
+/* 503 busy (the server's queue is full), signed like any answer. */
+void routes_refuse_busy(struct registrar *r, const struct http_request *req,
+                        struct http_reply *reply);

@@ -38,6 +38,7 @@ struct request {
         bool too_large;
         bool queued, done;
         bool orphaned; /* the connection ended while a worker had it */
+        bool replied;  /* a reply is queued (before the body, for a 413) */
         struct http_reply reply;
         struct timespec started;
 };
@@ -46,8 +47,8 @@ struct request {
  * as one line a minute at most, so a client opening connections in a loop
  * cannot flood the journal. */
 struct log_burst {
-        unsigned count;  /* since the last line */
-        time_t logged;   /* when that line was written */
+        unsigned count; /* since the last line */
+        time_t logged;  /* when that line was written */
 };
 
 struct server {
@@ -90,8 +91,8 @@ static void request_free(struct request *q) {
         free(q);
 }
 
-static void run(struct server *s, struct request *q) {
-        struct http_request req = {
+static struct http_request request_view(const struct request *q) {
+        return (struct http_request){
                 .method = q->method,
                 .path = q->path,
                 .authorization = q->authorization,
@@ -100,6 +101,10 @@ static void run(struct server *s, struct request *q) {
                 .body_too_large = q->too_large,
                 .now = (int64_t)time(NULL),
         };
+}
+
+static void run(struct server *s, struct request *q) {
+        struct http_request req = request_view(q);
 
         routes_handle(s->r, &req, &q->reply);
 }
@@ -186,6 +191,7 @@ static MHD_RESULT send_reply(struct server *s, struct request *q) {
         MHD_RESULT ret = respond(q->conn, &q->reply);
         double seconds = elapsed(&q->started);
 
+        q->replied = true;
         metrics_request(s->r->metrics, seconds);
         log_request(q, seconds);
         return ret;
@@ -220,13 +226,22 @@ static MHD_RESULT handler(void *cls, struct MHD_Connection *conn, const char *ur
                         request_free(q);
                         return MHD_NO;
                 }
-                /* A declared body over the limit is refused before it is read. */
-                if (cl && (strlen(cl) > 7 || strtoul(cl, NULL, 10) > REPORT_BODY_MAX))
-                        q->too_large = true;
                 *con_cls = q;
+                /* A declared body over the limit is refused before it is read:
+                 * the 413 is queued now, so a client that sent "Expect:
+                 * 100-continue" gets it instead of "100 Continue". */
+                if (cl && (strlen(cl) > 7 || strtoul(cl, NULL, 10) > REPORT_BODY_MAX)) {
+                        q->too_large = true;
+                        run(s, q);
+                        return send_reply(s, q);
+                }
                 return MHD_YES;
         }
 
+        if (q->replied) {
+                *upload_data_size = 0; /* what a client sends after its 413 is dropped */
+                return MHD_YES;
+        }
         if (*upload_data_size > 0) {
                 if (!q->too_large && q->len + *upload_data_size <= REPORT_BODY_MAX) {
                         char *b = realloc(q->body, q->len + *upload_data_size + 1);
@@ -259,8 +274,9 @@ static MHD_RESULT handler(void *cls, struct MHD_Connection *conn, const char *ur
                 return send_reply(s, q);
         }
         if (!enqueue(s, q)) {
-                reply_error(&q->reply, 503, "busy", "too many requests queued",
-                            s->r->cfg->retry_after_s);
+                struct http_request req = request_view(q);
+
+                routes_refuse_busy(s->r, &req, &q->reply);
                 return send_reply(s, q);
         }
         return MHD_YES;
@@ -388,7 +404,7 @@ static void _printf_(2, 0) mhd_log(void *cls, const char *fmt, va_list ap) {
         vfprintf(stderr, fmt, ap);
 }
 
-int server_start(struct registrar *r, struct server **ret, char *reason, size_t reason_size) {
+int server_start(struct registrar *r, struct server **ret, struct error_message *ret_error) {
         const struct registrar_config *cfg = r->cfg;
         struct sockaddr_storage addr;
         unsigned flags =
@@ -400,10 +416,10 @@ int server_start(struct registrar *r, struct server **ret, char *reason, size_t 
 
         k = parse_listen(cfg->listen, &addr, &af_flags);
         if (k < 0) {
-                snprintf(reason, reason_size,
-                         "--listen %s: not ADDRESS:PORT with a numeric "
-                         "address",
-                         cfg->listen);
+                error_set(ret_error,
+                          "--listen %s: not ADDRESS:PORT with a numeric "
+                          "address",
+                          cfg->listen);
                 return k;
         }
         s = calloc(1, sizeof(*s));
@@ -415,7 +431,7 @@ int server_start(struct registrar *r, struct server **ret, char *reason, size_t 
         pthread_cond_init(&s->cv, NULL);
         if (cfg->tls_cert || cfg->tls_key) {
                 if (!cfg->tls_cert || !cfg->tls_key) {
-                        snprintf(reason, reason_size, "--tls-cert and --tls-key go together");
+                        error_set(ret_error, "--tls-cert and --tls-key go together");
                         server_stop(s);
                         return -EINVAL;
                 }
@@ -423,8 +439,8 @@ int server_start(struct registrar *r, struct server **ret, char *reason, size_t 
                 if (k >= 0)
                         k = read_file_bounded(cfg->tls_key, 1 << 20, &s->key, &len);
                 if (k < 0) {
-                        snprintf(reason, reason_size, "reading the TLS certificate or key: %s",
-                                 strerror(-k));
+                        error_set(ret_error, "reading the TLS certificate or key: %s",
+                                  strerror(-k));
                         server_stop(s);
                         return k;
                 }
@@ -442,39 +458,32 @@ int server_start(struct registrar *r, struct server **ret, char *reason, size_t 
                 if (k < 0) {
                         s->n_workers = i;
                         server_stop(s);
-                        snprintf(reason, reason_size, "starting workers: %s", strerror(-k));
+                        error_set(ret_error, "starting workers: %s", strerror(-k));
                         return k;
                 }
         }
 
         unsigned pool = cfg->threads < 8 ? cfg->threads : 8;
-        if (s->cert)
-                s->daemon = MHD_start_daemon(
-                        flags | af_flags, 0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER,
-                        mhd_log, s, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
-                        pool, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-                        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
-                        MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
-                        MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                        MHD_OPTION_NOTIFY_CONNECTION, notify_connection, s,
-                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024,
-                        MHD_OPTION_HTTPS_MEM_CERT, s->cert, MHD_OPTION_HTTPS_MEM_KEY, s->key,
-                        MHD_OPTION_END);
-        else
-                s->daemon = MHD_start_daemon(
-                        flags | af_flags, 0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER,
-                        mhd_log, s, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
-                        pool, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-                        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
-                        MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
-                        MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                        MHD_OPTION_NOTIFY_CONNECTION, notify_connection, s,
-                        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024, MHD_OPTION_END);
+        struct MHD_OptionItem tls[] = {
+                {MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert},
+                {MHD_OPTION_HTTPS_MEM_KEY, 0, s->key},
+                {MHD_OPTION_END, 0, NULL},
+        };
+        s->daemon = MHD_start_daemon(
+                flags | af_flags, 0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, pool,
+                MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+                MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
+                MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
+                MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+                notify_connection, s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)128 * 1024,
+                /* Without TLS the list is empty. */
+                MHD_OPTION_ARRAY, s->cert ? tls : tls + 2, MHD_OPTION_END);
         if (!s->daemon) {
-                snprintf(reason, reason_size,
-                         "cannot listen on %s (in use, or a bad TLS "
-                         "certificate/key)",
-                         cfg->listen);
+                error_set(ret_error,
+                          "cannot listen on %s (in use, or a bad TLS "
+                          "certificate/key)",
+                          cfg->listen);
                 server_stop(s);
                 return -EADDRINUSE;
         }

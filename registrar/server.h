@@ -7,11 +7,13 @@
  * to oned are suspended and handed to a pool of worker threads, so a slow
  * oned or a long `onehost sync` never stalls /healthz or /metrics. */
 
+#include "error-message.h"
+
 struct registrar;
 struct server;
 
-/* Starts listening.  -EADDRINUSE etc., with a reason. */
-int server_start(struct registrar *r, struct server **ret, char *reason, size_t reason_size);
+/* Starts listening.  -EADDRINUSE etc., with a message. */
+int server_start(struct registrar *r, struct server **ret, struct error_message *ret_error);
 /* The port actually bound (useful with port 0). */
 unsigned server_port(struct server *s);
 /* Stops accepting, finishes the queued work, frees everything. */

@@ -22,7 +22,7 @@
 /* flock() cannot time out, and a signal to interrupt it would hit any thread:
  * poll with LOCK_NB until the deadline instead. */
 static int lock_file(const char *dir, const char *name, int op, int64_t deadline, unsigned wait_ms,
-                     int *ret_fd, char *reason, size_t reason_size) {
+                     int *ret_fd, struct error_message *ret_error) {
         _cleanup_free_ char *path = path_join(dir, name);
         _cleanup_close_ int fd = -1;
         int k;
@@ -34,20 +34,20 @@ static int lock_file(const char *dir, const char *name, int op, int64_t deadline
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0) {
                 k = -errno;
-                snprintf(reason, reason_size, "%s: %s", path, strerror(-k));
+                error_set(ret_error, "%s: %s", path, strerror(-k));
                 return k;
         }
         while (flock(fd, op | LOCK_NB) < 0) {
                 if (errno != EWOULDBLOCK && errno != EINTR) {
                         k = -errno;
-                        snprintf(reason, reason_size, "flock %s: %s", path, strerror(-k));
+                        error_set(ret_error, "flock %s: %s", path, strerror(-k));
                         return k;
                 }
                 if (monotonic_ms() >= deadline) {
-                        snprintf(reason, reason_size, "%s holds %s (waited %u ms)",
-                                 op == LOCK_EX ? "another sync or host update"
-                                               : "a sync (running or waiting)",
-                                 path, wait_ms);
+                        error_set(ret_error, "%s holds %s (waited %u ms)",
+                                  op == LOCK_EX ? "another sync or host update"
+                                                : "a sync (running or waiting)",
+                                  path, wait_ms);
                         return -ETIMEDOUT;
                 }
                 usleep(POLL_US);
@@ -57,7 +57,7 @@ static int lock_file(const char *dir, const char *name, int op, int64_t deadline
 }
 
 int sync_lock_take(const char *dir, bool exclusive, unsigned wait_ms, struct sync_lock *ret,
-                   char *reason, size_t reason_size) {
+                   struct error_message *ret_error) {
         struct sync_lock l = SYNC_LOCK_INIT;
         int64_t deadline = monotonic_ms() + wait_ms;
         int op = exclusive ? LOCK_EX : LOCK_SH;
@@ -66,10 +66,9 @@ int sync_lock_take(const char *dir, bool exclusive, unsigned wait_ms, struct syn
         /* Intent first, always: a sync holding it (even while it still waits
          * for the main lock) keeps new updates out; that is the writer
          * preference.  One deadline for both waits. */
-        k = lock_file(dir, INTENT_LOCK, op, deadline, wait_ms, &l.intent_fd, reason, reason_size);
+        k = lock_file(dir, INTENT_LOCK, op, deadline, wait_ms, &l.intent_fd, ret_error);
         if (k >= 0)
-                k = lock_file(dir, MAIN_LOCK, op, deadline, wait_ms, &l.main_fd, reason,
-                              reason_size);
+                k = lock_file(dir, MAIN_LOCK, op, deadline, wait_ms, &l.main_fd, ret_error);
         if (k < 0) {
                 sync_lock_release(&l);
                 return k;

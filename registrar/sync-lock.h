@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "error-message.h"
+
 struct sync_lock {
         int intent_fd, main_fd; /* -1: not held */
 };
@@ -27,10 +29,10 @@ struct sync_lock {
         { .intent_fd = -1, .main_fd = -1 }
 
 /* 0 with *ret held (exclusive: for a sync; shared: for a host update).
- * -ETIMEDOUT after wait_ms without it (reason says who holds it), or the
+ * -ETIMEDOUT after wait_ms without it (the message says who holds it), or the
  * -errno of open/flock. */
 int sync_lock_take(const char *dir, bool exclusive, unsigned wait_ms, struct sync_lock *ret,
-                   char *reason, size_t reason_size);
+                   struct error_message *ret_error);
 
 /* Releases what l holds (nothing is fine) and leaves it released. */
 void sync_lock_release(struct sync_lock *l);

@@ -33,7 +33,7 @@ struct sync_runner {
         bool running;
         uint64_t started, finished; /* run generations */
         int last_result;
-        char last_reason[256];
+        char last_reason[sizeof(((struct error_message *)0)->text)];
         int64_t last_failed_ms; /* monotonic end of the last failed run */
         unsigned runs;
 };
@@ -111,7 +111,7 @@ unsigned sync_runs(struct sync_runner *s) {
 
 /* Runs argv with stdout+stderr into a pipe, keeps the last line for the reason.
  * *ret_spawned tells whether the command was started at all. */
-static int run_once(struct sync_runner *s, bool *ret_spawned, char *reason, size_t reason_size) {
+static int run_once(struct sync_runner *s, bool *ret_spawned, struct error_message *ret_error) {
         posix_spawn_file_actions_t fa;
         _cleanup_(sync_lock_release) struct sync_lock lock = SYNC_LOCK_INIT;
         int pipefd[2], status = 0, r = 0;
@@ -125,14 +125,14 @@ static int run_once(struct sync_runner *s, bool *ret_spawned, char *reason, size
          * so long, and give the command its whole timeout once we hold it.
          * Held exclusively, it also waits for every instance's host updates
          * in flight and keeps new ones out (sync-lock.h). */
-        r = sync_lock_take(s->lock_dir, true, s->lock_wait_ms, &lock, reason, reason_size);
+        r = sync_lock_take(s->lock_dir, true, s->lock_wait_ms, &lock, ret_error);
         if (r < 0)
                 return r;
         deadline = monotonic_ms() + (int64_t)s->timeout_s * 1000;
 
         if (pipe2(pipefd, O_CLOEXEC) < 0) {
                 r = -errno;
-                snprintf(reason, reason_size, "pipe: %s", strerror(-r));
+                error_set(ret_error, "pipe: %s", strerror(-r));
                 return r;
         }
         posix_spawn_file_actions_init(&fa);
@@ -145,7 +145,7 @@ static int run_once(struct sync_runner *s, bool *ret_spawned, char *reason, size
         *ret_spawned = r == 0;
         if (r != 0) {
                 close(pipefd[0]);
-                snprintf(reason, reason_size, "%s: %s", s->argv[0], strerror(r));
+                error_set(ret_error, "%s: %s", s->argv[0], strerror(r));
                 return -r;
         }
 
@@ -181,7 +181,7 @@ static int run_once(struct sync_runner *s, bool *ret_spawned, char *reason, size
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
         if (r == -ETIMEDOUT) {
-                snprintf(reason, reason_size, "%s: timed out after %u s", s->argv[0], s->timeout_s);
+                error_set(ret_error, "%s: timed out after %u s", s->argv[0], s->timeout_s);
                 return r;
         }
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -193,11 +193,10 @@ static int run_once(struct sync_runner *s, bool *ret_spawned, char *reason, size
         const char *last = strrchr(out, '\n');
         last = last ? last + 1 : out;
         if (WIFEXITED(status))
-                snprintf(reason, reason_size, "%s exited with %d: %.160s", s->argv[0],
-                         WEXITSTATUS(status), last);
+                error_set(ret_error, "%s exited with %d: %.160s", s->argv[0], WEXITSTATUS(status),
+                          last);
         else
-                snprintf(reason, reason_size, "%s killed by signal %d", s->argv[0],
-                         WTERMSIG(status));
+                error_set(ret_error, "%s killed by signal %d", s->argv[0], WTERMSIG(status));
         return -EIO;
 }
 
@@ -210,7 +209,7 @@ uint64_t sync_ticket(struct sync_runner *s) {
         return t;
 }
 
-int sync_run(struct sync_runner *s, uint64_t ticket, char *reason, size_t reason_size) {
+int sync_run(struct sync_runner *s, uint64_t ticket, struct error_message *ret_error) {
         uint64_t target;
         int r;
 
@@ -222,7 +221,7 @@ int sync_run(struct sync_runner *s, uint64_t ticket, char *reason, size_t reason
                  * we do not try again on our own (that is the retry storm). */
                 if (s->finished > ticket && s->last_result < 0) {
                         r = s->last_result;
-                        snprintf(reason, reason_size, "%s", s->last_reason);
+                        error_set(ret_error, "%s", s->last_reason);
                         break;
                 }
                 if (s->finished >= target) {
@@ -236,9 +235,9 @@ int sync_run(struct sync_runner *s, uint64_t ticket, char *reason, size_t reason
                 /* Back-off: a sync that just failed is not tried again at once. */
                 int64_t since = monotonic_ms() - s->last_failed_ms;
                 if (s->last_result < 0 && since < (int64_t)s->backoff_ms) {
-                        snprintf(reason, reason_size,
-                                 "the last sync failed %.1f s ago, not retried for %.1f s: %.190s",
-                                 since / 1000.0, (s->backoff_ms - since) / 1000.0, s->last_reason);
+                        error_set(ret_error,
+                                  "the last sync failed %.1f s ago, not retried for %.1f s: %.190s",
+                                  since / 1000.0, (s->backoff_ms - since) / 1000.0, s->last_reason);
                         r = -EAGAIN;
                         break;
                 }
@@ -247,9 +246,9 @@ int sync_run(struct sync_runner *s, uint64_t ticket, char *reason, size_t reason
                 s->started++;
                 pthread_mutex_unlock(&s->mu);
 
-                char why[256] = "";
+                struct error_message why = {};
                 bool spawned;
-                r = run_once(s, &spawned, why, sizeof(why));
+                r = run_once(s, &spawned, &why);
 
                 pthread_mutex_lock(&s->mu);
                 s->running = false;
@@ -258,13 +257,13 @@ int sync_run(struct sync_runner *s, uint64_t ticket, char *reason, size_t reason
                 s->last_result = r;
                 if (r < 0)
                         s->last_failed_ms = monotonic_ms();
-                snprintf(s->last_reason, sizeof(s->last_reason), "%s", why);
+                snprintf(s->last_reason, sizeof(s->last_reason), "%s", why.text);
                 pthread_cond_broadcast(&s->cv);
         }
         pthread_mutex_unlock(&s->mu);
         return r;
 }
 
-int sync_hold_off(struct sync_runner *s, struct sync_lock *ret, char *reason, size_t reason_size) {
-        return sync_lock_take(s->lock_dir, false, s->lock_wait_ms, ret, reason, reason_size);
+int sync_hold_off(struct sync_runner *s, struct sync_lock *ret, struct error_message *ret_error) {
+        return sync_lock_take(s->lock_dir, false, s->lock_wait_ms, ret, ret_error);
 }

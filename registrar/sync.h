@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error-message.h"
 #include "sync-lock.h"
 
 struct sync_runner;
@@ -33,14 +34,14 @@ uint64_t sync_ticket(struct sync_runner *s);
 /* 0 when a run that started after this call succeeded.  Otherwise the
  * failure of a run that ended after ticket: -ETIMEDOUT (the command, or the
  * wait for another instance's lock), -EIO (non-zero exit), ...; or -EAGAIN
- * within the back-off after a failure (nothing ran).  reason says why. */
-int sync_run(struct sync_runner *s, uint64_t ticket, char *reason, size_t reason_size);
+ * within the back-off after a failure (nothing ran).  The message says why. */
+int sync_run(struct sync_runner *s, uint64_t ticket, struct error_message *ret_error);
 
 /* Holds every instance's sync off (the shared side of the lock in LOCK_DIR)
  * while the caller updates hosts: a sync running or waiting is waited for,
  * at most lock_wait_ms, then -ETIMEDOUT.  Release with sync_lock_release().
  * Each call is a holder of its own (its own open file descriptions). */
-int sync_hold_off(struct sync_runner *s, struct sync_lock *ret, char *reason, size_t reason_size);
+int sync_hold_off(struct sync_runner *s, struct sync_lock *ret, struct error_message *ret_error);
 
 /* How many times the command actually ran. */
 unsigned sync_runs(struct sync_runner *s);

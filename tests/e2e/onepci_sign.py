@@ -4,7 +4,8 @@
 
     onepci_sign.py --key-file node.key --node n1 PUT /v1/hosts/n1/pci < body.json
 prints the Authorization header value.  --ts overrides the time stamp (a
-skewed clock).  As a module: node_key(secret_hex, name), authorization(...).
+skewed clock).  As a module: node_key(secret_hex, name), authorization(...),
+response_signature(...) and response_verifies(...) for the registrar's answers.
 """
 
 import argparse
@@ -15,6 +16,8 @@ import sys
 import time
 
 SCHEME = "ONEPCI-HMAC-SHA256"
+RESPONSE_SCHEME = "ONEPCI-HMAC-SHA256-RESPONSE"
+RESPONSE_HEADER = "X-Onepci-Signature"
 
 
 def node_key(secret_hex, name):
@@ -30,6 +33,18 @@ def authorization(key_hex, node, method, path, body, ts=None, nonce=None):
     string = "%s\n%s\n%s\n%d\n%s\n%s" % (SCHEME, method, path, ts, nonce, digest)
     sig = hmac.new(bytes.fromhex(key_hex.strip()), string.encode(), hashlib.sha256).hexdigest()
     return "%s node=%s, ts=%d, nonce=%s, sig=%s" % (SCHEME, node, ts, nonce, sig)
+
+
+def response_signature(key_hex, status, date, request_nonce, body):
+    """The X-Onepci-Signature value of an answer (lib/sign.h, "Responses")."""
+    string = "%s\n%d\n%s\n%s\n%s" % (RESPONSE_SCHEME, status, date, request_nonce,
+                                      hashlib.sha256(body).hexdigest())
+    return hmac.new(bytes.fromhex(key_hex.strip()), string.encode(), hashlib.sha256).hexdigest()
+
+
+def response_verifies(key_hex, status, date, request_nonce, body, sig):
+    return sig is not None and date is not None and hmac.compare_digest(
+        sig, response_signature(key_hex, status, date, request_nonce, body))
 
 
 def main():

@@ -71,14 +71,67 @@ static void test_replay(void **state) {
         assert_int_equal(
                 auth_check(a, h2, "PUT", "/v1/hosts/n2/pci", "n2", body, strlen(body), NOW, node),
                 AUTH_OK);
-        /* the cache (2 entries) is full of live nonces: refuse rather than forget */
         signed_header("n1", NOW, "0000000000000000000000000000000b", PATH, h2);
+        assert_int_equal(check(a, h2, "n1", NOW), AUTH_OK);
+        /* n1's share (2 entries) is full of live nonces: refuse rather than forget */
+        signed_header("n1", NOW, "0000000000000000000000000000000d", PATH, h2);
         assert_int_equal(check(a, h2, "n1", NOW), AUTH_BUSY);
         /* once the first ones left the window their slots are reused */
         signed_header("n1", NOW + 301, "0000000000000000000000000000000c", PATH, h2);
         assert_int_equal(check(a, h2, "n1", NOW + 301), AUTH_OK);
         /* and an old replay is refused by the window anyway */
         assert_int_equal(check(a, h, "n1", NOW + 400), AUTH_CLOCK_SKEW);
+        auth_free(a);
+}
+
+/* Issue 12 item 1: one node's key floods the cache with requests stamped at
+ * the far end of the window.  That node is refused once its share is full;
+ * every other node is still served, and the flood's entries go as soon as
+ * their time stamps leave the window. */
+static void test_flood_fills_only_its_own_share(void **state) {
+        struct auth *a = NULL;
+        char h[SIGN_HEADER_MAX], nonce[SIGN_NONCE_HEX_LEN + 1], node[SIGN_NODE_MAX + 1];
+        enum auth_result res = AUTH_OK;
+        unsigned accepted = 0;
+
+        assert_int_equal(auth_new(secret, 300, 64, &a), 0);
+        for (unsigned i = 0; i < 1000 && res == AUTH_OK; i++) {
+                snprintf(nonce, sizeof(nonce), "%032x", i);
+                signed_header("n1", NOW + 299, nonce, PATH, h);
+                res = check(a, h, "n1", NOW);
+                accepted += res == AUTH_OK;
+        }
+        assert_int_equal(res, AUTH_BUSY);
+        assert_int_equal(accepted, 64);
+        /* every other node is served */
+        for (unsigned i = 2; i < 200; i++) {
+                char name[16], path[64];
+
+                snprintf(name, sizeof(name), "n%u", i);
+                snprintf(path, sizeof(path), "/v1/hosts/%s/pci", name);
+                signed_header(name, NOW, "0000000000000000000000000000000f", path, h);
+                assert_int_equal(auth_check(a, h, "PUT", path, name, body, strlen(body), NOW, node),
+                                 AUTH_OK);
+        }
+        /* n1 again once the flood's time stamps left the window, not later */
+        signed_header("n1", NOW + 598, "000000000000000000000000000000ff", PATH, h);
+        assert_int_equal(check(a, h, "n1", NOW + 598), AUTH_BUSY);
+        signed_header("n1", NOW + 600, "000000000000000000000000000000fe", PATH, h);
+        assert_int_equal(check(a, h, "n1", NOW + 600), AUTH_OK);
+        /* entries of nodes that went quiet are dropped, not kept forever */
+        assert_true(auth_replay_entries(a) >= 64 + 198);
+        for (unsigned i = 0; i < 4096; i++) {
+                char name[16], path[64];
+
+                snprintf(name, sizeof(name), "m%u", i % 64);
+                snprintf(path, sizeof(path), "/v1/hosts/%s/pci", name);
+                snprintf(nonce, sizeof(nonce), "%032x", 100000 + i);
+                signed_header(name, NOW + 10000, nonce, path, h);
+                assert_int_equal(
+                        auth_check(a, h, "PUT", path, name, body, strlen(body), NOW + 10000, node),
+                        AUTH_OK);
+        }
+        assert_true(auth_replay_entries(a) <= 4096);
         auth_free(a);
 }
 
@@ -110,7 +163,8 @@ static void test_wrong_key_and_node(void **state) {
 }
 
 static void test_secret_file(void **state) {
-        char dir[] = "/tmp/test-auth-XXXXXX", path[256], reason[256] = "";
+        char dir[] = "/tmp/test-auth-XXXXXX", path[256];
+        struct error_message reason = {};
         uint8_t s1[AUTH_SECRET_LEN], s2[AUTH_SECRET_LEN];
         struct stat st;
         char *data = NULL;
@@ -118,26 +172,26 @@ static void test_secret_file(void **state) {
 
         assert_non_null(mkdtemp(dir));
         snprintf(path, sizeof(path), "%s/registrar.secret", dir);
-        assert_int_equal(auth_secret_load(path, false, s1, reason, sizeof(reason)), -ENOENT);
-        assert_int_equal(auth_secret_load(path, true, s1, reason, sizeof(reason)), 0);
+        assert_int_equal(auth_secret_load(path, false, s1, &reason), -ENOENT);
+        assert_int_equal(auth_secret_load(path, true, s1, &reason), 0);
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0600);
         assert_int_equal(read_file_bounded(path, 256, &data, &len), 0);
         assert_int_equal(len, 65);
         assert_int_equal(data[64], '\n');
         free(data);
-        assert_int_equal(auth_secret_load(path, true, s2, reason, sizeof(reason)), 0);
+        assert_int_equal(auth_secret_load(path, true, s2, &reason), 0);
         assert_memory_equal(s1, s2, sizeof(s1));
         /* never overwritten */
-        assert_int_equal(auth_secret_create(path, reason, sizeof(reason)), -EEXIST);
+        assert_int_equal(auth_secret_create(path, &reason), -EEXIST);
         /* too open */
         assert_int_equal(chmod(path, 0644), 0);
-        assert_int_equal(auth_secret_load(path, false, s2, reason, sizeof(reason)), -EPERM);
-        assert_non_null(strstr(reason, "chmod 600"));
+        assert_int_equal(auth_secret_load(path, false, s2, &reason), -EPERM);
+        assert_non_null(strstr(reason.text, "chmod 600"));
         unlink(path);
         /* garbage */
         assert_int_equal(write_file_atomic(path, "nothex\n", 7, 0600), 0);
-        assert_int_equal(auth_secret_load(path, false, s2, reason, sizeof(reason)), -EINVAL);
+        assert_int_equal(auth_secret_load(path, false, s2, &reason), -EINVAL);
         unlink(path);
         rmdir(dir);
 }
@@ -148,6 +202,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_window),
                 cmocka_unit_test(test_replay),
+                cmocka_unit_test(test_flood_fills_only_its_own_share),
                 cmocka_unit_test(test_wrong_key_and_node),
                 cmocka_unit_test(test_secret_file),
         };

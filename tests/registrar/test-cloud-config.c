@@ -27,6 +27,16 @@ static const char inv_text[] = "all:\n"
                                "      pci_devices:\n"
                                "        - address: \"0000:09:00.0\"\n"
                                "      secret_token: nope\n"
+                               "      onepci_auth_url: https://nope-1\n"
+                               "      onepci_db:\n"
+                               "        host: db.example\n"
+                               "        password: nope-2\n"
+                               "        api_token: nope-3\n"
+                               "        deeper:\n"
+                               "          - { private_key: nope-4, db_pw: nope-5, name: kept }\n"
+                               "          - { Credentials: nope-6, AUTH: nope-7 }\n"
+                               "        sessionCookie: nope-8\n"
+                               "        tls_cert_file: nope-9\n"
                                "    n2:\n"
                                "      ansible_host: 192.168.122.4\n";
 
@@ -35,13 +45,13 @@ static const char inv_text[] = "all:\n"
 static void test_render(void **state) {
         struct inventory *inv = NULL;
         struct inv_error err = {};
-        char *out = NULL, reason[256] = "";
+        char *out = NULL;
+        struct error_message reason = {};
 
         assert_int_equal(
                 inventory_load_buffer(inv_text, strlen(inv_text), "inv.yml", NULL, &inv, &err), 0);
-        assert_int_equal(cloud_config_render(inv, "n1", KEY, "http://192.168.122.2:8474", &out,
-                                             reason, sizeof(reason)),
-                         0);
+        assert_int_equal(
+                cloud_config_render(inv, "n1", KEY, "http://192.168.122.2:8474", &out, &reason), 0);
         assert_true(strncmp(out, "#cloud-config\n", 14) == 0);
         assert_non_null(strstr(out, "  - path: /etc/onepci/node.key\n"));
         assert_non_null(strstr(out, "    permissions: '0600'\n    content: |\n      " KEY "\n"));
@@ -53,19 +63,25 @@ static void test_render(void **state) {
         assert_null(strstr(out, "opennebulapass"));
         assert_null(strstr(out, "one_pass"));
         assert_null(strstr(out, "secret_token"));
+        /* issue 12 item 5: secret-looking names at every depth, wider names */
+        assert_null(strstr(out, "nope"));
+        assert_null(strstr(out, "password"));
+        assert_null(strstr(out, "onepci_auth_url"));
+        assert_non_null(strstr(out, "onepci_db:"));
+        assert_non_null(strstr(out, "db.example"));
+        assert_non_null(strstr(out, "name: kept"));
+        /* the node's part of the inventory is written 0600 */
+        assert_non_null(strstr(out, "  - path: /etc/onepci/inventory.yml\n    owner: root:root\n"
+                                    "    permissions: '0600'\n"));
         assert_null(strstr(out, "n2"));
         assert_null(strstr(out, "192.168.122.4"));
         assert_null(strstr(out, "f1"));
         free(out);
 
-        assert_int_equal(cloud_config_render(inv, "n9", KEY, NULL, &out, reason, sizeof(reason)),
-                         -ENOENT);
-        assert_int_equal(
-                cloud_config_render(inv, "n1", KEY, "http://x\"; rm", &out, reason, sizeof(reason)),
-                -EINVAL);
-        assert_int_equal(
-                cloud_config_render(inv, "n1", KEY, "ftp://x", &out, reason, sizeof(reason)),
-                -EINVAL);
+        assert_int_equal(cloud_config_render(inv, "n9", KEY, NULL, &out, &reason), -ENOENT);
+        assert_int_equal(cloud_config_render(inv, "n1", KEY, "http://x\"; rm", &out, &reason),
+                         -EINVAL);
+        assert_int_equal(cloud_config_render(inv, "n1", KEY, "ftp://x", &out, &reason), -EINVAL);
         inventory_free(inv);
 }
 

@@ -12,8 +12,16 @@
 
 #include "registrar-config.h"
 
+/* reason (256 bytes) gets "FILE:LINE: text", as the program logs it. */
 static int parse(struct registrar_config *c, const char *text, char *reason) {
-        return config_parse_buffer(c, text, strlen(text), "registrar.yml", reason, 256);
+        struct error_message err = {};
+        int r = config_parse_buffer(c, text, strlen(text), "registrar.yml", &err);
+
+        if (err.line > 0)
+                snprintf(reason, 256, "%.60s:%u: %.150s", err.file, err.line, err.text);
+        else
+                snprintf(reason, 256, "%.250s", err.text);
+        return r;
 }
 
 static void test_defaults(void **state) {
@@ -107,13 +115,15 @@ static void test_errors(void **state) {
 
 static void test_flags_and_listen(void **state) {
         struct registrar_config c;
-        char reason[256], *host = NULL;
+        struct error_message err = {};
+        char *host = NULL;
         unsigned port;
 
         assert_int_equal(config_init(&c), 0);
-        assert_int_equal(config_set(&c, "create-hosts", "yes", reason, sizeof(reason)), 0);
+        assert_int_equal(config_set(&c, "create-hosts", "yes", &err), 0);
         assert_true(c.create_hosts);
-        assert_int_equal(config_set(&c, "nope", "1", reason, sizeof(reason)), -ENOENT);
+        assert_int_equal(config_set(&c, "nope", "1", &err), -ENOENT);
+        assert_string_equal(err.text, "unknown key \"nope\"");
         config_done(&c);
 
         assert_int_equal(config_split_listen("[::1]:8474", &host, &port), 0);
@@ -130,17 +140,39 @@ static void test_flags_and_listen(void **state) {
 
 static void test_missing_file_is_defaults(void **state) {
         struct registrar_config c;
-        char reason[256] = "";
+        struct error_message err = {};
 
         assert_int_equal(config_init(&c), 0);
-        assert_int_equal(
-                config_load_file(&c, "/nonexistent/registrar.yml", false, reason, sizeof(reason)),
-                0);
+        assert_int_equal(config_load_file(&c, "/nonexistent/registrar.yml", false, &err), 0);
         assert_string_equal(c.listen, "0.0.0.0:8474");
-        assert_int_equal(
-                config_load_file(&c, "/nonexistent/registrar.yml", true, reason, sizeof(reason)),
-                -ENOENT);
+        assert_int_equal(config_load_file(&c, "/nonexistent/registrar.yml", true, &err), -ENOENT);
         config_done(&c);
+}
+
+/* A reload keeps what only a restart can change, and says which. */
+static void test_keep_fixed(void **state) {
+        struct registrar_config running, fresh;
+        _cleanup_free_ char *changed = NULL, *none = NULL;
+
+        assert_int_equal(config_init(&running), 0);
+        assert_int_equal(config_init(&fresh), 0);
+        assert_int_equal(config_set(&fresh, "listen", "127.0.0.1:1", NULL), 0);
+        assert_int_equal(config_set(&fresh, "threads", "3", NULL), 0);
+        assert_int_equal(config_set(&fresh, "tls-cert", "/c.pem", NULL), 0);
+        assert_int_equal(config_set(&fresh, "filter-mode", "ids", NULL), 0);
+        assert_int_equal(config_set(&fresh, "retry-after", "7", NULL), 0);
+        assert_int_equal(config_keep_fixed(&fresh, &running, &changed), 0);
+        assert_string_equal(changed, "listen, tls-cert, threads");
+        assert_string_equal(fresh.listen, "0.0.0.0:8474");
+        assert_null(fresh.tls_cert);
+        assert_int_equal(fresh.threads, 16);
+        /* what a reload may change is changed */
+        assert_int_equal(fresh.filter_mode, FILTER_MODE_IDS);
+        assert_int_equal(fresh.retry_after_s, 7);
+        assert_int_equal(config_keep_fixed(&fresh, &running, &none), 0);
+        assert_string_equal(none, "");
+        config_done(&fresh);
+        config_done(&running);
 }
 
 int main(void) {
@@ -148,6 +180,7 @@ int main(void) {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_file),
                 cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_keep_fixed),
                 cmocka_unit_test(test_flags_and_listen),
                 cmocka_unit_test(test_missing_file_is_defaults),
         };

@@ -77,31 +77,29 @@ static void test_endpoint_order(void **state) {
 }
 
 static void test_session_order(void **state) {
-        char *s = NULL, reason[256] = "", env_file[300];
+        char *s = NULL, env_file[300];
+        struct error_message reason = {};
 
         drop(home, "one_auth");
         drop(oneadmin, "one_auth");
-        assert_int_equal(one_resolve_session(NULL, home, oneadmin, &s, reason, sizeof(reason)),
-                         -ENOENT);
-        assert_non_null(strstr(reason, "ONE_AUTH"));
+        assert_int_equal(one_resolve_session(NULL, home, oneadmin, &s, &reason), -ENOENT);
+        assert_non_null(strstr(reason.text, "ONE_AUTH"));
         put(oneadmin, "one_auth", "oneadmin:fromvar\n");
-        assert_int_equal(one_resolve_session(NULL, home, oneadmin, &s, reason, sizeof(reason)), 0);
+        assert_int_equal(one_resolve_session(NULL, home, oneadmin, &s, &reason), 0);
         assert_string_equal(s, "oneadmin:fromvar");
         free(s);
         put(home, "one_auth", "oneadmin:fromhome\n");
-        assert_int_equal(one_resolve_session(NULL, home, oneadmin, &s, reason, sizeof(reason)), 0);
+        assert_int_equal(one_resolve_session(NULL, home, oneadmin, &s, &reason), 0);
         assert_string_equal(s, "oneadmin:fromhome");
         free(s);
         snprintf(env_file, sizeof(env_file), "%s/.one/one_auth", oneadmin);
-        assert_int_equal(one_resolve_session(env_file, home, oneadmin, &s, reason, sizeof(reason)),
-                         0);
+        assert_int_equal(one_resolve_session(env_file, home, oneadmin, &s, &reason), 0);
         assert_string_equal(s, "oneadmin:fromvar");
         free(s);
         /* ONE_AUTH naming a missing file is an error, not a fallback */
-        assert_int_equal(one_resolve_session("/nonexistent/auth", home, oneadmin, &s, reason,
-                                             sizeof(reason)),
+        assert_int_equal(one_resolve_session("/nonexistent/auth", home, oneadmin, &s, &reason),
                          -ENOENT);
-        assert_non_null(strstr(reason, "/nonexistent/auth"));
+        assert_non_null(strstr(reason.text, "/nonexistent/auth"));
 }
 
 static void test_unreachable(void **state) {

@@ -34,18 +34,17 @@ static const char shipped[] = "# This option specifies the main filters for PCI 
                               "  - '10de'\n";
 
 static void widen(const char *in, const char *want) {
-        char *out = NULL, reason[256] = "";
+        char *out = NULL;
+        struct error_message reason = {};
         bool changed = false;
 
-        assert_int_equal(probe_conf_widen(in, strlen(in), &out, &changed, reason, sizeof(reason)),
-                         0);
+        assert_int_equal(probe_conf_widen(in, strlen(in), &out, &changed, &reason), 0);
         assert_true(changed);
         assert_string_equal(out, want);
         assert_true(probe_conf_is_wide(out, strlen(out)));
         /* Idempotent: a second pass changes nothing. */
         char *again = NULL;
-        assert_int_equal(
-                probe_conf_widen(out, strlen(out), &again, &changed, reason, sizeof(reason)), 0);
+        assert_int_equal(probe_conf_widen(out, strlen(out), &again, &changed, &reason), 0);
         assert_false(changed);
         assert_null(again);
         free(out);
@@ -95,8 +94,8 @@ static void test_already_wide(void **state) {
         for (size_t i = 0; i < sizeof(wide) / sizeof(*wide); i++) {
                 char *out = NULL;
                 bool changed = true;
-                assert_int_equal(
-                        probe_conf_widen(wide[i], strlen(wide[i]), &out, &changed, NULL, 0), 0);
+                assert_int_equal(probe_conf_widen(wide[i], strlen(wide[i]), &out, &changed, NULL),
+                                 0);
                 if (changed)
                         fail_msg("changed: %s", wide[i]);
                 assert_true(probe_conf_is_wide(wide[i], strlen(wide[i])));
@@ -114,27 +113,39 @@ static void test_no_trailing_newline_kept(void **state) {
 }
 
 static void test_refused_forms(void **state) {
-        char *out = NULL, reason[256] = "";
+        char *out = NULL;
+        struct error_message reason = {};
         bool changed;
         const char *multi = ":filter: ['10de:*',\n  '*:*']\n";
         const char *twice = ":filter: '0:0'\n:filter: '1:1'\n";
         const char *literal = ":filter: |\n  *:*\n";
 
-        assert_int_equal(
-                probe_conf_widen(multi, strlen(multi), &out, &changed, reason, sizeof(reason)),
-                -EINVAL);
-        assert_string_equal(reason, "line 1: :filter flow list spans lines");
-        assert_int_equal(
-                probe_conf_widen(twice, strlen(twice), &out, &changed, reason, sizeof(reason)),
-                -EINVAL);
-        assert_string_equal(reason, "line 2: a second :filter key");
-        assert_int_equal(
-                probe_conf_widen(literal, strlen(literal), &out, &changed, reason, sizeof(reason)),
-                -EINVAL);
+        assert_int_equal(probe_conf_widen(multi, strlen(multi), &out, &changed, &reason), -EINVAL);
+        assert_string_equal(reason.text, "line 1: :filter flow list spans lines");
+        assert_int_equal(probe_conf_widen(twice, strlen(twice), &out, &changed, &reason), -EINVAL);
+        assert_string_equal(reason.text, "line 2: a second :filter key");
+        assert_int_equal(probe_conf_widen(literal, strlen(literal), &out, &changed, &reason),
+                         -EINVAL);
+}
+
+/* Issue 12 item 6: a block zeroed by a crash.  Editing would cut the file at
+ * the NUL (the keys after it lost); it is refused instead. */
+static void test_nul_byte_refused(void **state) {
+        static const char zeroed[] = ":filter: '0:0'\n\0\0\0\0\n:short_address: []\n";
+        char *out = NULL;
+        struct error_message reason = {};
+        bool changed = true;
+
+        assert_int_equal(probe_conf_widen(zeroed, sizeof(zeroed) - 1, &out, &changed, &reason),
+                         -EINVAL);
+        assert_null(out);
+        assert_string_equal(reason.text,
+                            "contains a NUL byte (offset 15): not edited; repair the file");
 }
 
 static void test_files(void **state) {
-        char dir[] = "/tmp/test-probe-conf-XXXXXX", path[256], reason[256] = "";
+        char dir[] = "/tmp/test-probe-conf-XXXXXX", path[256];
+        struct error_message reason = {};
         bool changed;
         struct stat st;
         char *data = NULL;
@@ -142,13 +153,13 @@ static void test_files(void **state) {
 
         assert_non_null(mkdtemp(dir));
         /* kvm-probes.d/pci.conf must exist */
-        assert_int_equal(probe_conf_widen_remotes(dir, &changed, reason, sizeof(reason)), -ENOENT);
+        assert_int_equal(probe_conf_widen_remotes(dir, &changed, &reason), -ENOENT);
         snprintf(path, sizeof(path), "%s/kvm-probes.d", dir);
         assert_int_equal(mkdir(path, 0755), 0);
         snprintf(path, sizeof(path), "%s/kvm-probes.d/pci.conf", dir);
         assert_int_equal(write_file_atomic(path, shipped, strlen(shipped), 0640), 0);
 
-        assert_int_equal(probe_conf_widen_remotes(dir, &changed, reason, sizeof(reason)), 0);
+        assert_int_equal(probe_conf_widen_remotes(dir, &changed, &reason), 0);
         assert_true(changed);
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal(st.st_mode & 07777, 0640);
@@ -156,7 +167,7 @@ static void test_files(void **state) {
         assert_true(probe_conf_is_wide(data, len));
         assert_non_null(strstr(data, "# exact addresses\n"));
         free(data);
-        assert_int_equal(probe_conf_widen_remotes(dir, &changed, reason, sizeof(reason)), 0);
+        assert_int_equal(probe_conf_widen_remotes(dir, &changed, &reason), 0);
         assert_false(changed);
 
         /* qemu-probes.d is edited when present */
@@ -164,7 +175,7 @@ static void test_files(void **state) {
         assert_int_equal(mkdir(path, 0755), 0);
         snprintf(path, sizeof(path), "%s/qemu-probes.d/pci.conf", dir);
         assert_int_equal(write_file_atomic(path, shipped, strlen(shipped), 0644), 0);
-        assert_int_equal(probe_conf_widen_remotes(dir, &changed, reason, sizeof(reason)), 0);
+        assert_int_equal(probe_conf_widen_remotes(dir, &changed, &reason), 0);
         assert_true(changed);
         assert_int_equal(read_file_bounded(path, 1 << 20, &data, &len), 0);
         assert_true(probe_conf_is_wide(data, len));
@@ -190,6 +201,7 @@ int main(void) {
                 cmocka_unit_test(test_missing_key_appended),
                 cmocka_unit_test(test_no_trailing_newline_kept),
                 cmocka_unit_test(test_refused_forms),
+                cmocka_unit_test(test_nul_byte_refused),
                 cmocka_unit_test(test_files),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,8 +26,13 @@
                                             "\"10de\",\"device\":\"26b9\","                        \
                                             "\"class\":\"030200\",\"driver\":\"nvidia\"}]}"
 
+/* reason: 256 bytes for the message's text. */
 static int parse(const char *body, struct pci_report *rep, char *reason) {
-        return report_parse(body, strlen(body), rep, reason, 256);
+        struct error_message err = {};
+        int r = report_parse(body, strlen(body), rep, &err);
+
+        snprintf(reason, 256, "%.255s", err.text);
+        return r;
 }
 
 /* Replaces the first occurrence of from by to in GOOD and expects a rejection
@@ -142,7 +147,7 @@ static void test_not_json(void **state) {
         assert_int_equal(parse(GOOD "\n", &rep, reason), 0);
         report_done(&rep);
         /* NUL inside the body */
-        assert_int_equal(report_parse("{\"a\0\":1}", 9, &rep, reason, sizeof(reason)), -EINVAL);
+        assert_int_equal(report_parse("{\"a\0\":1}", 9, &rep, NULL), -EINVAL);
         /* deep nesting */
         char deep[200];
         memset(deep, '[', sizeof(deep) - 1);
@@ -193,15 +198,42 @@ static void test_counts(void **state) {
 
         /* too large a body */
         memset(body, ' ', REPORT_BODY_MAX + 1);
-        assert_int_equal(report_parse(body, REPORT_BODY_MAX + 1, &rep, reason, sizeof(reason)),
-                         -E2BIG);
+        assert_int_equal(report_parse(body, REPORT_BODY_MAX + 1, &rep, NULL), -E2BIG);
+}
+
+/* Issue 12 item 8: "\u0000" inside a string would be acted on as the string
+ * cut there; anywhere, keys included, it is refused. */
+static void test_embedded_nul(void **state) {
+        struct pci_report rep = {};
+        char reason[256] = "";
+
+        expect_reject("\"192.168.122.3\"", "\"192.168.122.3\\u0000x\"",
+                      "host_name: contains a NUL");
+        expect_reject("\"n1\"", "\"n1\\u0000\"", "inventory_name: contains a NUL");
+        expect_reject("\"0.1.0\"", "\"0.1.0\\u0000-evil\"", "agent_version: contains a NUL");
+        expect_reject("\"succeeded\"", "\"succeeded\\u0000\"", "outcome.result: contains a NUL");
+        expect_reject("\"0000:09:00.0\"", "\"0000:09:00.0\\u0000x\"",
+                      "devices[0].address: contains a NUL");
+        expect_reject("\"vfio-pci\"", "\"vfio-pci\\u0000\"", "devices[0].driver: contains a NUL");
+        expect_reject("\"nvidia\"", "\"nvidia\\u0000\"", "twins[0].driver: contains a NUL");
+        expect_reject("\"errors\":[]", "\"errors\":[\"a\\u0000b\"]", "outcome.errors[0]");
+        /* A key cut at its NUL would be a second "host_name". */
+        expect_reject("\"host_name\":", "\"host_name\\u0000x\": \"10.0.0.1\", \"host_name\":",
+                      "body: a key contains a NUL");
+        /* An escaped backslash before "u0000" is text, not a NUL. */
+        const char *ok = "{\"schema\":1,\"inventory_name\":\"n1\",\"host_name\":\"n1\","
+                         "\"agent_version\":\"1\",\"outcome\":{\"result\":\"failed\","
+                         "\"errors\":[\"C:\\\\u0000\"]},\"devices\":[]}";
+        assert_int_equal(parse(ok, &rep, reason), 0);
+        assert_string_equal(rep.errors[0], "C:\\u0000");
+        report_done(&rep);
 }
 
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_good),   cmocka_unit_test(test_failed_outcome),
                 cmocka_unit_test(test_fields), cmocka_unit_test(test_not_json),
-                cmocka_unit_test(test_counts),
+                cmocka_unit_test(test_counts), cmocka_unit_test(test_embedded_nul),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

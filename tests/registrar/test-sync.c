@@ -108,7 +108,7 @@ struct job {
         struct sync_runner *s;
         struct registrar *r;
         int result;
-        char reason[256];
+        struct error_message reason;
         double ended;
 };
 
@@ -119,9 +119,9 @@ static void *run_thread(void *userdata) {
                 struct one_error err = {};
                 bool widened;
 
-                j->result = probe_ensure(j->r, &widened, &err, j->reason, sizeof(j->reason));
+                j->result = probe_ensure(j->r, &widened, &err, &j->reason);
         } else {
-                j->result = sync_run(j->s, sync_ticket(j->s), j->reason, sizeof(j->reason));
+                j->result = sync_run(j->s, sync_ticket(j->s), &j->reason);
         }
         j->ended = now_s();
         return NULL;
@@ -167,8 +167,8 @@ static void test_singleflight(void **state) {
         assert_int_equal(runs_in_file(), 2);
 
         /* A later caller gets a run of its own. */
-        char reason[256];
-        assert_int_equal(sync_run(s, sync_ticket(s), reason, sizeof(reason)), 0);
+        struct error_message reason;
+        assert_int_equal(sync_run(s, sync_ticket(s), &reason), 0);
         assert_int_equal(runs_in_file(), sync_runs(s));
         sync_runner_free(s);
 }
@@ -189,7 +189,7 @@ static void test_failure_shared_by_waiters(void **state) {
         run_crowd(jobs, WAITERS);
         for (int i = 0; i < WAITERS; i++) {
                 assert_int_equal(jobs[i].result, -EIO);
-                assert_non_null(strstr(jobs[i].reason, "oneadmin: refused"));
+                assert_non_null(strstr(jobs[i].reason.text, "oneadmin: refused"));
                 first = jobs[i].ended < first ? jobs[i].ended : first;
                 last = jobs[i].ended > last ? jobs[i].ended : last;
         }
@@ -206,14 +206,15 @@ static void test_backoff_after_failure(void **state) {
         struct sync_runner *s = NULL;
         struct job jobs[8];
         pthread_t t[8];
-        char cmd[300], reason[256] = "";
+        char cmd[300];
+        struct error_message reason = {};
         double t0;
 
         unlink(count_file);
         assert_int_equal(write_file_atomic(fail_file, "", 0, 0644), 0);
         snprintf(cmd, sizeof(cmd), "%s 0", script);
         assert_int_equal(sync_runner_new(cmd, dir, 30, 5000, 1500, &s), 0);
-        assert_int_equal(sync_run(s, sync_ticket(s), reason, sizeof(reason)), -EIO);
+        assert_int_equal(sync_run(s, sync_ticket(s), &reason), -EIO);
         assert_int_equal(runs_in_file(), 1);
 
         /* Arriving after the failure, within the back-off: refused at once. */
@@ -227,15 +228,15 @@ static void test_backoff_after_failure(void **state) {
                 pthread_join(t[i], NULL);
         for (int i = 0; i < 8; i++) {
                 assert_int_equal(jobs[i].result, -EAGAIN);
-                assert_non_null(strstr(jobs[i].reason, "the last sync failed"));
-                assert_non_null(strstr(jobs[i].reason, "oneadmin: failing"));
+                assert_non_null(strstr(jobs[i].reason.text, "the last sync failed"));
+                assert_non_null(strstr(jobs[i].reason.text, "oneadmin: failing"));
         }
         assert_true(now_s() - t0 < 0.5);
         assert_int_equal(runs_in_file(), 1);
 
         /* After the back-off the next caller runs it again, and it works now. */
         usleep(1600 * 1000);
-        assert_int_equal(sync_run(s, sync_ticket(s), reason, sizeof(reason)), 0);
+        assert_int_equal(sync_run(s, sync_ticket(s), &reason), 0);
         assert_int_equal(runs_in_file(), 2);
         assert_int_equal(sync_runs(s), 2);
         sync_runner_free(s);
@@ -243,29 +244,31 @@ static void test_backoff_after_failure(void **state) {
 
 static void test_failure_and_timeout(void **state) {
         struct sync_runner *s = NULL;
-        char cmd[300], reason[256] = "";
+        char cmd[300];
+        struct error_message reason = {};
 
         snprintf(cmd, sizeof(cmd), "%s 0 refused", script);
         assert_int_equal(sync_runner_new(cmd, dir, 10, 5000, 0, &s), 0);
-        assert_int_equal(sync_run(s, sync_ticket(s), reason, sizeof(reason)), -EIO);
-        assert_non_null(strstr(reason, "exited with 3"));
-        assert_non_null(strstr(reason, "oneadmin: refused"));
+        assert_int_equal(sync_run(s, sync_ticket(s), &reason), -EIO);
+        assert_non_null(strstr(reason.text, "exited with 3"));
+        assert_non_null(strstr(reason.text, "oneadmin: refused"));
         sync_runner_free(s);
 
         snprintf(cmd, sizeof(cmd), "%s 5", script);
         assert_int_equal(sync_runner_new(cmd, dir, 1, 5000, 0, &s), 0);
-        assert_int_equal(sync_run(s, sync_ticket(s), reason, sizeof(reason)), -ETIMEDOUT);
-        assert_non_null(strstr(reason, "timed out"));
+        assert_int_equal(sync_run(s, sync_ticket(s), &reason), -ETIMEDOUT);
+        assert_non_null(strstr(reason.text, "timed out"));
         sync_runner_free(s);
 
         assert_int_equal(sync_runner_new("/nonexistent/onehost sync", dir, 1, 5000, 0, &s), 0);
-        assert_true(sync_run(s, sync_ticket(s), reason, sizeof(reason)) < 0);
+        assert_true(sync_run(s, sync_ticket(s), &reason) < 0);
         sync_runner_free(s);
 }
 
 static void test_flock_between_instances(void **state) {
         struct sync_runner *s = NULL;
-        char cmd[300], reason[256] = "";
+        char cmd[300];
+        struct error_message reason = {};
         double t0, waited;
         int fd, k;
 
@@ -278,14 +281,14 @@ static void test_flock_between_instances(void **state) {
         snprintf(cmd, sizeof(cmd), "%s 0", script);
         assert_int_equal(sync_runner_new(cmd, dir, 30, 300, 0, &s), 0);
         t0 = now_s();
-        k = sync_run(s, sync_ticket(s), reason, sizeof(reason));
+        k = sync_run(s, sync_ticket(s), &reason);
         waited = now_s() - t0;
         close(fd);
         assert_int_equal(k, -ETIMEDOUT);
         assert_true(waited < 2);
-        assert_non_null(strstr(reason, "another sync"));
+        assert_non_null(strstr(reason.text, "another sync"));
         assert_int_equal(runs_in_file(), 0);
-        assert_int_equal(sync_run(s, sync_ticket(s), reason, sizeof(reason)), 0);
+        assert_int_equal(sync_run(s, sync_ticket(s), &reason), 0);
         assert_int_equal(runs_in_file(), 1);
         sync_runner_free(s);
 }
@@ -302,7 +305,8 @@ static void *release_lock_later(void *userdata) {
  * timeout. */
 static void test_lock_wait_apart_from_timeout(void **state) {
         struct sync_runner *s = NULL;
-        char cmd[300], reason[256] = "";
+        char cmd[300];
+        struct error_message reason = {};
         pthread_t t;
         int fd, k;
 
@@ -314,7 +318,7 @@ static void test_lock_wait_apart_from_timeout(void **state) {
         assert_int_equal(sync_runner_new(cmd, dir, 1, 5000, 0, &s), 0);
         assert_int_equal(pthread_create(&t, NULL, release_lock_later, &fd), 0);
         /* 0.8 s for the lock + 0.5 s of command > the 1 s timeout */
-        k = sync_run(s, sync_ticket(s), reason, sizeof(reason));
+        k = sync_run(s, sync_ticket(s), &reason);
         pthread_join(t, NULL);
         assert_int_equal(k, 0);
         assert_int_equal(runs_in_file(), 1);
@@ -329,7 +333,8 @@ static void test_update_holds_off_other_instance_sync(void **state) {
         struct sync_runner *a = NULL, *b = NULL;
         struct sync_lock update = SYNC_LOCK_INIT, late = SYNC_LOCK_INIT;
         struct job job = {};
-        char cmd[300], reason[256] = "";
+        char cmd[300];
+        struct error_message reason = {};
         double released;
         pthread_t t;
 
@@ -337,15 +342,15 @@ static void test_update_holds_off_other_instance_sync(void **state) {
         snprintf(cmd, sizeof(cmd), "%s 0", script);
         assert_int_equal(sync_runner_new(cmd, dir, 30, 5000, 0, &a), 0);
         assert_int_equal(sync_runner_new(cmd, dir, 30, 300, 0, &b), 0);
-        assert_int_equal(sync_hold_off(b, &update, reason, sizeof(reason)), 0);
+        assert_int_equal(sync_hold_off(b, &update, &reason), 0);
         job = (struct job){.s = a, .result = 1};
         assert_int_equal(pthread_create(&t, NULL, run_thread, &job), 0);
         usleep(500 * 1000);
         /* The sync waits for the update in flight... */
         assert_int_equal(runs_in_file(), 0);
         /* ...and a new update waits for the sync: B gives up after 300 ms. */
-        assert_int_equal(sync_hold_off(b, &late, reason, sizeof(reason)), -ETIMEDOUT);
-        assert_non_null(strstr(reason, "a sync"));
+        assert_int_equal(sync_hold_off(b, &late, &reason), -ETIMEDOUT);
+        assert_non_null(strstr(reason.text, "a sync"));
         released = now_s();
         sync_lock_release(&update);
         pthread_join(t, NULL);
@@ -353,7 +358,7 @@ static void test_update_holds_off_other_instance_sync(void **state) {
         assert_int_equal(runs_in_file(), 1);
         assert_true(job.ended >= released);
         /* The sync is over: updates go again. */
-        assert_int_equal(sync_hold_off(b, &late, reason, sizeof(reason)), 0);
+        assert_int_equal(sync_hold_off(b, &late, &reason), 0);
         sync_lock_release(&late);
         sync_runner_free(a);
         sync_runner_free(b);
@@ -369,7 +374,7 @@ struct updater {
 /* Another instance's host updates, 300 ms each, back to back. */
 static void *updater_thread(void *userdata) {
         struct updater *u = userdata;
-        char reason[256];
+        struct error_message reason;
 
         for (;;) {
                 struct sync_lock l = SYNC_LOCK_INIT;
@@ -379,7 +384,7 @@ static void *updater_thread(void *userdata) {
                 pthread_mutex_unlock(u->mu);
                 if (stop)
                         return NULL;
-                if (sync_hold_off(u->s, &l, reason, sizeof(reason)) < 0) {
+                if (sync_hold_off(u->s, &l, &reason) < 0) {
                         u->failed++;
                         continue;
                 }
@@ -477,7 +482,7 @@ static void test_probe_ensure_no_storm(void **state) {
         struct job jobs[WAITERS];
         pthread_t readers[4];
         uint8_t secret[AUTH_SECRET_LEN] = {};
-        char remotes[300], probes[320], conf[340], marker[340], cmd[300], why[256];
+        char remotes[300], probes[320], conf[340], marker[340], cmd[300];
         double first = 1e18, last = 0, stopped;
 
         unlink(count_file);
@@ -494,9 +499,9 @@ static void test_probe_ensure_no_storm(void **state) {
         /* The registrar as main.c builds it; oned is never called here. */
         snprintf(cmd, sizeof(cmd), "%s 0.5", script);
         assert_int_equal(config_init(&cfg), 0);
-        assert_int_equal(config_set(&cfg, "remotes-dir", remotes, why, sizeof(why)), 0);
-        assert_int_equal(config_set(&cfg, "sync-command", cmd, why, sizeof(why)), 0);
-        assert_int_equal(config_set(&cfg, "protect-clusters", "no", why, sizeof(why)), 0);
+        assert_int_equal(config_set(&cfg, "remotes-dir", remotes, NULL), 0);
+        assert_int_equal(config_set(&cfg, "sync-command", cmd, NULL), 0);
+        assert_int_equal(config_set(&cfg, "protect-clusters", "no", NULL), 0);
         assert_int_equal(one_client_new("http://127.0.0.1:9/RPC2", "a:b", 1, 100, &one), 0);
         assert_int_equal(registrar_new(&cfg, one, secret, NULL, &r), 0);
         /* Its runner, with a back-off short enough for a test. */
@@ -531,7 +536,7 @@ static void test_probe_ensure_no_storm(void **state) {
 
         for (int i = 0; i < WAITERS; i++) {
                 assert_true(jobs[i].result == -EIO || jobs[i].result == -EAGAIN);
-                assert_non_null(strstr(jobs[i].reason, "oneadmin: failing"));
+                assert_non_null(strstr(jobs[i].reason.text, "oneadmin: failing"));
                 first = jobs[i].ended < first ? jobs[i].ended : first;
                 last = jobs[i].ended > last ? jobs[i].ended : last;
         }

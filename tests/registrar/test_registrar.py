@@ -37,6 +37,8 @@ TESTS = os.path.dirname(HERE)
 DOUBLE = os.path.join(TESTS, "oned-double", "oned_double.py")
 ONEHOST = os.path.join(TESTS, "oned-double", "onehost")
 REGISTRAR = None
+# Time bounds stretch under a wrapper (valgrind runs the daemon many times slower).
+SLOW = 4 if os.environ.get("ONEPCI_TEST_WRAPPER") else 1
 
 SHIPPED_PCI_CONF = """# PCI monitoring probe configuration
 #   :filter: '*:*'    # all devices
@@ -108,7 +110,7 @@ class Frontend:
     """An oned double and a registrar in a temporary directory."""
 
     def __init__(self, seed_data, extra_args=(), inventory=None, pci_conf=SHIPPED_PCI_CONF,
-                 env_extra=None, tls=False):
+                 env_extra=None, tls=False, one_auth="oneadmin:password"):
         self.dir = tempfile.mkdtemp(prefix="onepci-reg-")
         self.procs = []
         with open(os.path.join(self.dir, "seed.json"), "w") as f:
@@ -125,8 +127,9 @@ class Frontend:
         self.oned_port = int(oned.stdout.readline())
         self.oned_url = f"http://127.0.0.1:{self.oned_port}/RPC2"
         self.oned = xmlrpc.client.ServerProxy(self.oned_url)
-        with open(os.path.join(self.dir, "one_auth"), "w") as f:
-            f.write("oneadmin:password\n")
+        self.one_auth = os.path.join(self.dir, "one_auth")
+        with open(self.one_auth, "w") as f:
+            f.write(one_auth + "\n")
         self.secret_file = os.path.join(self.dir, "registrar.secret")
         subprocess.run([REGISTRAR, "keygen", "--secret-file", self.secret_file], check=True,
                        stderr=subprocess.DEVNULL)
@@ -151,12 +154,13 @@ class Frontend:
         args = [REGISTRAR, "serve", "--listen", f"127.0.0.1:{self.port}", "--config",
                 "/dev/null", "--secret-file", self.secret_file, "--remotes-dir",
                 os.path.join(self.dir, "remotes"), "--sync-command", f"{ONEHOST} sync --force",
-                "--forceupdate-pause-ms", "0", "--retry-after", "2", "--version-cache", "0"]
+                "--forceupdate-pause-ms", "0", "--retry-after", "2", "--version-cache", "0",
+                "--health-interval", "1"]
+        self.inventory = os.path.join(self.dir, "inventory.yml")
         if inventory is not None:
-            inv = os.path.join(self.dir, "inventory.yml")
-            with open(inv, "w") as f:
+            with open(self.inventory, "w") as f:
                 f.write(inventory)
-            args += ["--inventory", inv]
+            args += ["--inventory", self.inventory]
         self.reg_log_path = os.path.join(self.dir, "registrar.log")
         self.reg_log = open(self.reg_log_path, "w")
         # ONEPCI_TEST_WRAPPER="valgrind --error-exitcode=99 ..." runs the daemon under it.
@@ -176,6 +180,14 @@ class Frontend:
     def log(self):
         with open(self.reg_log_path) as f:
             return f.read()
+
+    def reload(self):
+        """SIGHUP, then wait until the registrar says it reloaded (or failed to)."""
+        before = self.log().count("reload")
+        self.registrar.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while self.log().count("reload") == before and time.time() < deadline:
+            time.sleep(0.05)
 
     def close(self):
         self.oned("close")()
@@ -201,10 +213,21 @@ class Frontend:
     def key(self, name):
         return node_key(self.secret, name)
 
+    def healthz(self, until_status=None, timeout=10):
+        """GET /healthz; with until_status, until it answers that (oned is
+        checked in the background, every --health-interval)."""
+        deadline = time.time() + timeout
+        while True:
+            status, _, data = self.request("GET", "/healthz", auth="")
+            if until_status is None or status == until_status or time.time() > deadline:
+                return status, json.loads(data)
+            time.sleep(0.2)
+
     def request(self, method, path, body=b"", node=None, key=None, ts=None, nonce=None,
                 auth=None, headers=None):
         if node is None and path.startswith("/v1/hosts/"):
             node = path.split("/")[3]
+        self.last_nonce = nonce = nonce or secrets.token_hex(16)
         if auth is None:
             auth = sign(key or self.key(node), node, method, path, body, ts=ts, nonce=nonce)
         req = urllib.request.Request(self.url + path, data=body if method == "PUT" else None,
@@ -268,6 +291,17 @@ class Frontend:
                 return len(f.readlines())
         except FileNotFoundError:
             return 0
+
+
+def response_signed(key_hex, status, headers, body, nonce):
+    """Whether X-Onepci-Signature verifies (lib/sign.h, "Responses")."""
+    sig = headers.get("X-Onepci-Signature")
+    if sig is None or len(headers.get_all("Date") or []) != 1:
+        return False
+    string = "\n".join(["ONEPCI-HMAC-SHA256-RESPONSE", str(status), headers["Date"], nonce,
+                        hashlib.sha256(body).hexdigest()])
+    return hmac.compare_digest(
+        sig, hmac.new(bytes.fromhex(key_hex), string.encode(), hashlib.sha256).hexdigest())
 
 
 class RegistrarTest(unittest.TestCase):
@@ -555,6 +589,47 @@ class RegistrarTest(unittest.TestCase):
         self.assertNotIn(fe.key("n1"), fe.log())
         self.assertNotIn("sig=", fe.log())
 
+    def test_answers_signed_with_the_node_key(self):
+        inv = "node:\n  hosts:\n    n1: { ansible_host: 192.168.122.3 }\n"
+        fe = self.frontend(seed(), inventory=inv)
+        body = json.dumps(report()).encode()
+
+        def check(expected, method, path, data=b"", signer="n1", **kw):
+            status, headers, answer = fe.request(method, path, data, **kw)
+            self.assertEqual(status, expected, answer)
+            self.assertTrue(response_signed(fe.key(signer), status, headers, answer,
+                                            fe.last_nonce), (status, headers, answer))
+            # the signature binds the answer to this request and this node
+            self.assertFalse(response_signed(fe.key(signer), status, headers, answer,
+                                             secrets.token_hex(16)))
+            self.assertFalse(response_signed(fe.key("n9"), status, headers, answer,
+                                             fe.last_nonce))
+            return headers
+
+        check(200, "PUT", "/v1/hosts/n1/pci", body)
+        check(200, "GET", "/v1/hosts/n1/inventory")
+        check(200, "GET", "/v1/hosts/n1")
+        # every refusal to a parseable header, the clock_skew's Date above all
+        headers = check(401, "PUT", "/v1/hosts/n1/pci", body, ts=int(time.time()) - 7200)
+        server_now = email.utils.parsedate_to_datetime(headers["Date"]).timestamp()
+        self.assertLess(abs(server_now - time.time()), 5)
+        check(401, "PUT", "/v1/hosts/n1/pci", body, key="00" * 32)
+        check(403, "PUT", "/v1/hosts/n1/pci", body, node="n2", signer="n2")
+        check(400, "PUT", "/v1/hosts/n1/pci", b"{}")
+        check(403, "PUT", "/v1/hosts/n1/pci",
+              json.dumps(report(host="192.168.122.4")).encode())
+        check(413, "PUT", "/v1/hosts/n1/pci", b"x" * (65 * 1024))
+        check(404, "GET", "/v1/hosts/n7/inventory", signer="n7")
+        check(405, "DELETE", "/v1/hosts/n1/pci")
+        check(404, "GET", "/v1/hosts/n1/nothing")
+        # no header (or a malformed one), no signature
+        for auth in ("", "ONEPCI-HMAC-SHA256 node=n1"):
+            status, headers, _ = fe.request("PUT", "/v1/hosts/n1/pci", body, auth=auth)
+            self.assertEqual(status, 401)
+            self.assertIsNone(headers.get("X-Onepci-Signature"))
+        status, headers, _ = fe.request("GET", "/metrics", auth="")
+        self.assertIsNone(headers.get("X-Onepci-Signature"))
+
     def test_refusals_counted_by_reason(self):
         inv = "node:\n  hosts:\n    n1: { ansible_host: 192.168.122.3 }\n    n2:\n"
         fe = self.frontend(seed(), inventory=inv)
@@ -691,6 +766,10 @@ class RegistrarTest(unittest.TestCase):
             report(devices=[device("0000:09:00.0", vendor=",10de")]),
             report(host="192.168.122.3]]>"),
             report(devices=[device("0000:%02x:00.0" % i) for i in range(65)]),
+            # embedded NULs (\u0000) would be acted on as the string cut there
+            report(host="192.168.122.3\x00evil"),
+            report(devices=[device("0000:09:00.0\x00x")]),
+            report(devices=[device("0000:09:00.0", driver="vfio-pci\x00")]),
         ]
         for rep in hostile:
             status, _, ans = fe.put_report(rep)
@@ -704,8 +783,31 @@ class RegistrarTest(unittest.TestCase):
         self.assertEqual(before, after)
         self.assertEqual(fe.syncs(), 0)
 
+    def test_oversized_body_with_expect_100_continue_refused_at_once(self):
+        fe = self.frontend(seed())
+        s = socket.create_connection(("127.0.0.1", fe.port), timeout=5)
+        self.addCleanup(s.close)
+        s.sendall(b"PUT /v1/hosts/n1/pci HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Type: application/json\r\nContent-Length: 10000000\r\n"
+                  b"Expect: 100-continue\r\n\r\n")
+        head = b""
+        try:
+            while b"\r\n\r\n" not in head:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                head += chunk
+        except socket.timeout:
+            pass
+        # the refusal, not "100 Continue" (which invites ten megabytes)
+        self.assertTrue(head.startswith(b"HTTP/1.1 413 "), head)
+
     def test_inventory_host_name_check(self):
-        inv = ("node:\n  hosts:\n    n1: { ansible_host: 192.168.122.3 }\n"
+        inv = ("node:\n  hosts:\n    n1:\n      ansible_host: 192.168.122.3\n"
+               "      pci_passthrough_enabled: true\n"
+               "      onepci_db: { host: db.example, password: nope1, api_token: nope2,\n"
+               "                   more: [ { db_pw: nope3, private_key: nope4 } ] }\n"
+               "      onepci_credentials: nope5\n"
                "    n2:\n      pci_devices: []\n")
         fe = self.frontend(seed(), inventory=inv)
         status, _, ans = fe.put_report(report(host="192.168.122.4"))
@@ -721,6 +823,11 @@ class RegistrarTest(unittest.TestCase):
         self.assertIn(b"n1:", data)
         self.assertIn(b"192.168.122.3", data)
         self.assertNotIn(b"n2", data)
+        # secret-looking names at any depth stay on the front-end
+        self.assertIn(b"pci_passthrough_enabled: true", data)
+        self.assertIn(b"db.example", data)
+        self.assertNotIn(b"nope", data)
+        self.assertNotIn(b"onepci_credentials", data)
         status, _, _ = fe.request("GET", "/v1/hosts/n1/inventory", node="n2")
         self.assertEqual(status, 403)
         status, _, _ = fe.request("GET", "/v1/hosts/n7/inventory")
@@ -773,8 +880,8 @@ class RegistrarTest(unittest.TestCase):
         self.assertEqual(before, after)
         with open(fe.pci_conf) as f:
             self.assertEqual(f.read(), SHIPPED_PCI_CONF)
-        status, _, _ = fe.request("GET", "/healthz", auth="")
-        self.assertEqual(status, 503)
+        status, ans = fe.healthz(503)
+        self.assertEqual((status, ans["oned"], ans["version"]), (503, "unsupported", "6.10.0"))
 
     def test_oned_down_503_nothing_half_written_then_recovers(self):
         fe = self.frontend(seed())
@@ -796,12 +903,120 @@ class RegistrarTest(unittest.TestCase):
         _, tmpl = fe.host(0)
         self.assertEqual(tmpl["PCI_FILTER"], "10de:24b0,10de:26b9")
 
-        # /healthz follows oned
-        status, _, data = fe.request("GET", "/healthz", auth="")
-        self.assertEqual((status, json.loads(data)["oned"]), (200, "ok"))
+        # /healthz follows oned (checked in the background)
+        status, ans = fe.healthz(200)
+        self.assertEqual((status, ans["oned"]), (200, "ok"))
         fe.oned.double.set_fault("down")
-        status, _, _ = fe.request("GET", "/healthz", auth="")
-        self.assertEqual(status, 503)
+        status, ans = fe.healthz(503)
+        self.assertEqual((status, ans), (503, {"oned": "unreachable"}))
+        self.assertIn("one.system.version: HTTP response code is 503", fe.log())  # details: the log
+        fe.oned.double.set_fault("none")
+        self.assertEqual(fe.healthz(200)[0], 200)
+
+    def test_healthz_never_waits_for_a_hanging_oned(self):
+        fe = self.frontend(seed(), extra_args=["--oned-timeout-ms", "4000"])
+        self.assertEqual(fe.healthz(200)[0], 200)
+        fe.oned.double.set_fault("slow", "one.system.version", -1, 6000)
+
+        def healthz():
+            t0 = time.time()
+            status, _, data = fe.request("GET", "/healthz", auth="")
+            return status, data, time.time() - t0
+
+        with concurrent.futures.ThreadPoolExecutor(20) as pool:
+            futures = [pool.submit(healthz) for _ in range(20)]
+            t0 = time.time()
+            metrics = fe.metrics()
+            self.assertLess(time.time() - t0, SLOW)
+            answers = [f.result() for f in futures]
+        for status, data, seconds in answers:
+            self.assertLess(seconds, SLOW, data)
+            # nothing about oned's address or the transport for anonymous callers
+            self.assertNotIn(str(fe.oned_port).encode(), data)
+            self.assertNotIn(b"reason", data)
+        self.assertIn("onepci_oned_last_success_age_seconds ", metrics)
+        self.assertIn("onepci_oned_up 1\n", metrics)
+        # the check hangs: within two intervals /healthz stops saying ok
+        status, ans = fe.healthz(503, timeout=5 * SLOW)
+        self.assertEqual((status, ans), (503, {"oned": "unreachable"}))
+        fe.oned.double.set_fault("none")
+
+    def test_sighup_reloads_inventory_secret_and_config(self):
+        inv = ("node:\n  hosts:\n    n1: { ansible_host: 192.168.122.3 }\n"
+               "    n2: { ansible_host: 192.168.122.4 }\n")
+        fe = self.frontend(seed(), inventory=inv)
+        status, _, ans = fe.put_report(report(name="n2", host="192.168.122.4"))
+        self.assertEqual(status, 200, ans)
+
+        # revoking n2: removed from the inventory, refused right after SIGHUP
+        with open(fe.inventory, "w") as f:
+            f.write("node:\n  hosts:\n    n1: { ansible_host: 192.168.122.3 }\n")
+        fe.reload()
+        status, _, ans = fe.put_report(report(name="n2", host="192.168.122.4"))
+        self.assertEqual((status, ans["error"]), (403, "wrong_node"), ans)
+        self.assertIn("not in the registrar's inventory", ans["reason"])
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 200, ans)
+
+        # a new secret: old keys refused, new ones accepted, without a restart
+        old_key = fe.key("n1")
+        os.rename(fe.secret_file, fe.secret_file + ".old")
+        subprocess.run([REGISTRAR, "keygen", "--secret-file", fe.secret_file], check=True,
+                       stderr=subprocess.DEVNULL)
+        with open(fe.secret_file) as f:
+            fe.secret = f.read().strip()
+        fe.reload()
+        status, _, ans = fe.put_report(report(), key=old_key)
+        self.assertEqual((status, ans["error"]), (401, "bad_signature"), ans)
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 200, ans)
+
+        # a bad inventory: the reload fails and everything stays as it was
+        with open(fe.inventory, "w") as f:
+            f.write("node: [\n")
+        fe.reload()
+        self.assertIn("reload failed", fe.log())
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 200, ans)
+        self.assertEqual(fe.put_report(report(name="n2", host="192.168.122.4"))[0], 403)
+
+    def test_sighup_reloads_config_file(self):
+        d = tempfile.mkdtemp(prefix="onepci-reg-cfg-")
+        self.addCleanup(shutil.rmtree, d, True)
+        cfg = os.path.join(d, "registrar.yml")
+        with open(cfg, "w") as f:
+            f.write("filter-mode: ids\n")
+        fe = self.frontend(seed(), extra_args=["--config", cfg])
+        status, _, ans = fe.put_report(report())
+        self.assertEqual((status, ans["pci_short_address"]), (200, None), ans)
+        with open(cfg, "w") as f:
+            f.write("filter-mode: addresses\nthreads: 3\n")
+        fe.reload()
+        status, _, ans = fe.put_report(report())
+        self.assertEqual((status, ans["pci_short_address"]), (200, "09:00.0,0b:00.0"), ans)
+        self.assertIn("only change with a restart and were kept: threads", fe.log())
+
+    def test_corrected_one_auth_read_again_on_authentication_error(self):
+        fe = self.frontend(seed(), one_auth="oneadmin:wrong")
+        status, _, ans = fe.put_report(report())
+        self.assertEqual((status, ans["error"]), (503, "oned_unavailable"), ans)
+        self.assertIn("authenticated", ans["reason"])
+        with open(fe.one_auth, "w") as f:
+            f.write("oneadmin:password\n")
+        # no restart, no SIGHUP: oned's refusal makes the registrar read it again
+        status, _, ans = fe.put_report(report())
+        self.assertEqual(status, 200, ans)
+
+    def test_healthz_follows_oned_whatever_the_version_cache(self):
+        # reports may use a cached version; /healthz must not say "ok" for
+        # a minute after oned went away
+        fe = self.frontend(seed(), extra_args=["--version-cache", "600"])
+        self.assertEqual(fe.healthz(200)[0], 200)
+        fe.oned.double.set_fault("down")
+        t0 = time.time()
+        status, ans = fe.healthz(503)
+        self.assertEqual((status, ans), (503, {"oned": "unreachable"}))
+        self.assertLess(time.time() - t0, 5 * SLOW)
         fe.oned.double.set_fault("none")
 
     def test_concurrent_reports_share_one_sync(self):
@@ -843,6 +1058,17 @@ class RegistrarTest(unittest.TestCase):
         self.assertIn("spans lines", ans["reason"])
         with open(fe.pci_conf) as f:
             self.assertEqual(f.read(), conf)
+
+    def test_pci_conf_with_nul_503_and_untouched(self):
+        # a block zeroed by a crash: widening would cut the file at the NUL
+        conf = ":filter: '0:0'\n\0\0\0\0\n:short_address: []\n:device_name: []\n"
+        fe = self.frontend(seed(), pci_conf=conf)
+        status, _, ans = fe.put_report(report())
+        self.assertEqual((status, ans["error"]), (503, "probe_unavailable"), ans)
+        self.assertIn("NUL byte", ans["reason"])
+        with open(fe.pci_conf) as f:
+            self.assertEqual(f.read(), conf)
+        self.assertEqual(fe.syncs(), 0)
 
     def test_tls(self):
         fe = self.frontend(seed(), tls=True)

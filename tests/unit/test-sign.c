@@ -201,6 +201,71 @@ static void test_parse_header_strict(void **state) {
         assert_int_equal(sign_parse_header(NULL, &p), -EINVAL);
 }
 
+/* Response signatures (sign.h, "Responses"): a known vector, then every
+ * signed field tampered with, and the arguments refused. */
+#define DATE "Sun, 06 Nov 1994 08:49:37 GMT"
+#define RESP_SIG "51cc2ced66331b964932c7a0775b2fb74e3c186985a354d84c2a1ea0d1e07e91"
+#define RESP_SIG_EMPTY_401 "430e730a00628ee256d9d51c49d07d3619ee4802b393f1fe98f5b8a5c45ec345"
+static void test_response_signature(void **state) {
+        const char *other_nonce = "ffeeddccbbaa99887766554433221100";
+        char sig[SIGN_KEY_HEX_LEN + 1], bad[SIGN_KEY_HEX_LEN + 1];
+
+        assert_int_equal(sign_response(N1_KEY, 200, DATE, NONCE, BODY, strlen(BODY), sig), 0);
+        assert_string_equal(sig, RESP_SIG);
+        assert_int_equal(sign_response(N1_KEY, 401, DATE, NONCE, NULL, 0, sig), 0);
+        assert_string_equal(sig, RESP_SIG_EMPTY_401);
+
+        assert_int_equal(
+                sign_verify_response(N1_KEY, 200, DATE, NONCE, BODY, strlen(BODY), RESP_SIG), 0);
+        /* Each signed field changed. */
+        assert_int_equal(
+                sign_verify_response(N1_KEY, 201, DATE, NONCE, BODY, strlen(BODY), RESP_SIG),
+                -EACCES);
+        assert_int_equal(sign_verify_response(N1_KEY, 200, "Sun, 06 Nov 1994 08:49:38 GMT", NONCE,
+                                              BODY, strlen(BODY), RESP_SIG),
+                         -EACCES);
+        assert_int_equal(
+                sign_verify_response(N1_KEY, 200, DATE, other_nonce, BODY, strlen(BODY), RESP_SIG),
+                -EACCES);
+        assert_int_equal(
+                sign_verify_response(N1_KEY, 200, DATE, NONCE, BODY, strlen(BODY) - 1, RESP_SIG),
+                -EACCES);
+        /* Another node's key. */
+        char n2[SIGN_KEY_HEX_LEN + 1];
+        assert_int_equal(sign_derive_node_key(secret, sizeof(secret), "n2", n2), 0);
+        assert_int_equal(sign_verify_response(n2, 200, DATE, NONCE, BODY, strlen(BODY), RESP_SIG),
+                         -EACCES);
+        /* The signature itself: missing, flipped, upper case, short. */
+        assert_int_equal(sign_verify_response(N1_KEY, 200, DATE, NONCE, BODY, strlen(BODY), NULL),
+                         -EACCES);
+        memcpy(bad, RESP_SIG, sizeof(bad));
+        bad[10] = bad[10] == '0' ? '1' : '0';
+        assert_int_equal(sign_verify_response(N1_KEY, 200, DATE, NONCE, BODY, strlen(BODY), bad),
+                         -EACCES);
+        for (size_t i = 0; i < SIGN_KEY_HEX_LEN; i++)
+                bad[i] = RESP_SIG[i] >= 'a' ? (char)(RESP_SIG[i] - 'a' + 'A') : RESP_SIG[i];
+        assert_int_equal(sign_verify_response(N1_KEY, 200, DATE, NONCE, BODY, strlen(BODY), bad),
+                         -EACCES);
+        assert_int_equal(sign_verify_response(N1_KEY, 200, DATE, NONCE, BODY, strlen(BODY), "51cc"),
+                         -EACCES);
+        /* Arguments that would make two answers sign alike, or no answer at all. */
+        assert_int_equal(sign_response(N1_KEY, 200, DATE "\n", NONCE, BODY, strlen(BODY), sig),
+                         -EINVAL);
+        assert_int_equal(sign_response(N1_KEY, 200, DATE, NONCE "\n", BODY, strlen(BODY), sig),
+                         -EINVAL);
+        assert_int_equal(sign_response(N1_KEY, 200, NULL, NONCE, BODY, strlen(BODY), sig), -EINVAL);
+        assert_int_equal(sign_response(N1_KEY, 200, DATE, NULL, BODY, strlen(BODY), sig), -EINVAL);
+        assert_int_equal(sign_response(N1_KEY, 200, DATE, NONCE, NULL, 3, sig), -EINVAL);
+        assert_int_equal(sign_response(N1_KEY, 99, DATE, NONCE, BODY, strlen(BODY), sig), -EINVAL);
+        assert_int_equal(sign_response(N1_KEY, 1000, DATE, NONCE, BODY, strlen(BODY), sig),
+                         -EINVAL);
+        assert_int_equal(sign_response(N1_KEY_BAD, 200, DATE, NONCE, BODY, strlen(BODY), sig),
+                         -EINVAL);
+        assert_int_equal(
+                sign_verify_response(N1_KEY, 200, DATE "\r", NONCE, BODY, strlen(BODY), RESP_SIG),
+                -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_node_names),
@@ -211,6 +276,7 @@ int main(void) {
                 cmocka_unit_test(test_sign_rejects_bad_input),
                 cmocka_unit_test(test_roundtrip_and_tamper),
                 cmocka_unit_test(test_parse_header_strict),
+                cmocka_unit_test(test_response_signature),
         };
         return cmocka_run_group_tests(tests, setup, NULL);
 }

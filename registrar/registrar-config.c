@@ -5,12 +5,12 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "error-message.h"
 #include "fileio.h"
 #include "macros.h"
 #include "registrar-config.h"
@@ -39,6 +39,7 @@ int config_init(struct registrar_config *c) {
                 .auth_window_s = 300,
                 .retry_after_s = 10,
                 .version_cache_s = 60,
+                .health_interval_s = 5,
         };
         if (!c->listen || !c->secret_file || !c->remotes_dir || !c->sync_command || !c->im_mad ||
             !c->vm_mad) {
@@ -59,15 +60,6 @@ void config_done(struct registrar_config *c) {
         free(c->im_mad);
         free(c->vm_mad);
         memset(c, 0, sizeof(*c));
-}
-
-_printf_(3, 4) static int fail(char *reason, size_t size, const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(reason, size, fmt, ap);
-        va_end(ap);
-        return -EINVAL;
 }
 
 static int parse_uint(const char *v, unsigned min, unsigned max, unsigned *ret) {
@@ -149,8 +141,8 @@ static bool key_is(const char *key, const char *name) {
         return *key == *name;
 }
 
-int config_set(struct registrar_config *c, const char *key, const char *value, char *reason,
-               size_t reason_size) {
+int config_set(struct registrar_config *c, const char *key, const char *value,
+               struct error_message *ret_error) {
         static const struct {
                 const char *name;
                 size_t offset;
@@ -172,6 +164,7 @@ int config_set(struct registrar_config *c, const char *key, const char *value, c
                 {"auth-window", offsetof(struct registrar_config, auth_window_s), 1, 86400},
                 {"retry-after", offsetof(struct registrar_config, retry_after_s), 1, 3600},
                 {"version-cache", offsetof(struct registrar_config, version_cache_s), 0, 86400},
+                {"health-interval", offsetof(struct registrar_config, health_interval_s), 1, 3600},
         };
         static const struct {
                 const char *name;
@@ -186,33 +179,39 @@ int config_set(struct registrar_config *c, const char *key, const char *value, c
                 {"vm-mad", offsetof(struct registrar_config, vm_mad)},
         };
         unsigned u;
-        int r;
 
-        if (!value)
-                return fail(reason, reason_size, "%s: needs a value", key);
+        if (!value) {
+                error_set(ret_error, "%s: needs a value", key);
+                return -EINVAL;
+        }
         for (size_t i = 0; i < ELEMENTSOF(uints); i++) {
                 if (!key_is(key, uints[i].name))
                         continue;
-                if (parse_uint(value, uints[i].min, uints[i].max, &u) < 0)
-                        return fail(reason, reason_size, "%s: \"%s\" is not a number in %u..%u",
-                                    uints[i].name, value, uints[i].min, uints[i].max);
+                if (parse_uint(value, uints[i].min, uints[i].max, &u) < 0) {
+                        error_set(ret_error, "%s: \"%s\" is not a number in %u..%u", uints[i].name,
+                                  value, uints[i].min, uints[i].max);
+                        return -EINVAL;
+                }
                 *(unsigned *)((char *)c + uints[i].offset) = u;
                 return 0;
         }
         for (size_t i = 0; i < ELEMENTSOF(strs); i++) {
                 if (!key_is(key, strs[i].name))
                         continue;
-                if (!*value)
-                        return fail(reason, reason_size, "%s: empty", strs[i].name);
+                if (!*value) {
+                        error_set(ret_error, "%s: empty", strs[i].name);
+                        return -EINVAL;
+                }
                 return set_str((char **)((char *)c + strs[i].offset), value);
         }
         if (key_is(key, "listen")) {
                 _cleanup_free_ char *host = NULL;
                 unsigned port;
 
-                if (config_split_listen(value, &host, &port) < 0)
-                        return fail(reason, reason_size, "listen: \"%s\" is not ADDRESS:PORT",
-                                    value);
+                if (config_split_listen(value, &host, &port) < 0) {
+                        error_set(ret_error, "listen: \"%s\" is not ADDRESS:PORT", value);
+                        return -EINVAL;
+                }
                 return set_str(&c->listen, value);
         }
         if (key_is(key, "inventory")) {
@@ -220,16 +219,20 @@ int config_set(struct registrar_config *c, const char *key, const char *value, c
                 return set_str(&c->inventory, value);
         }
         if (key_is(key, "filter-mode")) {
-                if (filter_mode_from_string(value, &c->filter_mode) < 0)
-                        return fail(reason, reason_size,
-                                    "filter-mode: \"%s\" is not auto, ids or addresses", value);
+                if (filter_mode_from_string(value, &c->filter_mode) < 0) {
+                        error_set(ret_error, "filter-mode: \"%s\" is not auto, ids or addresses",
+                                  value);
+                        return -EINVAL;
+                }
                 return 0;
         }
         if (key_is(key, "protect-clusters") || key_is(key, "create-hosts")) {
                 bool b;
 
-                if (parse_bool(value, &b) < 0)
-                        return fail(reason, reason_size, "%s: \"%s\" is not yes or no", key, value);
+                if (parse_bool(value, &b) < 0) {
+                        error_set(ret_error, "%s: \"%s\" is not yes or no", key, value);
+                        return -EINVAL;
+                }
                 if (key_is(key, "create-hosts"))
                         c->create_hosts = b;
                 else
@@ -242,15 +245,78 @@ int config_set(struct registrar_config *c, const char *key, const char *value, c
 
                 errno = 0;
                 n = strtol(value, &end, 10);
-                if (errno != 0 || end == value || *end != '\0' || n < -1 || n > INT_MAX)
-                        return fail(reason, reason_size,
-                                    "cluster-id: \"%s\" is not -1 or a cluster id", value);
+                if (errno != 0 || end == value || *end != '\0' || n < -1 || n > INT_MAX) {
+                        error_set(ret_error, "cluster-id: \"%s\" is not -1 or a cluster id", value);
+                        return -EINVAL;
+                }
                 c->cluster_id = (int)n;
                 return 0;
         }
-        r = fail(reason, reason_size, "unknown key \"%s\"", key);
-        (void)r;
+        error_set(ret_error, "unknown key \"%s\"", key);
         return -ENOENT;
+}
+
+int config_keep_fixed(struct registrar_config *fresh, const struct registrar_config *running,
+                      char **ret_changed) {
+        static const struct {
+                const char *name;
+                size_t offset;
+        } strs[] =
+                {
+                        {"listen", offsetof(struct registrar_config, listen)},
+                        {"tls-cert", offsetof(struct registrar_config, tls_cert)},
+                        {"tls-key", offsetof(struct registrar_config, tls_key)},
+                        {"remotes-dir", offsetof(struct registrar_config, remotes_dir)},
+                        {"sync-command", offsetof(struct registrar_config, sync_command)},
+                },
+          uints[] = {
+                  {"threads", offsetof(struct registrar_config, threads)},
+                  {"max-connections", offsetof(struct registrar_config, max_connections)},
+                  {"max-connections-per-ip",
+                   offsetof(struct registrar_config, max_connections_per_ip)},
+                  {"connection-timeout", offsetof(struct registrar_config, connection_timeout_s)},
+                  {"sync-timeout", offsetof(struct registrar_config, sync_timeout_s)},
+                  {"oned-timeout-ms", offsetof(struct registrar_config, oned_timeout_ms)},
+                  {"oned-max-concurrent", offsetof(struct registrar_config, oned_max_concurrent)},
+                  {"auth-window", offsetof(struct registrar_config, auth_window_s)},
+                  {"health-interval", offsetof(struct registrar_config, health_interval_s)},
+          };
+        char *changed = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&changed, &size);
+
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(strs); i++) {
+                char **to = (char **)((char *)fresh + strs[i].offset);
+                char *const *from = (char *const *)((const char *)running + strs[i].offset);
+
+                if (*to == *from || (*to && *from && STREQ(*to, *from)))
+                        continue;
+                fprintf(f, "%s%s", ftell(f) > 0 ? ", " : "", strs[i].name);
+                free(*to);
+                *to = *from ? strdup(*from) : NULL;
+                if (*from && !*to) {
+                        fclose(f);
+                        free(changed);
+                        return -ENOMEM;
+                }
+        }
+        for (size_t i = 0; i < ELEMENTSOF(uints); i++) {
+                unsigned *to = (unsigned *)((char *)fresh + uints[i].offset);
+                const unsigned *from = (const unsigned *)((const char *)running + uints[i].offset);
+
+                if (*to == *from)
+                        continue;
+                fprintf(f, "%s%s", ftell(f) > 0 ? ", " : "", uints[i].name);
+                *to = *from;
+        }
+        if (fclose(f) != 0) {
+                free(changed);
+                return -ENOMEM;
+        }
+        *ret_changed = changed;
+        return 0;
 }
 
 /* Strips quotes around a YAML scalar; refuses what this flat reader cannot
@@ -271,16 +337,19 @@ static int unquote(char *v, char **ret) {
 }
 
 int config_parse_buffer(struct registrar_config *c, const char *data, size_t len,
-                        const char *filename, char *reason, size_t reason_size) {
+                        const char *filename, struct error_message *ret_error) {
         _cleanup_free_ char *copy = strndup(data, len);
         unsigned lineno = 0;
 
         if (!copy)
                 return -ENOMEM;
-        if (strlen(copy) != len)
-                return fail(reason, reason_size, "%s: contains a NUL byte", filename);
+        if (strlen(copy) != len) {
+                error_set(ret_error, "%s: contains a NUL byte", filename);
+                return -EINVAL;
+        }
         for (char *line = copy, *next; line; line = next) {
-                char msg[256], *key, *value, *colon;
+                struct error_message inner = {};
+                char *key, *value, *colon;
                 size_t l;
 
                 lineno++;
@@ -301,30 +370,35 @@ int config_parse_buffer(struct registrar_config *c, const char *data, size_t len
                 key = line + strspn(line, " \t");
                 if (*key == '\0' || STREQ(key, "---") || STREQ(key, "..."))
                         continue;
-                if (key != line)
-                        return fail(reason, reason_size,
-                                    "%s:%u: indented line (the file is a "
-                                    "flat mapping)",
-                                    filename, lineno);
+                if (key != line) {
+                        error_set_at(ret_error, filename, lineno, 1, NULL,
+                                     "indented line (the file is a flat mapping)");
+                        return -EINVAL;
+                }
                 colon = strstr(key, ": ");
                 if (!colon && l > 0 && key[l - 1] == ':')
                         colon = key + l - 1;
-                if (!colon)
-                        return fail(reason, reason_size, "%s:%u: not \"key: value\"", filename,
-                                    lineno);
+                if (!colon) {
+                        error_set_at(ret_error, filename, lineno, 1, key, "not \"key: value\"");
+                        return -EINVAL;
+                }
                 *colon = '\0';
                 value = colon + 1 + strspn(colon + 1, " \t");
-                if (unquote(value, &value) < 0)
-                        return fail(reason, reason_size, "%s:%u: %s: unsupported value form",
-                                    filename, lineno, key);
-                if (config_set(c, key, value, msg, sizeof(msg)) < 0)
-                        return fail(reason, reason_size, "%s:%u: %s", filename, lineno, msg);
+                if (unquote(value, &value) < 0) {
+                        error_set_at(ret_error, filename, lineno, (unsigned)(value - line) + 1,
+                                     value, "%s: unsupported value form", key);
+                        return -EINVAL;
+                }
+                if (config_set(c, key, value, &inner) < 0) {
+                        error_set_at(ret_error, filename, lineno, 1, value, "%s", inner.text);
+                        return -EINVAL;
+                }
         }
         return 0;
 }
 
-int config_load_file(struct registrar_config *c, const char *path, bool must_exist, char *reason,
-                     size_t reason_size) {
+int config_load_file(struct registrar_config *c, const char *path, bool must_exist,
+                     struct error_message *ret_error) {
         _cleanup_free_ char *data = NULL;
         size_t len;
         int r;
@@ -333,8 +407,8 @@ int config_load_file(struct registrar_config *c, const char *path, bool must_exi
         if (r == -ENOENT && !must_exist)
                 return 0;
         if (r < 0) {
-                snprintf(reason, reason_size, "%s: %s", path, strerror(-r));
+                error_set(ret_error, "%s: %s", path, strerror(-r));
                 return r;
         }
-        return config_parse_buffer(c, data, len, path, reason, reason_size);
+        return config_parse_buffer(c, data, len, path, ret_error);
 }
