@@ -129,6 +129,20 @@ static void answer_reason(const char *body, char *error, size_t esize, char *rea
                 snprintf(reason, rsize, "%s", json_object_get_string(v));
 }
 
+/* Whether the answer carries the registrar's signature for the request
+ * signed with nonce (lib/sign.h, "Responses"): status, Date exactly as
+ * received, and body. */
+static bool answer_authentic(const char *key_hex, const char *nonce,
+                             const struct registrar_http_response *resp) {
+        const char *body = resp->body ? resp->body : "";
+        size_t len = resp->body ? resp->body_len : 0;
+
+        if (resp->status < 100 || resp->status > 999)
+                return false;
+        return sign_verify_response(key_hex, (int)resp->status, resp->date, nonce, body, len,
+                                    resp->signature) == 0;
+}
+
 static bool is_retryable_status(long status) {
         return status == 409 || status == 429 || (status >= 500 && status <= 599);
 }
@@ -187,11 +201,28 @@ static int send_loop(const struct registrar_client_options *o,
                 r = h->transport(&req, &resp, h->userdata);
                 ret->attempts++;
                 ret->clock_offset_s = offset;
+                if (r >= 0 && !answer_authentic(o->key_hex, nonce, &resp)) {
+                        /* Not the registrar's word: nothing of it is used, and it
+                         * is retried as if no answer had come. */
+                        error_set(&last,
+                                  "the answer from %s (status %ld) %s: not used (an on-path "
+                                  "host, or a key file that does not match the registrar's)",
+                                  url, resp.status,
+                                  resp.signature[0] ? "is badly signed (its signature does not "
+                                                      "verify)"
+                                                    : "is unsigned (no " SIGN_RESPONSE_HEADER
+                                                      " signature)");
+                        free(resp.body);
+                        resp = (struct registrar_http_response){ 0 };
+                        r = -EBADMSG;
+                }
                 ret->status = r < 0 ? 0 : resp.status;
                 free(ret->body);
                 ret->body = TAKE_PTR(resp.body);
 
-                if (r < 0) {
+                if (r == -EBADMSG) {
+                        /* the message is set above */
+                } else if (r < 0) {
                         if (resp.tls_failure) {
                                 error_set(&ret->error,
                                           "TLS verification of %s failed: %s (check --ca-file)",
