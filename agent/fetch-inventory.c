@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "context.h"
+#include "escape.h"
 #include "exit-codes.h"
 #include "fileio.h"
 #include "identity.h"
@@ -43,8 +44,10 @@ static int check_answer(const char *yaml, const char *node, const char *output) 
         struct inv_error err = { 0 };
         int r = inventory_load_buffer(yaml, strlen(yaml), output, NULL, &inv, &err);
         if (r < 0) {
+                /* The message may quote the answer: escaped for the journal. */
+                _cleanup_free_ char *why = escape_untrusted(err.message);
                 log_error("the registrar's answer is not an inventory: %u:%u: %s", err.line,
-                          err.column, err.message);
+                          err.column, why ? why : "(out of memory)");
                 return r;
         }
         for (size_t i = 0; i < inventory_n_hosts(inv); i++)

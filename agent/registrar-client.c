@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "curl-transport.h"
+#include "escape.h"
 #include "macros.h"
 #include "node-key.h"
 #include "registrar-url.h"
@@ -110,7 +111,9 @@ int64_t registrar_client_parse_retry_after(const char *value, int64_t now_s) {
         return ((int64_t)t - now_s) * 1000;
 }
 
-/* The "error" and "reason" of a JSON error answer, for people. */
+/* The "error" and "reason" of a JSON error answer, for people: the
+ * registrar's words, so escaped (escape.h) before any terminal or journal
+ * sees them. */
 static void answer_reason(const char *body, char *error, size_t esize, char *reason,
                           size_t rsize) {
         _cleanup_json_ struct json_object *j = NULL;
@@ -123,10 +126,12 @@ static void answer_reason(const char *body, char *error, size_t esize, char *rea
         if (!j || !json_object_is_type(j, json_type_object))
                 return;
         if (json_object_object_get_ex(j, "error", &v) && json_object_is_type(v, json_type_string))
-                snprintf(error, esize, "%s", json_object_get_string(v));
+                escape_untrusted_to(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+                                    error, esize);
         if (json_object_object_get_ex(j, "reason", &v) &&
             json_object_is_type(v, json_type_string))
-                snprintf(reason, rsize, "%s", json_object_get_string(v));
+                escape_untrusted_to(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+                                    reason, rsize);
 }
 
 /* Whether the answer carries the registrar's signature for the request

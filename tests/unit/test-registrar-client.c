@@ -524,6 +524,29 @@ static void test_forged_clock_skew_date_not_used(void **state) {
         }
 }
 
+/* The registrar's "error" and "reason" reach the terminal and the journal
+ * escaped (issue 12 item 12). */
+static void test_registrar_text_escaped(void **state) {
+        stops_at_once(400,
+                      "{\"error\":\"bad\\u001b]0;t\\u0007\",\"reason\":\"x\\u001b[2J\\n"
+                      "onepci-agent: registration: done\\r\"}",
+                      -EINVAL, "x\\x1b[2J\\nonepci-agent: registration: done\\r");
+        stops_at_once(403, "{\"error\":\"wrong_node\\u009b\"}", -EPERM, "wrong_node\\xc2\\x9b");
+
+        const struct canned a[] = { { .status = 400,
+                                      .body = "{\"reason\":\"\\u001b[31m\\u0000hidden\"}" } };
+        struct world w = { .answers = a, .n_answers = 1 };
+        struct registrar_client_options o;
+        struct registrar_client_result res;
+
+        options(&o, &w);
+        assert_int_equal(registrar_client_send_report(&o, BODY, &res), -EINVAL);
+        for (const char *p = res.error.text; *p; p++)
+                assert_true((unsigned char)*p >= 0x20 && (unsigned char)*p != 0x7f);
+        assert_non_null(strstr(res.error.text, "\\x1b[31m\\x00hidden"));
+        registrar_client_result_clear(&res);
+}
+
 /* ------------------------------------------------------------ real curl */
 
 /* One answer of the loopback server: status line and headers, then the Date,
@@ -735,6 +758,7 @@ int main(void) {
                 cmocka_unit_test(test_answer_for_another_nonce_not_used),
                 cmocka_unit_test(test_tampered_body_not_used),
                 cmocka_unit_test(test_forged_clock_skew_date_not_used),
+                cmocka_unit_test(test_registrar_text_escaped),
                 cmocka_unit_test(test_curl_loopback),
                 cmocka_unit_test(test_curl_connection_refused),
         };
