@@ -372,8 +372,9 @@ static char *describe_acceptance(const char *url, const struct registrar_client_
         char *msg = NULL;
         if (!host_e || !filter_e || (short_addr && !short_e))
                 return NULL;
-        if (asprintf(&msg, "%s accepted the report after %u attempt(s): OpenNebula host %s (id %d) "
-                          "PCI_FILTER=\"%s\"%s%s%s, %s",
+        if (asprintf(&msg,
+                     "%s accepted the report after %u attempt(s): OpenNebula host %s (id %d) "
+                     "PCI_FILTER=\"%s\"%s%s%s, %s",
                      url, res->attempts, host_e, id, filter_e,
                      short_e ? " PCI_SHORT_ADDRESS=\"" : "", short_e ? short_e : "",
                      short_e ? "\"" : "", changed ? "updated" : "already set") < 0)

@@ -37,7 +37,8 @@ int node_key_load(const char *path, char ret_key_hex[SIGN_KEY_HEX_LEN + 1],
         if (st.st_mode & (S_IRWXG | S_IRWXO)) {
                 error_set(ret_error,
                           "key file %s is accessible by other users or its group (mode %04o); "
-                          "run chmod 0600 on it", path, (unsigned)(st.st_mode & 07777));
+                          "run chmod 0600 on it",
+                          path, (unsigned)(st.st_mode & 07777));
                 return -EPERM;
         }
         n = read(fd, buf, sizeof buf - 1);

@@ -126,12 +126,12 @@ static void answer_reason(const char *body, char *error, size_t esize, char *rea
         if (!j || !json_object_is_type(j, json_type_object))
                 return;
         if (json_object_object_get_ex(j, "error", &v) && json_object_is_type(v, json_type_string))
-                escape_untrusted_to(json_object_get_string(v), (size_t)json_object_get_string_len(v),
-                                    error, esize);
+                escape_untrusted_to(json_object_get_string(v),
+                                    (size_t)json_object_get_string_len(v), error, esize);
         if (json_object_object_get_ex(j, "reason", &v) &&
             json_object_is_type(v, json_type_string))
-                escape_untrusted_to(json_object_get_string(v), (size_t)json_object_get_string_len(v),
-                                    reason, rsize);
+                escape_untrusted_to(json_object_get_string(v),
+                                    (size_t)json_object_get_string_len(v), reason, rsize);
 }
 
 /* Whether the answer carries the registrar's signature for the request
@@ -218,7 +218,7 @@ static int send_loop(const struct registrar_client_options *o,
                                                     : "is unsigned (no " SIGN_RESPONSE_HEADER
                                                       " signature)");
                         free(resp.body);
-                        resp = (struct registrar_http_response){ 0 };
+                        resp = (struct registrar_http_response){0};
                         r = -EBADMSG;
                 }
                 ret->status = r < 0 ? 0 : resp.status;

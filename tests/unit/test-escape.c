@@ -24,7 +24,10 @@ static void test_plain_text_unchanged(void **state) {
         expect("10de:26b9,10de:22bc", "10de:26b9,10de:22bc");
         expect("", "");
         expect(NULL, "");
-        expect("n\xc3\xb6" "de \xe2\x82\xac \xf0\x9f\x98\x80", "n\xc3\xb6" "de \xe2\x82\xac \xf0\x9f\x98\x80");
+        expect("n\xc3\xb6"
+               "de \xe2\x82\xac \xf0\x9f\x98\x80",
+               "n\xc3\xb6"
+               "de \xe2\x82\xac \xf0\x9f\x98\x80");
 }
 
 static void test_controls_escaped(void **state) {
@@ -38,8 +41,12 @@ static void test_controls_escaped(void **state) {
         /* The backslash is escaped, so the result reads back unambiguously. */
         expect("a\\x1b", "a\\\\x1b");
         /* C1 controls: the 8-bit CSI raw, and as UTF-8 (U+009B). */
-        expect("\x9b" "2J", "\\x9b2J");
-        expect("\xc2\x9b" "2J", "\\xc2\\x9b2J");
+        expect("\x9b"
+               "2J",
+               "\\x9b2J");
+        expect("\xc2\x9b"
+               "2J",
+               "\\xc2\\x9b2J");
         /* Not UTF-8: an overlong ESC, a surrogate, a cut sequence, a stray byte. */
         expect("\xc0\x9b", "\\xc0\\x9b");
         expect("\xed\xa0\x80", "\\xed\\xa0\\x80");
@@ -51,9 +58,15 @@ static void test_bounded_buffer(void **state) {
         char buf[8];
 
         /* "ab\x1b" needs 2 + 4 bytes: the escape is never cut. */
-        assert_int_equal(escape_untrusted_to("ab\x1b" "cd", 5, buf, 6), 8);
+        assert_int_equal(escape_untrusted_to("ab\x1b"
+                                             "cd",
+                                             5, buf, 6),
+                         8);
         assert_string_equal(buf, "ab");
-        assert_int_equal(escape_untrusted_to("ab\x1b" "cd", 5, buf, sizeof buf), 8);
+        assert_int_equal(escape_untrusted_to("ab\x1b"
+                                             "cd",
+                                             5, buf, sizeof buf),
+                         8);
         assert_string_equal(buf, "ab\\x1bc"); /* then stops: nothing after a cut */
         /* Nor a UTF-8 sequence. */
         assert_int_equal(escape_untrusted_to("abcd\xe2\x82\xac", 7, buf, 6), 7);

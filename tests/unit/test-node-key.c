@@ -40,11 +40,11 @@ static void test_load_key(void **state) {
         assert_false(error_is_set(&err));
 
         /* Any group or other bit is refused, as the registrar refuses its secret. */
-        static const mode_t loose[] = { 0640, 0620, 0610, 0604, 0602, 0601, 0660 };
+        static const mode_t loose[] = {0640, 0620, 0610, 0604, 0602, 0601, 0660};
         for (size_t i = 0; i < ELEMENTSOF(loose); i++) {
                 char mode[8];
                 write_key(path, KEY, loose[i]);
-                err = (struct error_message){ 0 };
+                err = (struct error_message){0};
                 assert_int_equal(node_key_load(path, key, &err), -EPERM);
                 snprintf(mode, sizeof mode, "%04o", (unsigned)loose[i]);
                 assert_non_null(strstr(err.text, mode));
@@ -77,7 +77,7 @@ static void test_load_key(void **state) {
 static void test_fifo_refused(void **state) {
         char dir[] = "/tmp/test-node-key-XXXXXX", path[64];
         char key[SIGN_KEY_HEX_LEN + 1];
-        struct error_message err = { 0 };
+        struct error_message err = {0};
 
         assert_non_null(mkdtemp(dir));
         snprintf(path, sizeof path, "%s/node.key", dir);

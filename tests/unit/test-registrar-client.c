@@ -36,10 +36,10 @@ struct canned {
         const char *retry_after;
         bool tls_failure;
         /* The registrar signs every answer (lib/sign.h); these forge one. */
-        bool unsigned_answer;      /* no X-Onepci-Signature */
-        bool other_nonce;          /* signed for another request */
-        const char *signed_date;   /* signed with this Date, sent with .date */
-        const char *signed_body;   /* signed with this body, sent with .body */
+        bool unsigned_answer;    /* no X-Onepci-Signature */
+        bool other_nonce;        /* signed for another request */
+        const char *signed_date; /* signed with this Date, sent with .date */
+        const char *signed_body; /* signed with this body, sent with .body */
 };
 
 struct world {
@@ -436,10 +436,9 @@ static void test_bad_options(void **state) {
 /* A forged answer is not used: it counts as no answer (retried), and the
  * signed answer after it is the one the caller gets. */
 static void forged_then_signed(const struct canned *forged, bool fetch, const char *in_message) {
-        const struct canned a[] = { *forged, { .status = 200, .body = "{\"host_id\":3}" } };
-        const uint64_t r[] = { 1500 };
-        struct world w = { .answers = a, .n_answers = ELEMENTSOF(a), .randoms = r,
-                           .n_randoms = 1 };
+        const struct canned a[] = {*forged, {.status = 200, .body = "{\"host_id\":3}"}};
+        const uint64_t r[] = {1500};
+        struct world w = {.answers = a, .n_answers = ELEMENTSOF(a), .randoms = r, .n_randoms = 1};
         struct registrar_client_options o;
         struct registrar_client_result res;
 
@@ -455,7 +454,7 @@ static void forged_then_signed(const struct canned *forged, bool fetch, const ch
         registrar_client_result_clear(&res);
 
         /* With no time left, the forged answer is the failure, named so. */
-        w = (struct world){ .answers = a, .n_answers = ELEMENTSOF(a) };
+        w = (struct world){.answers = a, .n_answers = ELEMENTSOF(a)};
         options(&o, &w);
         o.deadline_ms = 0;
         if (fetch)
@@ -471,26 +470,25 @@ static void forged_then_signed(const struct canned *forged, bool fetch, const ch
 }
 
 static void test_unsigned_answer_not_used(void **state) {
-        const struct canned c = { .status = 200, .body = "{\"host_id\":666}",
-                                  .unsigned_answer = true };
+        const struct canned c = {
+                .status = 200, .body = "{\"host_id\":666}", .unsigned_answer = true};
         forged_then_signed(&c, false, "unsigned (no X-Onepci-Signature");
         /* Nor a refusal: an unsigned 400 does not end the registration. */
-        const struct canned d = { .status = 400, .body = "{\"error\":\"invalid_report\"}",
-                                  .unsigned_answer = true };
+        const struct canned d = {
+                .status = 400, .body = "{\"error\":\"invalid_report\"}", .unsigned_answer = true};
         forged_then_signed(&d, false, "unsigned");
 }
 
 static void test_answer_for_another_nonce_not_used(void **state) {
         /* A genuine answer to another request, replayed. */
-        const struct canned c = { .status = 200, .body = "{\"host_id\":666}",
-                                  .other_nonce = true };
+        const struct canned c = {.status = 200, .body = "{\"host_id\":666}", .other_nonce = true};
         forged_then_signed(&c, false, "badly signed");
 }
 
 static void test_tampered_body_not_used(void **state) {
-        const struct canned c = { .status = 200,
-                                  .body = "hosts:\n  n1:\n    onepci_vfio_mode: \"0666\"\n",
-                                  .signed_body = "hosts:\n  n1: {}\n" };
+        const struct canned c = {.status = 200,
+                                 .body = "hosts:\n  n1:\n    onepci_vfio_mode: \"0666\"\n",
+                                 .signed_body = "hosts:\n  n1: {}\n"};
         forged_then_signed(&c, true, "badly signed");
 }
 
@@ -499,17 +497,21 @@ static void test_tampered_body_not_used(void **state) {
 static void test_forged_clock_skew_date_not_used(void **state) {
         const char *future = "Fri, 14 Nov 2025 22:13:20 GMT";
         const struct canned forged[] = {
-                { .status = 401, .body = "{\"error\":\"clock_skew\"}", .date = future,
-                  .unsigned_answer = true },
-                { .status = 401, .body = "{\"error\":\"clock_skew\"}", .date = future,
-                  .signed_date = "Tue, 14 Nov 2023 22:13:20 GMT" },
+                {.status = 401,
+                 .body = "{\"error\":\"clock_skew\"}",
+                 .date = future,
+                 .unsigned_answer = true},
+                {.status = 401,
+                 .body = "{\"error\":\"clock_skew\"}",
+                 .date = future,
+                 .signed_date = "Tue, 14 Nov 2023 22:13:20 GMT"},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(forged); i++) {
-                const struct canned a[] = { forged[i], { .status = 200 } };
-                const uint64_t r[] = { 0 };
-                struct world w = { .answers = a, .n_answers = ELEMENTSOF(a), .randoms = r,
-                                   .n_randoms = 1 };
+                const struct canned a[] = {forged[i], {.status = 200}};
+                const uint64_t r[] = {0};
+                struct world w = {
+                        .answers = a, .n_answers = ELEMENTSOF(a), .randoms = r, .n_randoms = 1};
                 struct registrar_client_options o;
                 struct registrar_client_result res;
 
@@ -533,9 +535,9 @@ static void test_registrar_text_escaped(void **state) {
                       -EINVAL, "x\\x1b[2J\\nonepci-agent: registration: done\\r");
         stops_at_once(403, "{\"error\":\"wrong_node\\u009b\"}", -EPERM, "wrong_node\\xc2\\x9b");
 
-        const struct canned a[] = { { .status = 400,
-                                      .body = "{\"reason\":\"\\u001b[31m\\u0000hidden\"}" } };
-        struct world w = { .answers = a, .n_answers = 1 };
+        const struct canned a[] = {
+                {.status = 400, .body = "{\"reason\":\"\\u001b[31m\\u0000hidden\"}"}};
+        struct world w = {.answers = a, .n_answers = 1};
         struct registrar_client_options o;
         struct registrar_client_result res;
 
@@ -604,8 +606,8 @@ static void *serve(void *arg) {
                         snprintf(value, sizeof value, "%.*s", (int)strcspn(auth, "\r"), auth);
                 }
                 if (sign_parse_header(value, &h) < 0 ||
-                    sign_response(KEY, a->status, a->date, h.nonce, a->body, strlen(a->body),
-                                  sig) < 0)
+                    sign_response(KEY, a->status, a->date, h.nonce, a->body, strlen(a->body), sig) <
+                            0)
                         sig[0] = '\0';
                 if (asprintf(&out,
                              "%sDate: %s\r\n" SIGN_RESPONSE_HEADER ": %s\r\n"
@@ -654,13 +656,13 @@ static const char *header_in(const char *req, const char *name, char *buf, size_
 
 static void test_curl_loopback(void **state) {
         const struct http_answer responses[] = {
-                { 503, "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 2\r\n"
-                       "Content-Type: application/json\r\n",
-                  "Tue, 14 Nov 2023 22:13:20 GMT", "{\"error\":\"oned_unavailable\"}" },
-                { 401, "HTTP/1.1 401 Unauthorized\r\n", "Wed, 15 Nov 2023 01:13:20 GMT",
-                  "{\"error\":\"clock_skew\"}" },
-                { 200, "HTTP/1.1 200 OK\r\n", "Wed, 15 Nov 2023 01:13:22 GMT",
-                  "{\"host_id\":3}\n" },
+                {503,
+                 "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 2\r\n"
+                 "Content-Type: application/json\r\n",
+                 "Tue, 14 Nov 2023 22:13:20 GMT", "{\"error\":\"oned_unavailable\"}"},
+                {401, "HTTP/1.1 401 Unauthorized\r\n", "Wed, 15 Nov 2023 01:13:20 GMT",
+                 "{\"error\":\"clock_skew\"}"},
+                {200, "HTTP/1.1 200 OK\r\n", "Wed, 15 Nov 2023 01:13:22 GMT", "{\"host_id\":3}\n"},
         };
         struct world w = { 0 };
         struct registrar_client_options o;
