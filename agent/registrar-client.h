@@ -8,7 +8,7 @@
  *
  * Retries 409, 429, 5xx and connection failures with capped exponential
  * backoff and full jitter under an overall deadline, waiting at least what
- * Retry-After asks; stops at once on 400, 401, 403 and TLS verification
+ * Retry-After asks; stops at once on (signed) 400, 401, 403 and TLS verification
  * failures; after a 401 "clock_skew" signs once more with the offset between
  * the server's Date header and the local clock.
  *
