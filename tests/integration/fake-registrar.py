@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import http.server
 import json
+import os
 import re
 import sys
 
@@ -62,7 +63,6 @@ def main():
     srv = http.server.HTTPServer(("127.0.0.1", 0), Handler)
     with open(portfile + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
-    import os
     os.rename(portfile + ".tmp", portfile)
     srv.serve_forever()
 
