@@ -11,10 +11,12 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "context.h"
 #include "driverctl.h"
+#include "escape.h"
 #include "exit-codes.h"
 #include "fileio.h"
 #include "guards.h"
@@ -98,6 +100,14 @@ static int load_host(struct run_state *s) {
         if (r < 0)
                 return fail(s, EXIT_INTERNAL, "cannot collect this machine's identity: %s",
                             strerror(-r));
+
+        /* inventory_load() opens it blocking: a FIFO with no writer (or a
+         * device) in its place would stop the boot for ever. */
+        r = open_regular_file(s->o->inventory, NULL);
+        if (r == -EINVAL)
+                return fail(s, EXIT_CONFIG, "%s: not a regular file", s->o->inventory);
+        if (r >= 0)
+                close(r);
 
         struct inventory_load_options lo = {
                 .keep_host = identity_keep_host,
@@ -356,12 +366,18 @@ static char *describe_acceptance(const char *url, const struct registrar_client_
                 if (json_object_object_get_ex(o, "changed", &v))
                         changed = json_object_get_boolean(v);
         }
+        /* The registrar's words reach the terminal and the journal: escaped. */
+        _cleanup_free_ char *host_e = escape_untrusted(host), *filter_e = escape_untrusted(filter);
+        _cleanup_free_ char *short_e = short_addr ? escape_untrusted(short_addr) : NULL;
         char *msg = NULL;
-        if (asprintf(&msg, "%s accepted the report after %u attempt(s): OpenNebula host %s (id %d) "
-                          "PCI_FILTER=\"%s\"%s%s%s, %s",
-                     url, res->attempts, host, id, filter, short_addr ? " PCI_SHORT_ADDRESS=\"" : "",
-                     short_addr ? short_addr : "", short_addr ? "\"" : "",
-                     changed ? "updated" : "already set") < 0)
+        if (!host_e || !filter_e || (short_addr && !short_e))
+                return NULL;
+        if (asprintf(&msg,
+                     "%s accepted the report after %u attempt(s): OpenNebula host %s (id %d) "
+                     "PCI_FILTER=\"%s\"%s%s%s, %s",
+                     url, res->attempts, host_e, id, filter_e,
+                     short_e ? " PCI_SHORT_ADDRESS=\"" : "", short_e ? short_e : "",
+                     short_e ? "\"" : "", changed ? "updated" : "already set") < 0)
                 return NULL;
         return msg;
 }
