@@ -9,7 +9,7 @@
 #include <yaml.h>
 
 #include "macros.h"
-#include "yaml-tree.h"
+#include "inv-value-build.h"
 
 struct out {
         char *buf;

@@ -4,12 +4,13 @@
 #include <stdint.h>
 
 #include "host-config.h"
+#include "error-message.h"
 #include "inventory.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct inventory *inv = NULL;
-        struct inv_error err = { 0 };
+        struct error_message err = { 0 };
         struct inventory_load_options o = { .max_alias_nodes = 10000 };
 
         if (inventory_load_buffer((const char *)data, size, "fuzz.yml", &o, &inv, &err) < 0)

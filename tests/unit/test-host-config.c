@@ -11,19 +11,20 @@
 #include <string.h>
 
 #include "host-config.h"
+#include "error-message.h"
 #include "inventory.h"
 #include "macros.h"
 
 /* Validates host h of an inventory given as text; returns the result code. */
 static int config_of(const char *yaml, const char *host, struct host_config **ret,
-                     struct inv_error *err) {
+                     struct error_message *err) {
         struct inventory *inv = NULL;
         struct inv_value *vars = NULL;
         memset(err, 0, sizeof(*err));
         *ret = NULL;
         int r = inventory_load_buffer(yaml, strlen(yaml), "hc.yml", NULL, &inv, err);
         if (r < 0)
-                fail_msg("inventory: %s:%u:%u %s", err->file, err->line, err->column, err->message);
+                fail_msg("inventory: %s:%u:%u %s", err->file, err->line, err->column, err->text);
         assert_int_equal(inventory_host_vars(inv, host, &vars), 0);
         r = host_config_from_vars(host, vars, ret, err);
         inv_value_unref(vars);
@@ -32,7 +33,7 @@ static int config_of(const char *yaml, const char *host, struct host_config **re
 }
 
 /* One host "h" whose variables are the given flow-mapping body. */
-static int config_vars(const char *body, struct host_config **ret, struct inv_error *err) {
+static int config_vars(const char *body, struct host_config **ret, struct error_message *err) {
         char yaml[1024];
         snprintf(yaml, sizeof(yaml), "node:\n  hosts:\n    h:\n%s", body);
         return config_of(yaml, "h", ret, err);
@@ -40,7 +41,7 @@ static int config_vars(const char *body, struct host_config **ret, struct inv_er
 
 static void test_sample(void **state) {
         struct inventory *inv = NULL;
-        struct inv_error err = {0};
+        struct error_message err = {0};
         assert_int_equal(inventory_load(FIXTURES_DIR "/demo/inventory.yml", NULL, &inv, &err), 0);
         static const struct {
                 const char *host;
@@ -81,7 +82,7 @@ static void test_sample(void **state) {
 
 static void test_enabled_rules(void **state) {
         struct host_config *cfg;
-        struct inv_error err;
+        struct error_message err;
         /* Absent with devices: enabled (the newer role's meaning). */
         assert_int_equal(config_vars("      pci_devices: [{address: 0000:09:00.0}]\n", &cfg, &err),
                          0);
@@ -115,18 +116,18 @@ static void test_enabled_rules(void **state) {
         assert_int_equal(err.column, 32);
         assert_string_equal(err.value, "yes");
         assert_string_equal(err.file, "hc.yml");
-        assert_non_null(strstr(err.message, "quoted"));
+        assert_non_null(strstr(err.text, "quoted"));
         assert_int_equal(config_vars("      pci_passthrough_enabled: maybe\n", &cfg, &err),
                          -EINVAL);
         assert_string_equal(err.value, "maybe");
-        assert_non_null(strstr(err.message, "pci_passthrough_enabled must be true or false"));
+        assert_non_null(strstr(err.text, "pci_passthrough_enabled must be true or false"));
 }
 
 static void test_short_address(void **state) {
         struct inventory *inv = NULL;
         struct inv_value *vars = NULL;
         struct host_config *cfg = NULL;
-        struct inv_error err = {0};
+        struct error_message err = {0};
         const char *path = FIXTURES_DIR "/inventories/bad/short-address.yml";
         assert_int_equal(inventory_load(path, NULL, &inv, &err), 0);
         assert_int_equal(inventory_host_vars(inv, "n1", &vars), 0);
@@ -135,22 +136,22 @@ static void test_short_address(void **state) {
         assert_int_equal(err.line, 5);
         assert_int_equal(err.column, 20);
         assert_string_equal(err.value, "09:00.0");
-        assert_non_null(strstr(err.message, "use \"0000:09:00.0\""));
-        assert_non_null(strstr(err.message, "pci_devices[0].address"));
+        assert_non_null(strstr(err.text, "use \"0000:09:00.0\""));
+        assert_non_null(strstr(err.text, "pci_devices[0].address"));
         inv_value_unref(vars);
         inventory_free(inv);
 
         /* A short glob gets the full form too. */
         assert_int_equal(config_vars("      pci_devices: [{address: \"0A:00.*\"}]\n", &cfg, &err),
                          -EINVAL);
-        assert_non_null(strstr(err.message, "\"0000:0A:00.*\""));
+        assert_non_null(strstr(err.text, "\"0000:0A:00.*\""));
 }
 
 static void test_unknown_selector_key(void **state) {
         struct inventory *inv = NULL;
         struct inv_value *vars = NULL;
         struct host_config *cfg = NULL;
-        struct inv_error err = {0};
+        struct error_message err = {0};
         const char *path = FIXTURES_DIR "/inventories/bad/unknown-selector-key.yml";
         assert_int_equal(inventory_load(path, NULL, &inv, &err), 0);
         assert_int_equal(inventory_host_vars(inv, "n1", &vars), 0);
@@ -158,14 +159,14 @@ static void test_unknown_selector_key(void **state) {
         assert_int_equal(err.line, 5);
         assert_int_equal(err.column, 11);
         assert_string_equal(err.value, "adress");
-        assert_non_null(strstr(err.message, "unknown key \"adress\""));
+        assert_non_null(strstr(err.text, "unknown key \"adress\""));
         inv_value_unref(vars);
         inventory_free(inv);
 }
 
 static void test_selectors(void **state) {
         struct host_config *cfg;
-        struct inv_error err;
+        struct error_message err;
         assert_int_equal(config_vars("      pci_devices:\n"
                                      "        - address: \"0000:0A:00.1\"\n"
                                      "          set_driver: omit\n"
@@ -233,19 +234,19 @@ static void test_selector_errors(void **state) {
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 struct host_config *cfg = NULL;
-                struct inv_error err;
+                struct error_message err;
                 int r = config_vars(cases[i].vars, &cfg, &err);
                 if (r != -EINVAL || cfg || !STREQ(err.value, cases[i].value) ||
-                    !strstr(err.message, cases[i].message_part) || err.line != 4 || err.column == 0)
+                    !strstr(err.text, cases[i].message_part) || err.line != 4 || err.column == 0)
                         fail_msg("case %zu: %d %u:%u \"%s\" (%s)", i, r, err.line, err.column,
-                                 err.message, err.value);
+                                 err.text, err.value);
                 host_config_free(cfg);
         }
 }
 
 static void test_vfio_and_url(void **state) {
         struct host_config *cfg;
-        struct inv_error err;
+        struct error_message err;
         assert_int_equal(config_vars("      onepci_vfio_group: vfio_users\n"
                                      "      onepci_vfio_mode: \"0666\"\n"
                                      "      ansible_host: n1.example.com\n"
@@ -276,7 +277,7 @@ static void test_vfio_and_url(void **state) {
 
 static void test_no_vars(void **state) {
         struct host_config *cfg = NULL;
-        struct inv_error err;
+        struct error_message err;
         assert_int_equal(host_config_from_vars("lone", NULL, &cfg, &err), 0);
         assert_false(cfg->enabled);
         assert_string_equal(cfg->one_host_name, "lone");

@@ -15,6 +15,7 @@
 #include "context.h"
 #include "fileio.h"
 #include "identity.h"
+#include "error-message.h"
 #include "inventory.h"
 #include "macros.h"
 #include "test-root.h"
@@ -54,7 +55,7 @@ static struct identity_facts *collect(const char *root, const char *host) {
 
 static struct inventory *load_with(struct identity_facts *facts, const char *yaml) {
         struct inventory *inv = NULL;
-        struct inv_error err = {0};
+        struct error_message err = {0};
         struct inventory_load_options o = {.keep_host = identity_keep_host, .userdata = facts};
         int r = yaml ? inventory_load_buffer(yaml, strlen(yaml), "t.yml", &o, &inv, &err)
                      : inventory_load(INVENTORY, &o, &inv, &err);

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 
 #include "macros.h"
+#include "error-message.h"
 #include "register.h"
 #include "sign.h"
 
@@ -423,7 +424,7 @@ static const char inventory_yaml[] =
 static void resolve(const char *flag, const struct host_config *cfg, const char *yaml,
                     int expect, const char *expect_url) {
         struct inventory *inv = NULL;
-        struct inv_error err;
+        struct error_message err;
         char *url = NULL, *msg = NULL;
 
         if (yaml)
