@@ -29,7 +29,29 @@ static bool has_glob(const char *s) {
         return strpbrk(s, "*?[") != NULL;
 }
 
-/* The scalar text of v, or an error naming what: NULL when absent/null. */
+/* How Ansible's YAML loader reads a scalar that is not a string, for a message. */
+static const char *why_not_string(const struct inv_value *v) {
+        switch (inv_value_kind(v)) {
+        case INV_KIND_FLOAT:
+                return " (YAML 1.1 reads digits with colons and a dot, such as 0000:09:00.0, "
+                       "as a base-60 number: 540.0)";
+        case INV_KIND_INT:
+                return " (YAML 1.1 reads a leading 0 as octal: 0302 is 194, 0660 is 432)";
+        case INV_KIND_VAULT:
+                return " (onepci has no vault password)";
+        default:
+                return "";
+        }
+}
+
+/* Ansible does not evaluate templates in an inventory read by ansible-inventory,
+ * and the agent never evaluates them: a template would be taken literally. */
+static bool is_template(const char *s) {
+        return strstr(s, "{{") || strstr(s, "{%") || strstr(s, "{#");
+}
+
+/* The scalar text of v, or an error naming what: NULL when absent/null.
+ * Only what Ansible reads as a string is a string. */
 static int want_string(const struct inv_value *v, const char *what, const char **ret,
                        struct error_message *err) {
         switch (inv_value_type(v)) {
@@ -37,26 +59,55 @@ static int want_string(const struct inv_value *v, const char *what, const char *
                 *ret = NULL;
                 return 0;
         case INV_SCALAR:
+                if (inv_value_kind(v) != INV_KIND_STR) {
+                        inv_value_error(err, v, "%s: Ansible reads this value as %s, not as text%s: "
+                                        "quote it",
+                                        what, inv_kind_name(inv_value_kind(v)), why_not_string(v));
+                        return -EINVAL;
+                }
+                if (is_template(inv_value_str(v))) {
+                        inv_value_error(err, v,
+                                        "%s holds a Jinja template, which onepci never "
+                                        "evaluates: write the value itself",
+                                        what);
+                        return -EINVAL;
+                }
                 *ret = inv_value_str(v);
                 return 0;
         default:
                 inv_value_error(err, v, "%s must be a single value, not a %s", what,
-                              inv_value_type(v) == INV_MAPPING ? "mapping" : "list");
+                                inv_value_type(v) == INV_MAPPING ? "mapping" : "list");
                 return -EINVAL;
         }
 }
 
+/* Booleans as Ansible's YAML loader makes them: yes/no, true/false, on/off
+ * in lower, Capitalised and UPPER case, or tagged !!bool.  A string is
+ * refused, whatever Ansible's bool filter would make of it. */
 static int want_bool(const struct inv_value *v, const char *what, bool *ret,
                      struct error_message *err) {
         if (inv_value_to_bool(v, ret) == 0)
                 return 0;
-        if (inv_value_type(v) == INV_SCALAR && !inv_value_is_plain(v))
-                inv_value_error(err, v,
-                              "%s must be true or false; \"%s\" is quoted, so it is a "
-                              "string",
-                              what, inv_value_str(v));
-        else
+        if (inv_value_type(v) != INV_SCALAR)
                 inv_value_error(err, v, "%s must be true or false", what);
+        else if (inv_value_kind(v) == INV_KIND_STR && inv_value_is_tagged(v))
+                inv_value_error(err, v,
+                                "%s must be true or false; \"%s\" is tagged as a string, so "
+                                "Ansible reads it as one",
+                                what, inv_value_str(v));
+        else if (inv_value_kind(v) == INV_KIND_STR && !inv_value_is_plain(v))
+                inv_value_error(err, v,
+                                "%s must be true or false; \"%s\" is quoted, so it is a "
+                                "string for Ansible",
+                                what, inv_value_str(v));
+        else if (inv_value_kind(v) == INV_KIND_STR)
+                inv_value_error(err, v,
+                                "%s must be true or false; Ansible reads \"%s\" as a string "
+                                "(YAML 1.1 booleans are yes/no, true/false, on/off)",
+                                what, inv_value_str(v));
+        else
+                inv_value_error(err, v, "%s must be true or false; Ansible reads this value as %s",
+                                what, inv_kind_name(inv_value_kind(v)));
         return -EINVAL;
 }
 

@@ -84,7 +84,7 @@ static void test_enabled_rules(void **state) {
         struct host_config *cfg;
         struct error_message err;
         /* Absent with devices: enabled (the newer role's meaning). */
-        assert_int_equal(config_vars("      pci_devices: [{address: 0000:09:00.0}]\n", &cfg, &err),
+        assert_int_equal(config_vars("      pci_devices: [{address: \"0000:09:00.0\"}]\n", &cfg, &err),
                          0);
         assert_true(cfg->enabled);
         assert_string_equal(cfg->one_host_name, "h"); /* no ansible_host: the name */
@@ -99,7 +99,7 @@ static void test_enabled_rules(void **state) {
         host_config_free(cfg);
         /* false means disabled whatever the list says; every YAML 1.1 spelling. */
         assert_int_equal(config_vars("      pci_passthrough_enabled: off\n"
-                                     "      pci_devices: [{address: 0000:09:00.0}]\n",
+                                     "      pci_devices: [{address: \"0000:09:00.0\"}]\n",
                                      &cfg, &err),
                          0);
         assert_false(cfg->enabled);
@@ -107,6 +107,14 @@ static void test_enabled_rules(void **state) {
         host_config_free(cfg);
         assert_int_equal(config_vars("      pci_passthrough_enabled: Yes\n", &cfg, &err), 0);
         assert_true(cfg->enabled);
+        host_config_free(cfg);
+        /* An explicit tag is what PyYAML constructs: a boolean, not a quoted string. */
+        assert_int_equal(config_vars("      pci_passthrough_enabled: !!bool \"true\"\n", &cfg, &err), 0);
+        assert_true(cfg->enabled);
+        host_config_free(cfg);
+        assert_int_equal(config_vars("      pci_passthrough_enabled: !!bool \"OFF\"\n"
+                                     "      pci_devices: [{address: \"0000:09:00.0\"}]\n", &cfg, &err), 0);
+        assert_false(cfg->enabled);
         host_config_free(cfg);
         /* A quoted "yes" is a string: refused with why. */
         assert_int_equal(config_vars("      pci_passthrough_enabled: \"yes\"\n", &cfg, &err),
@@ -174,7 +182,7 @@ static void test_selectors(void **state) {
                                      "        - address: 0000:03:00.*\n"
                                      "          excluded: yes\n"
                                      "        - vendor: \"10DE\"\n"
-                                     "          device: 0x26B9\n"
+                                     "          device: \"0x26B9\"\n"
                                      "          class: \"0302*\"\n"
                                      "          set_driver: vfio-pci\n",
                                      &cfg, &err),
@@ -222,7 +230,22 @@ static void test_selector_errors(void **state) {
                 {"      onepci_vfio_group: \"Kvm Users\"\n", "Kvm Users", "group name"},
                 {"      onepci_vfio_group: 0kvm\n", "0kvm", "group name"},
                 {"      onepci_vfio_mode: \"0777\"\n", "0777", "onepci_vfio_mode must be"},
-                {"      onepci_vfio_mode: 660\n", "660", "onepci_vfio_mode must be"},
+                {"      onepci_vfio_mode: 660\n", "660", "quote it"},
+                {"      onepci_vfio_mode: 0660\n", "0660", "as an integer"},
+                /* What Ansible reads as numbers, never as the text written. */
+                {"      pci_devices: [{address: 0000:09:00.0}]\n", "0000:09:00.0", "540.0"},
+                {"      pci_devices: [{class: 0302}]\n", "0302", "octal"},
+                {"      pci_devices: [{device: 0x26b9}]\n", "0x26b9", "quote it"},
+                {"      pci_devices: [{vendor: 1234}]\n", "1234", "an integer"},
+                {"      ansible_host: 10.0\n", "10.0", "a float"},
+                {"      pci_registrar_url: \"{{ url }}\"\n", "{{ url }}", "Jinja template"},
+                {"      pci_devices: [{address: \"{{ gpu }}\"}]\n", "{{ gpu }}", "never evaluates"},
+                {"      pci_devices: [{address: !vault abc}]\n", "abc", "vault"},
+                /* YAML 1.1 as PyYAML reads it: y and n are strings. */
+                {"      pci_passthrough_enabled: y\n", "y", "as a string"},
+                {"      pci_passthrough_enabled: N\n", "N", "as a string"},
+                {"      pci_passthrough_enabled: 1\n", "1", "an integer"},
+                {"      pci_passthrough_enabled: !!str yes\n", "yes", "tagged as a string"},
                 {"      pci_registrar_url: ftp://front\n", "ftp://front", "http://"},
                 {"      pci_registrar_url: \"http://\"\n", "http://", "http://"},
                 {"      pci_registrar_url: \"http://front:99999/\"\n", "http://front:99999/",
@@ -264,7 +287,7 @@ static void test_vfio_and_url(void **state) {
         } modes[] = {{"0600", 0600}, {"0640", 0640}, {"0660", 0660}};
         for (size_t i = 0; i < ELEMENTSOF(modes); i++) {
                 char body[128];
-                snprintf(body, sizeof(body), "      onepci_vfio_mode: %s\n", modes[i].text);
+                snprintf(body, sizeof(body), "      onepci_vfio_mode: \"%s\"\n", modes[i].text);
                 assert_int_equal(config_vars(body, &cfg, &err), 0);
                 assert_int_equal(cfg->vfio_mode, modes[i].mode);
                 host_config_free(cfg);
