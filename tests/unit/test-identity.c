@@ -172,6 +172,29 @@ static void test_ambiguous(void **state) {
         test_root_remove(root);
 }
 
+/* Hosts that differ only in case are different hosts for Ansible: the name
+ * written exactly wins; a name matching both only by case is ambiguous. */
+static void test_case_differs(void **state) {
+        const char *yaml = "node:\n  hosts:\n    gpu1: {x: a}\n    GPU1: {x: b}\n";
+        const char *given[] = {"gpu1", "GPU1"};
+        for (size_t i = 0; i < ELEMENTSOF(given); i++) {
+                struct identity_facts *facts = calloc(1, sizeof(*facts));
+                assert_non_null(facts);
+                assert_int_equal(identity_add(facts, IDENTITY_GIVEN, given[i]), 0);
+                struct inventory *inv = load_with(facts, yaml);
+                resolve(facts, inv, 0, given[i]);
+                inventory_free(inv);
+                identity_facts_free(facts);
+        }
+        struct identity_facts *facts = calloc(1, sizeof(*facts));
+        assert_non_null(facts);
+        assert_int_equal(identity_add(facts, IDENTITY_GIVEN, "Gpu1"), 0);
+        struct inventory *inv = load_with(facts, yaml);
+        free(resolve(facts, inv, -ENOTUNIQ, NULL));
+        inventory_free(inv);
+        identity_facts_free(facts);
+}
+
 static void test_address(void **state) {
         char *root = make_root(NULL, NULL);
         struct identity_facts *facts = collect(root, NULL);
@@ -257,6 +280,7 @@ int main(void) {
                 cmocka_unit_test(test_cloud_init_before_hostname),
                 cmocka_unit_test(test_hostname_fallback),
                 cmocka_unit_test(test_ambiguous),
+                cmocka_unit_test(test_case_differs),
                 cmocka_unit_test(test_address),
                 cmocka_unit_test(test_many_hosts_listed_briefly),
                 cmocka_unit_test(test_live_collects_hostname),
