@@ -13,6 +13,7 @@
 #include "config.h"
 #include "exit-codes.h"
 #include "fetch-inventory.h"
+#include "inventory-dump.h"
 #include "log.h"
 #include "macros.h"
 
@@ -30,6 +31,7 @@ static void usage(FILE *f) {
               "  register    send the node's current state to the registrar\n"
               "  fetch-inventory  get this node's part of the inventory from the registrar\n"
               "              (needs --registrar; written to --output or --inventory)\n"
+              "  inventory   print the variables onepci reads, per host (or --host), as JSON\n"
               "\n"
               "Options:\n"
               "  --inventory FILE   inventory (default /etc/onepci/inventory.yml)\n"
@@ -157,6 +159,8 @@ int main(int argc, char **argv) {
         }
         if (STREQ(argv[optind], "fetch-inventory"))
                 return agent_fetch_inventory(&o, output ? output : o.inventory);
+        if (STREQ(argv[optind], "inventory"))
+                return agent_inventory_dump(&o);
         if (parse_command(argv[optind], &o.command) < 0) {
                 log_error("unknown command \"%s\": expected plan, apply, check or register", argv[optind]);
                 return EXIT_USAGE;
