@@ -497,7 +497,10 @@ static int build_mapping(struct yaml_reader *r, size_t *pos, struct inv_value *m
                                 goto out;
                 }
                 if (dup) {
-                        rec_error(r, k, key, "duplicate key \"%s\"", key);
+                        rec_error(r, k, key,
+                                  "duplicate key \"%s\" (Ansible would take the last with a "
+                                  "warning): write it once",
+                                  key);
                         ret = -EINVAL;
                         goto out;
                 }
