@@ -53,13 +53,13 @@ static const char *var(const struct inventory *inv, const char *host, const char
         return s ? buf : NULL;
 }
 
-#define assert_var(inv, host, key, want)                                                           \
-        do {                                                                                       \
-                const char *_v = var(inv, host, key);                                              \
-                if (!(want) ? _v != NULL : !_v || !STREQ(_v, (want)))                              \
-                        fail_msg("%s.%s: \"%s\", expected \"%s\"", host, key, _v ? _v : "(unset)", \
-                                 (want) ? (want) : "(unset)");                                     \
-        } while (0)
+static void assert_var(const struct inventory *inv, const char *host, const char *key,
+                       const char *want) {
+        const char *v = var(inv, host, key);
+        if (!want ? v != NULL : !v || !STREQ(v, want))
+                fail_msg("%s.%s: \"%s\", expected \"%s\"", host, key, v ? v : "(unset)",
+                         want ? want : "(unset)");
+}
 
 /* group_vars/NAME: only the first of NAME, NAME.yml, NAME.yaml, NAME.json. */
 static void test_vars_file_lookup(void **state) {
