@@ -873,37 +873,32 @@ static int parse_group_body(struct parse *p, size_t gi, unsigned depth) {
         }
 }
 
+/* Passes over one event (stream or document start/end) and reads the next into ev. */
+static int next_but_one(struct parse *p, yaml_event_t *ev) {
+        int r = yaml_reader_next(&p->r, ev);
+        if (r < 0)
+                return r;
+        yaml_event_delete(ev);
+        return yaml_reader_next(&p->r, ev);
+}
+
 /* Expects one document whose root is a mapping, or nothing at all.
  * *ret_root tells whether a root mapping was opened (and is consumed by the
  * caller), and the document end is read by expect_end(). */
 static int expect_start(struct parse *p, bool *ret_root, yaml_event_t *root) {
         _cleanup_(yaml_event_delete) yaml_event_t ev = {0};
-        int r = yaml_reader_next(&p->r, &ev);
+        int r = next_but_one(p, &ev);
         if (r < 0)
                 return r;
-        yaml_event_delete(&ev);
-        r = yaml_reader_next(&p->r, &ev);
-        if (r < 0)
-                return r;
-        if (ev.type == YAML_STREAM_END_EVENT) {
-                *ret_root = false;
+        *ret_root = ev.type != YAML_STREAM_END_EVENT;
+        if (!*ret_root)
                 return 0;
-        }
-        yaml_event_delete(&ev);
-        r = yaml_reader_next(&p->r, root);
-        if (r < 0)
-                return r;
-        *ret_root = true;
-        return 0;
+        return yaml_reader_next(&p->r, root);
 }
 
 static int expect_end(struct parse *p) {
         _cleanup_(yaml_event_delete) yaml_event_t ev = {0};
-        int r = yaml_reader_next(&p->r, &ev);
-        if (r < 0)
-                return r;
-        yaml_event_delete(&ev);
-        r = yaml_reader_next(&p->r, &ev);
+        int r = next_but_one(p, &ev);
         if (r < 0)
                 return r;
         if (ev.type != YAML_STREAM_END_EVENT) {
