@@ -3,9 +3,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "host-config.h"
 #include "error-message.h"
+#include "host-config.h"
 #include "inventory.h"
+#include "macros.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -20,6 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 const char *name = inventory_host_name(inv, i);
                 if (inventory_host_vars(inv, name, &vars) < 0)
                         continue;
+                char **groups = NULL;
+                if (inventory_host_groups(inv, name, &groups) == 0)
+                        strv_free(groups);
                 struct host_config *cfg = NULL;
                 if (host_config_from_vars(name, vars, &cfg, &err) == 0)
                         host_config_free(cfg);
