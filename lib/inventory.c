@@ -1178,8 +1178,13 @@ static void explain_ini(const struct source *src, const char *filename,
                                      (line[0] == '#' || line[0] == ';' || line[0] == '\n');
                      i++)
                         ;
-        } else
-                snprintf(line, sizeof(line), "%.*s", (int)strcspn(src->data, "\n"), src->data);
+        } else {
+                /* The buffer is not a C string. */
+                const char *nl = memchr(src->data, '\n', src->len);
+                size_t len = nl ? (size_t)(nl - src->data) : src->len;
+                snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1),
+                         src->data);
+        }
         line[strcspn(line, "\r\n")] = '\0';
         size_t len = strlen(line);
         if (len < 3 || line[0] != '[' || line[len - 1] != ']')
