@@ -311,6 +311,8 @@ enum inv_kind inv_resolve_plain(const char *s, size_t len) {
         switch (s[0]) {
         case 'y': case 'Y': case 'n': case 'N': case 't': case 'T':
         case 'f': case 'F': case 'o': case 'O':
+                if (len > 5) /* longer than "false": most names, never a boolean or null */
+                        return INV_KIND_STR;
                 for (size_t i = 0; i < ELEMENTSOF(bools); i++)
                         if (STREQ(s, bools[i]))
                                 return INV_KIND_BOOL;

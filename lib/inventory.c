@@ -429,6 +429,9 @@ static int host_pattern(struct parse *p, size_t gi, const char *pattern, bool fr
                         unsigned line, unsigned column, struct entry *e) {
         _cleanup_(host_pattern_done) struct host_pattern hp = {0};
         const char *problem = NULL;
+        /* Most names have no range and no port: nothing to expand. */
+        if (pattern[0] && !strpbrk(pattern, "[:"))
+                return host_entry(p, gi, pattern, 0, from_merge, line, column, e);
         int r = host_pattern_expand(pattern, MAX_RANGE_HOSTS, &hp, &problem);
         if (r == -EINVAL || r == -E2BIG)
                 error_set_at(p->err, p->r.file->name, line, column, pattern,

@@ -26,12 +26,16 @@ enum rec_kind { REC_SCALAR, REC_SEQ, REC_MAP, REC_END, REC_ALIAS };
 struct rec {
         uint8_t kind;
         uint8_t plain;
-        uint8_t skind;  /* enum inv_kind of a scalar */
+        uint8_t skind;  /* enum inv_kind of a scalar, KIND_LATER for a plain one */
         uint8_t tagged; /* explicit tag */
         uint32_t line, column;
         uint32_t anchor_len;
         uint32_t str_len;
 };
+
+/* A plain scalar's kind is resolved when it is used (built or looked up),
+ * not for every scalar of every skipped host. */
+#define KIND_LATER 0xff
 
 #define ALIGN4(x) (((x) + 3) & ~(size_t)3)
 
@@ -228,9 +232,14 @@ static int scalar_kind(struct yaml_reader *r, const yaml_event_t *ev, enum inv_k
                              tag, s);
                 return -EINVAL;
         }
-        *ret = ev->data.scalar.plain_implicit ? inv_resolve_plain(s, ev->data.scalar.length)
-                                              : INV_KIND_STR;
+        *ret = ev->data.scalar.plain_implicit ? (enum inv_kind)KIND_LATER : INV_KIND_STR;
         return 0;
+}
+
+static enum inv_kind rec_scalar_kind(const struct rec *h) {
+        if (h->skind != KIND_LATER)
+                return (enum inv_kind)h->skind;
+        return inv_resolve_plain(rec_str(h), h->str_len);
 }
 
 /* Lists and mappings: their own tags only (not !!set, !!omap, ...). */
@@ -549,7 +558,8 @@ static int build_node(struct yaml_reader *r, size_t *pos, bool secret, struct in
         }
 
         if (h->kind == REC_SCALAR) {
-                bool is_null = h->skind == INV_KIND_NULL;
+                enum inv_kind kind = rec_scalar_kind(h);
+                bool is_null = kind == INV_KIND_NULL;
                 v = inv_value_new(is_null ? INV_NULL : INV_SCALAR, r->file, h->line, h->column);
                 if (!v)
                         return -ENOMEM;
@@ -559,7 +569,7 @@ static int build_node(struct yaml_reader *r, size_t *pos, bool secret, struct in
                                 return -ENOMEM;
                 }
                 v->plain = h->plain;
-                v->kind = h->skind;
+                v->kind = (uint8_t)kind;
                 v->tagged = h->tagged;
         } else if (h->kind == REC_SEQ || h->kind == REC_MAP) {
                 v = inv_value_new(h->kind == REC_SEQ ? INV_SEQUENCE : INV_MAPPING, r->file, h->line,
@@ -635,7 +645,7 @@ enum inv_type yaml_reader_tape_type(const struct yaml_reader *r) {
                 return t ? t->type : INV_NULL;
         }
         default:
-                return h->skind == INV_KIND_NULL ? INV_NULL : INV_SCALAR;
+                return rec_scalar_kind(h) == INV_KIND_NULL ? INV_NULL : INV_SCALAR;
         }
 }
 
@@ -674,7 +684,7 @@ const char *yaml_reader_tape_lookup(const struct yaml_reader *r, const char *key
                 const struct rec *v = rec_at(r, pos);
                 if (match) {
                         if (v->kind == REC_SCALAR)
-                                return v->skind == INV_KIND_NULL ? NULL : rec_str(v);
+                                return rec_scalar_kind(v) == INV_KIND_NULL ? NULL : rec_str(v);
                         if (v->kind == REC_ALIAS) {
                                 const struct inv_value *t = anchor_lookup(r, rec_str(v));
                                 return t && t->type == INV_SCALAR ? t->str : NULL;
