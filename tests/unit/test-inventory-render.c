@@ -78,6 +78,8 @@ static void test_render_sample_host(void **state) {
 static void test_render_keeps_types_and_precedence(void **state) {
         const char *src = "all:\n  vars:\n    pci_x: from_all\n    api_token: t0ps3cret\n"
                           "node:\n  vars:\n    pci_quoted: \"yes\"\n    pci_null: ~\n"
+                          "    pci_tagged: !!bool \"true\"\n    pci_str: !!str on\n"
+                          "    pci_octal: 0660\n"
                           "    pci_nested: {a: [1, {b: 'x: y'}], c: off}\n"
                           "  hosts:\n    \"h:x\":\n      pci_x: from_host\n"
                           "      pci_multi: \"line1\\nline2\"\n";
@@ -98,6 +100,11 @@ static void test_render_keeps_types_and_precedence(void **state) {
         assert_int_equal(inv_value_to_bool(q, &b), -EINVAL); /* still a string */
         assert_string_equal(inv_value_str(q), "yes");
         assert_int_equal(inv_value_type(inv_map_get(vars, "pci_null")), INV_NULL);
+        /* Types survive the round trip, tagged ones too. */
+        assert_int_equal(inv_value_to_bool(inv_map_get(vars, "pci_tagged"), &b), 0);
+        assert_true(b);
+        assert_int_equal(inv_value_kind(inv_map_get(vars, "pci_str")), INV_KIND_STR);
+        assert_int_equal(inv_value_kind(inv_map_get(vars, "pci_octal")), INV_KIND_INT);
         const struct inv_value *nested = inv_map_get(vars, "pci_nested");
         assert_int_equal(inv_value_to_bool(inv_map_get(nested, "c"), &b), 0);
         assert_false(b);
