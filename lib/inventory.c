@@ -75,6 +75,8 @@ struct parse {
         struct error_message *err;
         size_t block;  /* the mapping of names being read */
         size_t blocks; /* mappings numbered so far */
+        char **patterns; /* the range and port keys of that mapping */
+        size_t n_patterns, patterns_block;
 };
 
 static int idxv_add(struct idxv *x, size_t i) {
@@ -375,7 +377,10 @@ struct entry {
         const char *address;
 };
 
-static int host_entry(struct parse *p, size_t gi, const char *name, unsigned port,
+/* literal: the key is the name itself.  A name that comes out of a range or
+ * a "name:port" key may also be written elsewhere in the same mapping:
+ * Ansible sets both entries' variables, key by key. */
+static int host_entry(struct parse *p, size_t gi, const char *name, unsigned port, bool literal,
                       bool from_merge, unsigned line, unsigned column, struct entry *e) {
         struct inventory *inv = p->inv;
         size_t hi;
@@ -383,8 +388,10 @@ static int host_entry(struct parse *p, size_t gi, const char *name, unsigned por
         if (r < 0)
                 return r;
         struct host *h = &inv->hosts[hi];
-        bool skip;
-        r = block_name(p, &h->block, &h->merged, from_merge, "host", name, line, column, &skip);
+        bool skip = false;
+        if (literal)
+                r = block_name(p, &h->block, &h->merged, from_merge, "host", name, line, column,
+                               &skip);
         if (r < 0 || skip)
                 return r;
         if (e->address) {
@@ -424,6 +431,33 @@ static int host_entry(struct parse *p, size_t gi, const char *name, unsigned por
         return 0;
 }
 
+/* A range or "name:port" key written twice in one hosts mapping is a
+ * duplicate key (Ansible would take the last): refused like any other. */
+static int pattern_once(struct parse *p, const char *pattern, unsigned line, unsigned column) {
+        if (p->patterns_block != p->block) {
+                strv_free(p->patterns);
+                p->patterns = NULL;
+                p->n_patterns = 0;
+                p->patterns_block = p->block;
+        }
+        for (size_t i = 0; i < p->n_patterns; i++)
+                if (STREQ(p->patterns[i], pattern)) {
+                        error_set_at(p->err, p->r.file->name, line, column, pattern,
+                                     "duplicate host \"%s\" (Ansible would take the last with a "
+                                     "warning): write it once",
+                                     pattern);
+                        return -EINVAL;
+                }
+        char **v = realloc(p->patterns, (p->n_patterns + 2) * sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        p->patterns = v;
+        if (!(v[p->n_patterns] = strdup(pattern)))
+                return -ENOMEM;
+        v[++p->n_patterns] = NULL;
+        return 0;
+}
+
 /* One host pattern of group gi with its entry. */
 static int host_pattern(struct parse *p, size_t gi, const char *pattern, bool from_merge,
                         unsigned line, unsigned column, struct entry *e) {
@@ -431,15 +465,18 @@ static int host_pattern(struct parse *p, size_t gi, const char *pattern, bool fr
         const char *problem = NULL;
         /* Most names have no range and no port: nothing to expand. */
         if (pattern[0] && !strpbrk(pattern, "[:"))
-                return host_entry(p, gi, pattern, 0, from_merge, line, column, e);
+                return host_entry(p, gi, pattern, 0, true, from_merge, line, column, e);
         int r = host_pattern_expand(pattern, MAX_RANGE_HOSTS, &hp, &problem);
         if (r == -EINVAL || r == -E2BIG)
                 error_set_at(p->err, p->r.file->name, line, column, pattern,
                              "host pattern \"%s\": %s", pattern, problem);
         if (r < 0)
                 return r;
+        r = pattern_once(p, pattern, line, column);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < hp.n; i++) {
-                r = host_entry(p, gi, hp.names[i], hp.port, from_merge, line, column, e);
+                r = host_entry(p, gi, hp.names[i], hp.port, false, from_merge, line, column, e);
                 if (r < 0)
                         return r;
         }
@@ -1228,6 +1265,7 @@ static int load(const struct source *src, const char *filename, const char *vars
         if (r >= 0)
                 r = parse_inventory(&p);
         yaml_reader_done(&p.r);
+        strv_free(p.patterns);
         if (r == -EINVAL)
                 explain_ini(src, filename, err);
         if (r < 0)
