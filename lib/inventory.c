@@ -952,8 +952,14 @@ static int parse_inventory(struct parse *p) {
         _cleanup_(yaml_event_delete) yaml_event_t root = {0};
         bool has_root;
         int r = expect_start(p, &has_root, &root);
-        if (r < 0 || !has_root)
+        if (r < 0)
                 return r;
+        if (!has_root || event_is_null(&root)) {
+                /* Ansible: "Parsed empty YAML file", the inventory is not read. */
+                error_set_at(p->err, p->r.file->name, 0, 0, NULL,
+                             "the inventory is empty (Ansible refuses it too)");
+                return -EINVAL;
+        }
         if (root.type == YAML_MAPPING_START_EVENT && !event_needs_tree(&root))
                 r = parse_groups(p, SIZE_MAX, 0);
         else if (root.type == YAML_MAPPING_START_EVENT) {
@@ -961,7 +967,7 @@ static int parse_inventory(struct parse *p) {
                 r = build_value(p, &root, &v);
                 if (r >= 0)
                         r = tree_groups(p, SIZE_MAX, v, false, 0);
-        } else if (!event_is_null(&root)) {
+        } else {
                 ev_error(p, &root, NULL, "an inventory must be a mapping of groups, not %s",
                          event_kind(&root));
                 return -EINVAL;

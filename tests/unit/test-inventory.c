@@ -596,15 +596,18 @@ static void test_keep_host_partial(void **state) {
 }
 
 static void test_empty_and_odd(void **state) {
-        struct inventory *inv = load_ok("");
+        /* Empty: Ansible refuses it ("Parsed empty YAML file"). */
+        struct error_message err;
+        assert_int_equal(load_err("", &err), -EINVAL);
+        assert_non_null(strstr(err.text, "empty"));
+        assert_int_equal(load_err("---\n...\n", &err), -EINVAL);
+        assert_int_equal(load_err("# nothing\n", &err), -EINVAL);
+        struct inventory *inv = load_ok("node:\n");
         assert_int_equal(inventory_n_hosts(inv), 0);
         char **hosts = NULL;
         assert_int_equal(inventory_group_hosts(inv, "all", &hosts), 0);
         assert_null(hosts[0]);
         strv_free(hosts);
-        inventory_free(inv);
-
-        inv = load_ok("---\n...\n");
         inventory_free(inv);
 
         /* Hosts directly under all, empty groups, a group name that would
