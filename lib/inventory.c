@@ -650,34 +650,31 @@ static int tree_hosts(struct parse *p, size_t gi, const struct inv_value *hosts,
         return 0;
 }
 
+/* One key of a group's body: hosts, vars or children. */
+static int tree_group_key(struct parse *p, size_t gi, const char *k, const struct inv_value *v,
+                          unsigned depth) {
+        _cleanup_(inv_value_unrefp) struct inv_value *map = NULL;
+        if (STREQ(k, "vars"))
+                return group_vars(p, gi, v);
+        if (!STREQ(k, "hosts") && !STREQ(k, "children")) {
+                inv_value_error(p->err, v,
+                                "unknown key \"%s\" in group \"%s\" (expected hosts, vars or "
+                                "children; Ansible would skip it with a warning)",
+                                k, p->inv->groups[gi].name);
+                return -EINVAL;
+        }
+        p->block = ++p->blocks;
+        int r = as_mapping(p, v, k, p->inv->groups[gi].name, &map);
+        if (r < 0 || !map)
+                return r;
+        return STREQ(k, "hosts") ? tree_hosts(p, gi, map, false)
+                                 : tree_groups(p, gi, map, false, depth);
+}
+
 static int tree_group_body(struct parse *p, size_t gi, const struct inv_value *body,
                            unsigned depth) {
         for (size_t i = 0; body && i < body->n; i++) {
-                const char *k = body->keys[i];
-                const struct inv_value *v = body->items[i];
-                _cleanup_(inv_value_unrefp) struct inv_value *map = NULL;
-                int r;
-                if (STREQ(k, "vars")) {
-                        r = group_vars(p, gi, v);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                if (!STREQ(k, "hosts") && !STREQ(k, "children")) {
-                        inv_value_error(p->err, v,
-                                        "unknown key \"%s\" in group \"%s\" (expected hosts, vars "
-                                        "or children; Ansible would skip it with a warning)",
-                                        k, p->inv->groups[gi].name);
-                        return -EINVAL;
-                }
-                p->block = ++p->blocks;
-                r = as_mapping(p, v, k, p->inv->groups[gi].name, &map);
-                if (r < 0)
-                        return r;
-                if (!map)
-                        continue;
-                r = STREQ(k, "hosts") ? tree_hosts(p, gi, map, false)
-                                      : tree_groups(p, gi, map, false, depth);
+                int r = tree_group_key(p, gi, body->keys[i], body->items[i], depth);
                 if (r < 0)
                         return r;
         }
@@ -688,7 +685,16 @@ static int tree_group_body(struct parse *p, size_t gi, const struct inv_value *b
 
 /* "<<: *x" (or a list of them) in a structural mapping: each source's pairs
  * as if written here, own keys winning. */
-static int event_merge(struct parse *p, size_t gi, const char *section, unsigned depth) {
+enum { SEEN_NOT, SEEN_OWN, SEEN_MERGED };
+
+/* hosts, vars, children: the index of a group body's key, or -1. */
+static int body_key(const char *k) {
+        return STREQ(k, "hosts") ? 0 : STREQ(k, "vars") ? 1 : STREQ(k, "children") ? 2 : -1;
+}
+
+/* seen: for a group body, what its keys were set by so far. */
+static int event_merge(struct parse *p, size_t gi, const char *section, unsigned depth,
+                       int seen[3]) {
         _cleanup_(yaml_event_delete) yaml_event_t val = {0};
         _cleanup_(inv_value_unrefp) struct inv_value *v = NULL;
         int r = yaml_reader_next(&p->r, &val);
@@ -709,14 +715,15 @@ static int event_merge(struct parse *p, size_t gi, const char *section, unsigned
                         r = tree_hosts(p, gi, src, true);
                 else if (STREQ(section, "groups"))
                         r = tree_groups(p, gi, src, true, depth);
-                else {
-                        inv_value_error(p->err, src,
-                                        "a merge key (<<) in the body of group \"%s\" is not "
-                                        "read: write hosts, vars and children out, or alias the "
-                                        "whole group",
-                                        p->inv->groups[gi].name);
-                        r = -EINVAL;
-                }
+                else
+                        for (size_t j = 0; r >= 0 && j < src->n; j++) {
+                                int k = body_key(src->keys[j]);
+                                if (k >= 0 && seen[k] != SEEN_NOT)
+                                        continue; /* own, or an earlier source's */
+                                if (k >= 0)
+                                        seen[k] = SEEN_MERGED;
+                                r = tree_group_key(p, gi, src->keys[j], src->items[j], depth);
+                        }
                 if (r < 0)
                         return r;
         }
@@ -741,7 +748,7 @@ static int parse_groups(struct parse *p, size_t parent, unsigned depth) {
                         return r;
                 p->block = block;
                 if (event_is_merge_key(&key)) {
-                        r = event_merge(p, parent, "groups", depth);
+                        r = event_merge(p, parent, "groups", depth, NULL);
                         if (r < 0)
                                 return r;
                         continue;
@@ -834,7 +841,7 @@ static int parse_hosts(struct parse *p, size_t gi) {
                 if (r < 0 || end)
                         return r;
                 p->block = block;
-                r = event_is_merge_key(&key) ? event_merge(p, gi, "hosts", 0)
+                r = event_is_merge_key(&key) ? event_merge(p, gi, "hosts", 0, NULL)
                                              : parse_host(p, gi, &key);
                 if (r < 0)
                         return r;
@@ -842,7 +849,7 @@ static int parse_hosts(struct parse *p, size_t gi) {
 }
 
 static int parse_group_body(struct parse *p, size_t gi, unsigned depth) {
-        bool seen_hosts = false, seen_vars = false, seen_children = false;
+        int seen[3] = {SEEN_NOT, SEEN_NOT, SEEN_NOT}; /* hosts, vars, children */
 
         for (;;) {
                 _cleanup_(yaml_event_delete) yaml_event_t key = {0};
@@ -854,60 +861,48 @@ static int parse_group_body(struct parse *p, size_t gi, unsigned depth) {
                 if (r < 0 || end)
                         return r;
                 if (event_is_merge_key(&key)) {
-                        r = event_merge(p, gi, "body", depth);
+                        r = event_merge(p, gi, "body", depth, seen);
                         if (r < 0)
                                 return r;
                         continue;
                 }
 
                 const char *k = (const char *)key.data.scalar.value;
-                bool *seen = STREQ(k, "hosts")      ? &seen_hosts
-                             : STREQ(k, "vars")     ? &seen_vars
-                             : STREQ(k, "children") ? &seen_children
-                                                    : NULL;
-                if (!seen) {
+                int ki = body_key(k);
+                if (ki < 0) {
                         ev_error(p, &key, k,
                                  "unknown key \"%s\" in group \"%s\" (expected hosts, vars or "
                                  "children; Ansible would skip it with a warning)",
                                  k, p->inv->groups[gi].name);
                         return -EINVAL;
                 }
-                if (*seen) {
+                if (seen[ki] != SEEN_NOT) {
                         ev_error(p, &key, k,
-                                 "duplicate key \"%s\" in group \"%s\" (Ansible would take the "
-                                 "last with a warning): write it once",
+                                 seen[ki] == SEEN_OWN
+                                         ? "duplicate key \"%s\" in group \"%s\" (Ansible would "
+                                           "take the last with a warning): write it once"
+                                         : "\"%s\" of group \"%s\" is both brought in by a merge "
+                                           "key (<<) and written after it; PyYAML would drop the "
+                                           "merged one: write it once",
                                  k, p->inv->groups[gi].name);
                         return -EINVAL;
                 }
-                *seen = true;
+                seen[ki] = SEEN_OWN;
 
                 r = yaml_reader_next(&p->r, &val);
                 if (r < 0)
                         return r;
-                if (seen == &seen_vars || val.type != YAML_MAPPING_START_EVENT ||
-                    event_needs_tree(&val)) {
+                if (ki == 1 || val.type != YAML_MAPPING_START_EVENT || event_needs_tree(&val)) {
                         /* vars, and hosts/children written as one name or an alias */
                         _cleanup_(inv_value_unrefp) struct inv_value *v = NULL;
-                        _cleanup_(inv_value_unrefp) struct inv_value *map = NULL;
                         r = build_value(p, &val, &v);
-                        if (r < 0)
-                                return r;
-                        if (seen == &seen_vars) {
-                                r = group_vars(p, gi, v);
-                                if (r < 0)
-                                        return r;
-                                continue;
-                        }
-                        p->block = ++p->blocks;
-                        r = as_mapping(p, v, k, p->inv->groups[gi].name, &map);
-                        if (r >= 0 && map)
-                                r = seen == &seen_hosts ? tree_hosts(p, gi, map, false)
-                                                        : tree_groups(p, gi, map, false, depth);
+                        if (r >= 0)
+                                r = tree_group_key(p, gi, k, v, depth);
                         if (r < 0)
                                 return r;
                         continue;
                 }
-                r = seen == &seen_hosts ? parse_hosts(p, gi) : parse_groups(p, gi, depth);
+                r = ki == 0 ? parse_hosts(p, gi) : parse_groups(p, gi, depth);
                 if (r < 0)
                         return r;
         }
