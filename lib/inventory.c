@@ -517,16 +517,18 @@ static int as_mapping(struct parse *p, const struct inv_value *v, const char *wh
         return -EINVAL;
 }
 
+/* int(value) as Group.set_priority() takes it, for what onepci can read
+ * without doubt: a whole number in decimal, written plain or quoted. */
 static int parse_priority(struct parse *p, const struct inv_value *v, long *ret) {
         const char *s = inv_value_str(v);
         enum inv_kind kind = inv_value_kind(v);
-        char *end;
-        if (s && (kind == INV_KIND_INT || kind == INV_KIND_STR) && s[0] &&
-            strspn(s, "0123456789") == strlen(s) && (kind == INV_KIND_STR || s[0] != '0' || !s[1])) {
-                errno = 0;
-                long n = strtol(s, &end, 10);
-                if (!errno && !*end && n < 1000000) {
-                        *ret = n;
+        if (s && (kind == INV_KIND_INT || kind == INV_KIND_STR)) {
+                const char *digits = s + (s[0] == '-' || s[0] == '+');
+                size_t n = strspn(digits, "0123456789");
+                /* a plain 010 is octal for YAML 1.1: not read here */
+                bool octal = kind == INV_KIND_INT && digits[0] == '0' && digits[1];
+                if (n > 0 && n < 10 && !digits[n] && !octal) {
+                        *ret = strtol(s, NULL, 10);
                         return 0;
                 }
         }
