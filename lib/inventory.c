@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "inventory.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,10 +10,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fileio.h"
 #include "error-message.h"
 #include "inv-value-build.h"
 #include "inventory-range.h"
+#include "inventory-vars.h"
 #include "macros.h"
 #include "strmap.h"
 #include "yaml-reader.h"
@@ -910,45 +909,10 @@ static int parse_group_body(struct parse *p, size_t gi, unsigned depth) {
         }
 }
 
-/* Passes over one event (stream or document start/end) and reads the next into ev. */
-static int next_but_one(struct parse *p, yaml_event_t *ev) {
-        int r = yaml_reader_next(&p->r, ev);
-        if (r < 0)
-                return r;
-        yaml_event_delete(ev);
-        return yaml_reader_next(&p->r, ev);
-}
-
-/* Expects one document whose root is a mapping, or nothing at all.
- * *ret_root tells whether a root mapping was opened (and is consumed by the
- * caller), and the document end is read by expect_end(). */
-static int expect_start(struct parse *p, bool *ret_root, yaml_event_t *root) {
-        _cleanup_(yaml_event_delete) yaml_event_t ev = {0};
-        int r = next_but_one(p, &ev);
-        if (r < 0)
-                return r;
-        *ret_root = ev.type != YAML_STREAM_END_EVENT;
-        if (!*ret_root)
-                return 0;
-        return yaml_reader_next(&p->r, root);
-}
-
-static int expect_end(struct parse *p) {
-        _cleanup_(yaml_event_delete) yaml_event_t ev = {0};
-        int r = next_but_one(p, &ev);
-        if (r < 0)
-                return r;
-        if (ev.type != YAML_STREAM_END_EVENT) {
-                ev_error(p, &ev, NULL, "only one YAML document is allowed");
-                return -EINVAL;
-        }
-        return 0;
-}
-
 static int parse_inventory(struct parse *p) {
         _cleanup_(yaml_event_delete) yaml_event_t root = {0};
         bool has_root;
-        int r = expect_start(p, &has_root, &root);
+        int r = yaml_reader_document_start(&p->r, &has_root, &root);
         if (r < 0)
                 return r;
         if (!has_root || event_is_null(&root)) {
@@ -971,7 +935,7 @@ static int parse_inventory(struct parse *p) {
         }
         if (r < 0)
                 return r;
-        return expect_end(p);
+        return yaml_reader_document_end(&p->r);
 }
 
 static int compute_depth(struct inventory *inv, size_t gi, unsigned level,
@@ -1033,145 +997,6 @@ static int reconcile(struct inventory *inv) {
         return 0;
 }
 
-/* --- group_vars/ and host_vars/ --- */
-
-static int load_vars_file(const char *path, const struct inventory_load_options *opts,
-                          size_t max_size, struct inv_value **ret, struct error_message *err) {
-        _cleanup_free_ char *data = NULL;
-        size_t len;
-        int r = read_file_bounded(path, max_size, &data, &len);
-        *ret = NULL;
-        if (r < 0) {
-                error_set_at(err, path, 0, 0, NULL, "%s",
-                             r == -EFBIG ? "file is larger than the limit" : strerror(-r));
-                return r;
-        }
-        if (len >= 14 && memcmp(data, "$ANSIBLE_VAULT", 14) == 0) {
-                error_set_at(err, path, 1, 1, NULL,
-                             "the file is vault-encrypted: Ansible reads it only with the vault "
-                             "password and onepci cannot read it at all, so it cannot tell what "
-                             "it sets; encrypt single values (ansible-vault encrypt_string) "
-                             "instead of the whole file");
-                return -EINVAL;
-        }
-
-        _cleanup_(yaml_event_delete) yaml_event_t root = {0};
-        _cleanup_(inv_value_unrefp) struct inv_value *vars = NULL;
-        struct parse p = {.opts = opts, .err = err};
-        r = yaml_reader_init(
-                &p.r, data, len, path,
-                opts->max_alias_nodes ? opts->max_alias_nodes : DEFAULT_MAX_ALIAS_NODES, err);
-        if (r < 0)
-                goto out;
-        bool has_root;
-        r = expect_start(&p, &has_root, &root);
-        if (r < 0 || !has_root)
-                goto out;
-        bool is_null = event_is_null(&root);
-        r = yaml_reader_record(&p.r, &root);
-        if (r < 0)
-                goto out;
-        if (!is_null && yaml_reader_tape_type(&p.r) != INV_MAPPING) {
-                error_set_at(err, path, 1, 1, NULL,
-                             "a variables file must be a mapping (Ansible refuses it too)");
-                r = -EINVAL;
-                goto out;
-        }
-        if (!is_null) {
-                r = yaml_reader_build(&p.r, &vars);
-                if (r < 0)
-                        goto out;
-        }
-        r = expect_end(&p);
-        if (r < 0)
-                goto out;
-        *ret = TAKE_PTR(vars);
-out:
-        yaml_reader_done(&p.r);
-        return r;
-}
-
-struct vars_files {
-        const struct inventory_load_options *opts;
-        size_t max_size;
-        struct error_message *err;
-};
-
-static int load_and_merge(const struct vars_files *vf, const char *path, struct inv_value **dst) {
-        _cleanup_(inv_value_unrefp) struct inv_value *vars = NULL;
-        int r = load_vars_file(path, vf->opts, vf->max_size, &vars, vf->err);
-        if (r < 0)
-                return r;
-        return inv_map_update(dst, vars);
-}
-
-/* The extensions Ansible reads (YAML_FILENAME_EXTENSIONS), and none. */
-static bool ext_is_read(const char *name) {
-        const char *dot = strrchr(name, '.');
-        return !dot || STREQ(dot, ".yml") || STREQ(dot, ".yaml") || STREQ(dot, ".json");
-}
-
-static int name_order(const struct dirent **a, const struct dirent **b) {
-        return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-static int skip_hidden(const struct dirent *d) {
-        size_t len = strlen(d->d_name);
-        return d->d_name[0] != '.' && d->d_name[len - 1] != '~';
-}
-
-/* DataLoader._get_dir_vars_files(): sorted, hidden and backup files
- * skipped, directories without an extension walked, files with a read
- * extension or none loaded. */
-static int load_vars_dir(const struct vars_files *vf, const char *dir, unsigned depth,
-                         struct inv_value **dst) {
-        struct dirent **list = NULL;
-        int n = scandir(dir, &list, skip_hidden, name_order);
-        int r = 0;
-        if (n < 0) {
-                error_set_at(vf->err, dir, 0, 0, NULL, "%s", strerror(errno));
-                return -errno;
-        }
-        for (int i = 0; i < n; i++) {
-                _cleanup_free_ char *path = NULL;
-                struct stat st;
-                bool has_ext = strrchr(list[i]->d_name, '.') != NULL;
-                if (r >= 0 && asprintf(&path, "%s/%s", dir, list[i]->d_name) < 0)
-                        r = -ENOMEM;
-                if (r >= 0 && stat(path, &st) == 0) {
-                        if (S_ISDIR(st.st_mode) && !has_ext && depth < 16)
-                                r = load_vars_dir(vf, path, depth + 1, dst);
-                        else if (S_ISREG(st.st_mode) && ext_is_read(list[i]->d_name))
-                                r = load_and_merge(vf, path, dst);
-                }
-                free(list[i]);
-        }
-        free(list);
-        return r;
-}
-
-/* DataLoader.find_vars_files(): the first of NAME (file or directory),
- * NAME.yml, NAME.yaml, NAME.json that exists. */
-static int load_vars_for(const struct vars_files *vf, const char *dir, const char *kind,
-                         const char *name, struct inv_value **dst) {
-        static const char *const exts[] = {"", ".yml", ".yaml", ".json"};
-        /* Ansible skips names starting with '/'; a name with '/' elsewhere
-         * or "." / ".." would walk out of the directory: never looked up. */
-        if (strchr(name, '/') || STREQ(name, ".") || STREQ(name, ".."))
-                return 0;
-        for (size_t i = 0; i < ELEMENTSOF(exts); i++) {
-                _cleanup_free_ char *path = NULL;
-                struct stat st;
-                if (asprintf(&path, "%s/%s/%s%s", dir, kind, name, exts[i]) < 0)
-                        return -ENOMEM;
-                if (stat(path, &st) < 0)
-                        continue;
-                return S_ISDIR(st.st_mode) ? load_vars_dir(vf, path, 0, dst)
-                                           : load_and_merge(vf, path, dst);
-        }
-        return 0;
-}
-
 static int load_vars_dirs(struct inventory *inv, const char *inventory_path,
                           const struct vars_files *vf) {
         _cleanup_free_ char *dir = strdup(inventory_path);
@@ -1186,16 +1011,16 @@ static int load_vars_dirs(struct inventory *inv, const char *inventory_path,
                 strcpy(dir, "/");
 
         for (size_t i = 0; i < inv->n_groups; i++) {
-                int r = load_vars_for(vf, dir, "group_vars", inv->groups[i].name,
-                                      &inv->groups[i].file_vars);
+                int r = vars_files_load(vf, dir, "group_vars", inv->groups[i].name,
+                                        &inv->groups[i].file_vars);
                 if (r < 0)
                         return r;
         }
         for (size_t i = 0; i < inv->n_hosts; i++) {
                 if (!inv->hosts[i].kept)
                         continue;
-                int r = load_vars_for(vf, dir, "host_vars", inv->hosts[i].name,
-                                      &inv->hosts[i].file_vars);
+                int r = vars_files_load(vf, dir, "host_vars", inv->hosts[i].name,
+                                        &inv->hosts[i].file_vars);
                 if (r < 0)
                         return r;
         }
@@ -1285,7 +1110,8 @@ static int load(const struct source *src, const char *filename, const char *vars
                 }
         }
         if (vars_dir_of && !opts->no_vars_dirs) {
-                struct vars_files vf = {.opts = opts, .max_size = max_size, .err = err};
+                struct vars_files vf = {
+                        .max_file_size = max_size, .max_alias_nodes = max_alias, .err = err};
                 r = load_vars_dirs(inv, vars_dir_of, &vf);
                 if (r < 0)
                         return r;

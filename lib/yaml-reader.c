@@ -695,3 +695,69 @@ const char *yaml_reader_tape_lookup(const struct yaml_reader *r, const char *key
         }
         return NULL;
 }
+
+/* Passes over one event (stream or document start/end) and reads the next into ev. */
+static int next_but_one(struct yaml_reader *r, yaml_event_t *ev) {
+        int ret = yaml_reader_next(r, ev);
+        if (ret < 0)
+                return ret;
+        yaml_event_delete(ev);
+        return yaml_reader_next(r, ev);
+}
+
+int yaml_reader_document_start(struct yaml_reader *r, bool *ret_root, yaml_event_t *root) {
+        _cleanup_(yaml_event_delete) yaml_event_t ev = {0};
+        int ret = next_but_one(r, &ev);
+        if (ret < 0)
+                return ret;
+        *ret_root = ev.type != YAML_STREAM_END_EVENT;
+        if (!*ret_root)
+                return 0;
+        return yaml_reader_next(r, root);
+}
+
+int yaml_reader_document_end(struct yaml_reader *r) {
+        _cleanup_(yaml_event_delete) yaml_event_t ev = {0};
+        int ret = next_but_one(r, &ev);
+        if (ret < 0)
+                return ret;
+        if (ev.type != YAML_STREAM_END_EVENT) {
+                error_set_at(r->err, r->file->name, (unsigned)ev.start_mark.line + 1,
+                             (unsigned)ev.start_mark.column + 1, NULL,
+                             "only one YAML document is allowed");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int yaml_read_mapping(const char *data, size_t len, const char *filename, size_t max_alias_nodes,
+                      struct inv_value **ret, struct error_message *err) {
+        _cleanup_(yaml_event_delete) yaml_event_t root = {0};
+        _cleanup_(inv_value_unrefp) struct inv_value *v = NULL;
+        struct yaml_reader r;
+        bool has_root;
+        *ret = NULL;
+        int ret_code = yaml_reader_init(&r, data, len, filename, max_alias_nodes, err);
+        if (ret_code >= 0)
+                ret_code = yaml_reader_document_start(&r, &has_root, &root);
+        if (ret_code < 0 || !has_root)
+                goto out;
+        ret_code = yaml_reader_record(&r, &root);
+        if (ret_code < 0)
+                goto out;
+        enum inv_type type = yaml_reader_tape_type(&r);
+        if (type != INV_MAPPING && type != INV_NULL) {
+                error_set_at(err, filename, 1, 1, NULL,
+                             "a variables file must be a mapping (Ansible refuses it too)");
+                ret_code = -EINVAL;
+                goto out;
+        }
+        ret_code = yaml_reader_build(&r, &v);
+        if (ret_code >= 0)
+                ret_code = yaml_reader_document_end(&r);
+        if (ret_code >= 0 && v->type == INV_MAPPING)
+                *ret = TAKE_PTR(v);
+out:
+        yaml_reader_done(&r);
+        return ret_code;
+}

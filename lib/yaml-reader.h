@@ -55,6 +55,15 @@ int yaml_reader_init_file(struct yaml_reader *r, FILE *f, size_t max_size, const
                           size_t max_alias_nodes, struct error_message *err);
 void yaml_reader_done(struct yaml_reader *r);
 
+/* The stream and document start, then the root's first event in *root
+ * (*ret_root false for an empty stream); the end: only one document. */
+int yaml_reader_document_start(struct yaml_reader *r, bool *ret_root, yaml_event_t *root);
+int yaml_reader_document_end(struct yaml_reader *r);
+
+/* One document that is a mapping (or empty: *ret NULL), such as a vars file. */
+int yaml_read_mapping(const char *data, size_t len, const char *filename, size_t max_alias_nodes,
+                      struct inv_value **ret, struct error_message *err);
+
 /* The next event; -EINVAL with err filled on a YAML error.  The caller
  * deletes the event. */
 int yaml_reader_next(struct yaml_reader *r, yaml_event_t *ev);
