@@ -376,6 +376,8 @@ struct entry {
         const char *address;
 };
 
+static int group_vars(struct parse *p, size_t gi, const struct inv_value *v);
+
 /* literal: the key is the name itself.  A name that comes out of a range or
  * a "name:port" key may also be written elsewhere in the same mapping:
  * Ansible sets both entries' variables, key by key. */
@@ -399,6 +401,24 @@ static int host_entry(struct parse *p, size_t gi, const char *name, unsigned por
                         return -ENOMEM;
                 free(h->address);
                 h->address = a;
+        }
+
+        /* InventoryData.set_variable() looks the name up among the groups
+         * first: a host named like an existing group gives its variables to
+         * that group (Ansible warns "Found both group and host with same
+         * name"), not to the host. */
+        size_t same_name;
+        struct entry to_group = {.is_null = true};
+        if (strmap_get(&inv->group_index, name, &same_name)) {
+                if (!e->is_null && !e->built && e->on_tape) {
+                        r = yaml_reader_build(&p->r, &e->built);
+                        if (r < 0)
+                                return r;
+                }
+                r = e->is_null ? 0 : group_vars(p, same_name, e->built);
+                if (r < 0)
+                        return r;
+                e = &to_group;
         }
 
         /* Once kept, always kept.  A host dropped in an earlier entry and

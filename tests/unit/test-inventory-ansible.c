@@ -226,6 +226,13 @@ static void test_shapes(void **state) {
         assert_var(inv, "n2", "ansible_port", "2223"); /* the port of the first entry */
         inventory_free(inv);
 
+        /* A host named like an existing group: its own variables go to the group. */
+        inv = load_case("shape-host-named-like-a-group");
+        assert_var(inv, "n1", "pci_x", NULL);
+        assert_var(inv, "n1", "pci_quoted_merge_key", "x");
+        assert_var(inv, "n2", "ansible_port", "22");
+        inventory_free(inv);
+
         inv = load_case("host-range-reversed-numeric-is-empty");
         assert_int_equal(inventory_n_hosts(inv), 1);
         inventory_free(inv);
