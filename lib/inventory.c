@@ -1172,6 +1172,17 @@ int inventory_load(const char *path, const struct inventory_load_options *opts,
                                             : strerror(-r));
                 return r;
         }
+        /* The yaml inventory plugin's verify_file(): other names are not
+         * YAML inventories for Ansible (which then tries them as INI). */
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        const char *dot = strrchr(base + strspn(base, "."), '.');
+        if (dot && !STREQ(dot, ".yml") && !STREQ(dot, ".yaml") && !STREQ(dot, ".json")) {
+                error_set_at(err, path, 0, 0, NULL,
+                             "Ansible reads a file as a YAML inventory only when its name ends "
+                             "in .yml, .yaml or .json or has no extension; rename it");
+                explain_ini(&(struct source){.f = f}, path, err);
+                return -EINVAL;
+        }
         struct source src = {.f = f};
         return load(&src, path, path, opts, ret, err);
 }

@@ -31,7 +31,8 @@ import sys
 import tempfile
 
 READ = ["ansible_host", "ansible_port", "pci_*", "onepci_*"]
-INVENTORY_NAMES = ["inventory.yml", "inventory.yaml", "inventory.ini", "inventory", "hosts"]
+INVENTORY_NAMES = ["inventory.yml", "inventory.yaml", "inventory.ini", "inventory.cfg", "inventory",
+                   "hosts"]
 
 
 def is_read(key):
