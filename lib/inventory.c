@@ -395,14 +395,6 @@ static int host_entry(struct parse *p, size_t gi, const char *name, unsigned por
                                &skip);
         if (r < 0 || skip)
                 return r;
-        if (e->address) {
-                char *a = strdup(e->address);
-                if (!a)
-                        return -ENOMEM;
-                free(h->address);
-                h->address = a;
-        }
-
         /* InventoryData.set_variable() looks the name up among the groups
          * first: a host named like an existing group gives its variables to
          * that group (Ansible warns "Found both group and host with same
@@ -419,6 +411,13 @@ static int host_entry(struct parse *p, size_t gi, const char *name, unsigned por
                 if (r < 0)
                         return r;
                 e = &to_group;
+        }
+        if (e->address) {
+                char *a = strdup(e->address);
+                if (!a)
+                        return -ENOMEM;
+                free(h->address);
+                h->address = a;
         }
 
         /* Once kept, always kept.  A host dropped in an earlier entry and
