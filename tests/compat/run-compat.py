@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 
+AGENT = None
 READ = ["ansible_host", "ansible_port", "pci_*", "onepci_*"]
 INVENTORY_NAMES = ["inventory.yml", "inventory.yaml", "inventory.ini", "inventory.cfg", "inventory",
                    "hosts"]
@@ -140,6 +141,44 @@ def find_inventory(case):
 
 
 IGNORE_GROUPS = False
+REGISTRAR = None  # (binary, secret file, scratch dir) when the registrar is compared too
+
+
+def looks_secret(key):
+    """lib/inv-value.c inv_key_is_secret(): such variables never leave the front-end."""
+    for word in key.replace("-", "_").replace(".", "_").split("_"):
+        w = word.lower()
+        if ("pass" in w and "passthrough" not in w) or any(
+                s in w for s in ("secret", "token", "credential", "private")) or \
+                (len(w) >= 3 and w.endswith("key")):
+            return True
+    return False
+
+
+def registrar_round_trip(inventory, host, want_vars):
+    """The registrar renders the host's part (cloud-config); the agent reads it back."""
+    import yaml
+    binary, secret, tmp = REGISTRAR
+    p = subprocess.run([binary, "cloud-config", "--inventory", inventory, "--secret-file",
+                        secret, "--url", "http://registrar.invalid:8474", host],
+                       capture_output=True, text=True)
+    if p.returncode == 2 and "is not a node name" in p.stderr:
+        return None  # refused, by the registrar's own rule for node names
+    if p.returncode != 0:
+        return "registrar cloud-config exits %d: %s" % (p.returncode, p.stderr.strip())
+    files = {f["path"]: f["content"] for f in yaml.safe_load(p.stdout)["write_files"]}
+    part = os.path.join(tmp, "part.yml")
+    with open(part, "w") as f:
+        f.write(files["/etc/onepci/inventory.yml"])
+    code, out, err = agent(AGENT, part, host)
+    if code != 0:
+        return "the agent refuses the registrar's rendering (%d): %s" % (code, err.strip())
+    want = {k: v for k, v in want_vars.items() if k != "ansible_port" and not looks_secret(k)}
+    if not same(want, out[host]["vars"]):
+        return ("the registrar's rendering reads back differently\n      inventory: %s\n"
+                "      rendered:  %s" % (json.dumps(want, sort_keys=True),
+                                         json.dumps(out[host]["vars"], sort_keys=True)))
+    return None
 
 
 def run_case(label, inventory, binary, ansible, expect, hosts_filter=None):
@@ -194,6 +233,10 @@ def run_case(label, inventory, binary, ansible, expect, hosts_filter=None):
                             % (host, want_groups, got["groups"]))
         if everything is not None and host in everything and everything[host] != got:
             problems.append("%s: reading every host and reading only %s differ" % (host, host))
+        if REGISTRAR:
+            trouble = registrar_round_trip(inventory, host, got["vars"])
+            if trouble:
+                problems.append("%s: %s" % (host, trouble))
     for host in rules:
         if host != "*" and host not in a_hosts:
             problems.append("expect names %s, which Ansible does not know" % host)
@@ -219,12 +262,15 @@ def main():
     ap.add_argument("--cases", required=True)
     ap.add_argument("--one-deploy")
     ap.add_argument("--min-cases", type=int, default=0)
+    ap.add_argument("--registrar", help="onepci-registrar: also render each host's part "
+                    "(cloud-config) and check the agent reads it back the same")
     ap.add_argument("--ignore-groups", action="store_true",
                     help="do not compare group membership (for a reader that does not report it)")
     ap.add_argument("only", nargs="*")
     args = ap.parse_args()
-    global IGNORE_GROUPS
+    global IGNORE_GROUPS, REGISTRAR, AGENT
     IGNORE_GROUPS = args.ignore_groups
+    AGENT = args.agent
 
     if not shutil.which("ansible-inventory"):
         print("ansible-inventory is not installed (Debian: ansible-core): skipped")
@@ -255,6 +301,11 @@ def main():
     failed = 0
     with tempfile.TemporaryDirectory(prefix="onepci-compat-") as tmp:
         ansible = Ansible(tmp)
+        if args.registrar:
+            secret = os.path.join(tmp, "registrar.secret")
+            subprocess.run([args.registrar, "keygen", "--secret-file", secret], check=True,
+                           capture_output=True)
+            REGISTRAR = (args.registrar, secret, tmp)
         for i, (name, inv, expect, group) in enumerate(cases, 1):
             if inv is None:
                 problems = ["no inventory file (one of %s)" % ", ".join(INVENTORY_NAMES)]
