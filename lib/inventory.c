@@ -228,22 +228,22 @@ static const char *event_kind(const yaml_event_t *ev) {
         }
 }
 
-/* The kind Ansible gives a scalar event (tags other than !!str/!!null: not a string). */
-static enum inv_kind event_scalar_kind(const yaml_event_t *ev) {
+/* The kind Ansible gives a scalar event; -EINVAL for a tag it does not construct. */
+static int event_scalar_kind(const yaml_event_t *ev, enum inv_kind *ret) {
         const char *tag = (const char *)ev->data.scalar.tag;
-        enum inv_kind kind;
         if (tag && !ev->data.scalar.plain_implicit && !ev->data.scalar.quoted_implicit)
-                return inv_resolve_tag(tag, (const char *)ev->data.scalar.value, &kind) == 0
-                               ? kind
-                               : INV_KIND_VAULT;
-        if (!ev->data.scalar.plain_implicit)
-                return INV_KIND_STR;
-        return inv_resolve_plain((const char *)ev->data.scalar.value, ev->data.scalar.length);
+                return inv_resolve_tag(tag, (const char *)ev->data.scalar.value, ret);
+        *ret = ev->data.scalar.plain_implicit
+                       ? inv_resolve_plain((const char *)ev->data.scalar.value,
+                                           ev->data.scalar.length)
+                       : INV_KIND_STR;
+        return 0;
 }
 
 static bool event_is_null(const yaml_event_t *ev) {
+        enum inv_kind kind;
         return ev->type == YAML_SCALAR_EVENT && !ev->data.scalar.anchor &&
-               event_scalar_kind(ev) == INV_KIND_NULL;
+               event_scalar_kind(ev, &kind) == 0 && kind == INV_KIND_NULL;
 }
 
 /* An event whose value must be built first: an alias, or anything anchored
@@ -303,7 +303,13 @@ static int read_key(struct parse *p, yaml_event_t *ev, const char *what, bool na
                 ev_error(p, ev, NULL, "%s: empty name", what);
                 return -EINVAL;
         }
-        enum inv_kind kind = event_scalar_kind(ev);
+        enum inv_kind kind;
+        if (event_scalar_kind(ev, &kind) < 0) {
+                ev_error(p, ev, (const char *)ev->data.scalar.value,
+                         "%s: the tag %s is not one Ansible's YAML loader constructs", what,
+                         (const char *)ev->data.scalar.tag);
+                return -EINVAL;
+        }
         if (names && kind != INV_KIND_STR && !event_is_merge_key(ev)) {
                 ev_error(p, ev, (const char *)ev->data.scalar.value,
                          "%s: the name %s is %s for Ansible, not a name: quote it", what,
