@@ -96,6 +96,11 @@ static struct json_object *scalar_to_json(const struct inv_value *v) {
                 return json_object_new_double(yaml_float(inv_value_str(v)));
         case INV_KIND_NULL:
                 return NULL;
+        case INV_KIND_TIMESTAMP:
+                /* a date is written as Ansible's JSON writes it: isoformat() */
+                if (strlen(inv_value_str(v)) == 10)
+                        return json_object_new_string(inv_value_str(v));
+                __attribute__((fallthrough));
         default: {
                 struct json_object *o = json_object_new_object();
                 if (o)

@@ -15,7 +15,8 @@ struct inv_value;
 struct json_object;
 
 /* v as JSON: strings, booleans, integers, floats and null as Ansible's YAML
- * loader makes them; dates and vault data as {"__onepci_unread__": kind}. */
+ * loader makes them; dates as Ansible writes them, times and vault data as
+ * {"__onepci_unread__": kind}. */
 int inv_value_to_json(const struct inv_value *v, struct json_object **ret);
 
 int agent_inventory_dump(const struct agent_options *o);
