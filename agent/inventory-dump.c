@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* json-c first: macros.h (through agent-options.h) defines its cleanup only after it. */
+#include <json-c/json.h>
+
 #include "inventory-dump.h"
 
 #include <errno.h>
