@@ -11,15 +11,18 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "context.h"
 #include "driverctl.h"
+#include "escape.h"
 #include "exit-codes.h"
 #include "fileio.h"
 #include "guards.h"
 #include "host-config.h"
 #include "identity.h"
+#include "error-message.h"
 #include "inventory.h"
 #include "iommu.h"
 #include "log.h"
@@ -83,21 +86,29 @@ static int fail(struct run_state *s, int code, const char *fmt, ...) {
         return code;
 }
 
-static int format_inv_error(struct run_state *s, int code, const struct inv_error *e) {
+static int format_inv_error(struct run_state *s, int code, const struct error_message *e) {
         if (e->line > 0)
                 return fail(s, code, "%s:%u:%u: %s%s%s%s", e->file, e->line, e->column,
-                            e->message, e->value[0] ? " (value: \"" : "", e->value,
+                            e->text, e->value[0] ? " (value: \"" : "", e->value,
                             e->value[0] ? "\")" : "");
-        return fail(s, code, "%s: %s", e->file[0] ? e->file : s->o->inventory, e->message);
+        return fail(s, code, "%s: %s", e->file[0] ? e->file : s->o->inventory, e->text);
 }
 
 /* Inventory → identity → this host's configuration. */
 static int load_host(struct run_state *s) {
-        struct inv_error err = { 0 };
+        struct error_message err = { 0 };
         int r = identity_collect(s->ctx, s->o->host, &s->identity);
         if (r < 0)
                 return fail(s, EXIT_INTERNAL, "cannot collect this machine's identity: %s",
                             strerror(-r));
+
+        /* inventory_load() opens it blocking: a FIFO with no writer (or a
+         * device) in its place would stop the boot for ever. */
+        r = open_regular_file(s->o->inventory, NULL);
+        if (r == -EINVAL)
+                return fail(s, EXIT_CONFIG, "%s: not a regular file", s->o->inventory);
+        if (r >= 0)
+                close(r);
 
         struct inventory_load_options lo = {
                 .keep_host = identity_keep_host,
@@ -105,8 +116,8 @@ static int load_host(struct run_state *s) {
         };
         r = inventory_load(s->o->inventory, &lo, &s->inv, &err);
         if (r < 0) {
-                if (!err.message[0])
-                        snprintf(err.message, sizeof(err.message), "cannot read the inventory: %s",
+                if (!err.text[0])
+                        snprintf(err.text, sizeof(err.text), "cannot read the inventory: %s",
                                  strerror(-r));
                 return format_inv_error(s, EXIT_CONFIG, &err);
         }
@@ -356,12 +367,18 @@ static char *describe_acceptance(const char *url, const struct registrar_client_
                 if (json_object_object_get_ex(o, "changed", &v))
                         changed = json_object_get_boolean(v);
         }
+        /* The registrar's words reach the terminal and the journal: escaped. */
+        _cleanup_free_ char *host_e = escape_untrusted(host), *filter_e = escape_untrusted(filter);
+        _cleanup_free_ char *short_e = short_addr ? escape_untrusted(short_addr) : NULL;
         char *msg = NULL;
-        if (asprintf(&msg, "%s accepted the report after %u attempt(s): OpenNebula host %s (id %d) "
-                          "PCI_FILTER=\"%s\"%s%s%s, %s",
-                     url, res->attempts, host, id, filter, short_addr ? " PCI_SHORT_ADDRESS=\"" : "",
-                     short_addr ? short_addr : "", short_addr ? "\"" : "",
-                     changed ? "updated" : "already set") < 0)
+        if (!host_e || !filter_e || (short_addr && !short_e))
+                return NULL;
+        if (asprintf(&msg,
+                     "%s accepted the report after %u attempt(s): OpenNebula host %s (id %d) "
+                     "PCI_FILTER=\"%s\"%s%s%s, %s",
+                     url, res->attempts, host_e, id, filter_e,
+                     short_e ? " PCI_SHORT_ADDRESS=\"" : "", short_e ? short_e : "",
+                     short_e ? "\"" : "", changed ? "updated" : "already set") < 0)
                 return NULL;
         return msg;
 }

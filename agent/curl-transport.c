@@ -62,6 +62,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata) {
 
         header_value(data, n, "Date", c->resp->date, sizeof c->resp->date);
         header_value(data, n, "Retry-After", c->resp->retry_after, sizeof c->resp->retry_after);
+        header_value(data, n, SIGN_RESPONSE_HEADER, c->resp->signature, sizeof c->resp->signature);
         return n;
 }
 
@@ -203,5 +204,6 @@ int curl_transport_exchange(const struct registrar_http_request *req,
         }
         resp->status = status;
         resp->body = ctx.body;
+        resp->body_len = ctx.len;
         return 0;
 }

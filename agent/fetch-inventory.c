@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include "context.h"
+#include "escape.h"
 #include "exit-codes.h"
 #include "fileio.h"
 #include "identity.h"
+#include "error-message.h"
 #include "inventory.h"
 #include "log.h"
 #include "macros.h"
@@ -40,11 +42,13 @@ static int node_name(const struct agent_options *o, char **ret) {
 /* The answer must be an inventory that has this node, before it replaces a file. */
 static int check_answer(const char *yaml, const char *node, const char *output) {
         _cleanup_(inventory_freep) struct inventory *inv = NULL;
-        struct inv_error err = { 0 };
+        struct error_message err = { 0 };
         int r = inventory_load_buffer(yaml, strlen(yaml), output, NULL, &inv, &err);
         if (r < 0) {
+                /* The message may quote the answer: escaped for the journal. */
+                _cleanup_free_ char *why = escape_untrusted(err.text);
                 log_error("the registrar's answer is not an inventory: %u:%u: %s", err.line,
-                          err.column, err.message);
+                          err.column, why ? why : "(out of memory)");
                 return r;
         }
         for (size_t i = 0; i < inventory_n_hosts(inv); i++)
@@ -95,7 +99,9 @@ int agent_fetch_inventory(const struct agent_options *o) {
                         (void)mkdir_parents(dir, 0755);
                 }
                 bool changed = false;
-                r = write_file_if_changed(output, res.body, strlen(res.body), 0644, &changed);
+                /* Only root reads it: it may hold what the operator gave this node
+                 * alone (issue 12 item 5); a 0644 copy from before is tightened. */
+                r = write_file_if_changed(output, res.body, strlen(res.body), 0600, &changed);
                 if (r < 0)
                         log_error("cannot write %s: %s", output, strerror(-r));
                 else

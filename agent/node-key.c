@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "macros.h"
 
 int node_key_load(const char *path, char ret_key_hex[SIGN_KEY_HEX_LEN + 1],
@@ -21,23 +22,23 @@ int node_key_load(const char *path, char ret_key_hex[SIGN_KEY_HEX_LEN + 1],
 
         if (!path || !ret_key_hex)
                 return -EINVAL;
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0) {
-                int r = -errno;
-                error_set(ret_error, "cannot open key file %s: %s", path, strerror(-r));
-                return r;
-        }
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode)) {
+        /* Never blocks: a FIFO with no writer is refused, not waited on. */
+        fd = open_regular_file(path, &st);
+        if (fd == -EINVAL || fd == -EISDIR) {
                 error_set(ret_error, "key file %s is not a regular file", path);
                 return -EINVAL;
         }
-        /* The key lets anyone register as this node: keep it to its owner. */
-        if (st.st_mode & (S_IROTH | S_IWOTH)) {
+        if (fd < 0) {
+                error_set(ret_error, "cannot open key file %s: %s", path, strerror(-fd));
+                return fd;
+        }
+        /* The key lets anyone register as this node: keep it to its owner
+         * (as the registrar keeps its secret). */
+        if (st.st_mode & (S_IRWXG | S_IRWXO)) {
                 error_set(ret_error,
-                          "key file %s is accessible by other users (mode %04o); "
-                          "run chmod 0600 on it", path, (unsigned)(st.st_mode & 07777));
+                          "key file %s is accessible by other users or its group (mode %04o); "
+                          "run chmod 0600 on it",
+                          path, (unsigned)(st.st_mode & 07777));
                 return -EPERM;
         }
         n = read(fd, buf, sizeof buf - 1);

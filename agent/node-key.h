@@ -11,9 +11,10 @@
 
 #define NODE_KEY_DEFAULT_PATH "/etc/onepci/node.key"
 
-/* Reads a key file (64 hex characters, optional newline).  -EPERM when other
- * users may read or write it, -EINVAL when the content is not a key, other
- * -errno from reading; ret_error (optional) says why. */
+/* Reads a key file (64 hex characters, optional newline).  -EPERM when its
+ * mode has any group or other bit, -EINVAL when it is not a regular file (a
+ * FIFO is refused at once, never waited on) or the content is not a key,
+ * other -errno from reading; ret_error (optional) says why. */
 int node_key_load(const char *path, char ret_key_hex[SIGN_KEY_HEX_LEN + 1],
                   struct error_message *ret_error);
 

@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "curl-transport.h"
+#include "escape.h"
 #include "macros.h"
 #include "node-key.h"
 #include "registrar-url.h"
@@ -110,7 +111,9 @@ int64_t registrar_client_parse_retry_after(const char *value, int64_t now_s) {
         return ((int64_t)t - now_s) * 1000;
 }
 
-/* The "error" and "reason" of a JSON error answer, for people. */
+/* The "error" and "reason" of a JSON error answer, for people: the
+ * registrar's words, so escaped (escape.h) before any terminal or journal
+ * sees them. */
 static void answer_reason(const char *body, char *error, size_t esize, char *reason,
                           size_t rsize) {
         _cleanup_json_ struct json_object *j = NULL;
@@ -123,10 +126,26 @@ static void answer_reason(const char *body, char *error, size_t esize, char *rea
         if (!j || !json_object_is_type(j, json_type_object))
                 return;
         if (json_object_object_get_ex(j, "error", &v) && json_object_is_type(v, json_type_string))
-                snprintf(error, esize, "%s", json_object_get_string(v));
+                escape_untrusted_to(json_object_get_string(v),
+                                    (size_t)json_object_get_string_len(v), error, esize);
         if (json_object_object_get_ex(j, "reason", &v) &&
             json_object_is_type(v, json_type_string))
-                snprintf(reason, rsize, "%s", json_object_get_string(v));
+                escape_untrusted_to(json_object_get_string(v),
+                                    (size_t)json_object_get_string_len(v), reason, rsize);
+}
+
+/* Whether the answer carries the registrar's signature for the request
+ * signed with nonce (lib/sign.h, "Responses"): status, Date exactly as
+ * received, and body. */
+static bool answer_authentic(const char *key_hex, const char *nonce,
+                             const struct registrar_http_response *resp) {
+        const char *body = resp->body ? resp->body : "";
+        size_t len = resp->body ? resp->body_len : 0;
+
+        if (resp->status < 100 || resp->status > 999)
+                return false;
+        return sign_verify_response(key_hex, (int)resp->status, resp->date, nonce, body, len,
+                                    resp->signature) == 0;
 }
 
 static bool is_retryable_status(long status) {
@@ -187,11 +206,28 @@ static int send_loop(const struct registrar_client_options *o,
                 r = h->transport(&req, &resp, h->userdata);
                 ret->attempts++;
                 ret->clock_offset_s = offset;
+                if (r >= 0 && !answer_authentic(o->key_hex, nonce, &resp)) {
+                        /* Not the registrar's word: nothing of it is used, and it
+                         * is retried as if no answer had come. */
+                        error_set(&last,
+                                  "the answer from %s (status %ld) %s: not used (an on-path "
+                                  "host, or a key file that does not match the registrar's)",
+                                  url, resp.status,
+                                  resp.signature[0] ? "is badly signed (its signature does not "
+                                                      "verify)"
+                                                    : "is unsigned (no " SIGN_RESPONSE_HEADER
+                                                      " signature)");
+                        free(resp.body);
+                        resp = (struct registrar_http_response){0};
+                        r = -EBADMSG;
+                }
                 ret->status = r < 0 ? 0 : resp.status;
                 free(ret->body);
                 ret->body = TAKE_PTR(resp.body);
 
-                if (r < 0) {
+                if (r == -EBADMSG) {
+                        /* the message is set above */
+                } else if (r < 0) {
                         if (resp.tls_failure) {
                                 error_set(&ret->error,
                                           "TLS verification of %s failed: %s (check --ca-file)",

@@ -8,9 +8,16 @@
  *
  * Retries 409, 429, 5xx and connection failures with capped exponential
  * backoff and full jitter under an overall deadline, waiting at least what
- * Retry-After asks; stops at once on 400, 401, 403 and TLS verification
+ * Retry-After asks; stops at once on (signed) 400, 401, 403 and TLS verification
  * failures; after a 401 "clock_skew" signs once more with the offset between
  * the server's Date header and the local clock.
+ *
+ * Every answer must carry the registrar's signature for the request it
+ * answers (X-Onepci-Signature over status, Date as received, the request's
+ * nonce and the body; lib/sign.h).  An answer without one, or whose signature
+ * does not verify, is not used at all (not its status, Date, Retry-After nor
+ * body): it counts as no answer, is retried like a connection failure, and
+ * the final message says so.
  *
  * Every failure is a negative errno and a message in the result; the agent
  * maps any of them to EXIT_REGISTER. */
@@ -69,7 +76,8 @@ void registrar_client_options_init(struct registrar_client_options *o);
  *   -EINVAL     400 (the registrar rejected the report) or a bad option
  *   -EACCES     401 (bad key, replay, or clock skew not recovered)
  *   -EPERM      403 (registering a name this key cannot sign for)
- *   -ETIMEDOUT  the deadline passed while retrying
+ *   -ETIMEDOUT  the deadline passed while retrying (unsigned or badly signed
+ *               answers included)
  *   -EPROTO     an answer that is neither success nor retryable, or TLS failure
  *   -ENOMEM
  * ret (always filled; free with registrar_client_result_clear) holds the

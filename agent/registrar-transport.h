@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "error-message.h"
+#include "sign.h"
 
 struct registrar_http_request {
         const char *url;           /* full URL */
@@ -23,7 +24,11 @@ struct registrar_http_request {
 struct registrar_http_response {
         long status;          /* 0 when no answer arrived */
         char *body;           /* malloc'ed, NUL-terminated; NULL when none */
+        size_t body_len;      /* bytes in body (it may hold NULs) */
         char date[64];        /* Date header, "" when absent */
+        /* X-Onepci-Signature header, "" when absent; one byte more than a
+         * signature, so that a longer value stays too long to verify. */
+        char signature[SIGN_KEY_HEX_LEN + 2];
         char retry_after[64]; /* Retry-After header, "" when absent */
         bool tls_failure;     /* certificate / TLS verification failed */
         struct error_message error; /* transport error for people; unset when none */

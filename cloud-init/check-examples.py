@@ -3,8 +3,9 @@
 """check-examples.py [--registrar PROGRAM --inventory FILE] UNITDIR EXAMPLE...
 
 Checks the cloud-init examples: each one is valid for the real
-`cloud-init schema`, the node key is written with mode 0600, an inventory
-carries one node's part only (one host, no all.vars, no one_pass), and a
+`cloud-init schema`, the node key and the inventory are written with mode
+0600, the registrar's URL is https://, an inventory carries one node's part
+only (one host, no all.vars, no one_pass), and a
 runcmd that starts the register unit uses --no-block (it is ordered after
 cloud-final.service, which runs runcmd).  With --registrar, the user-data
 that `onepci-registrar cloud-config` renders for each node of the inventory
@@ -12,6 +13,7 @@ is checked the same way, and must carry that node's key.  Exit 77 without
 cloud-init."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -61,9 +63,18 @@ def check(path, unitdir):
         errors.append("cloud-init schema: " + (r.stdout + r.stderr).strip())
     cfg = yaml.safe_load(text)
 
+    for m in re.finditer(r"(--registrar|pci_registrar_url:)[ \t]+([^\s\"']+)", text):
+        if not m.group(2).startswith("https://"):
+            errors.append(f"{m.group(1)} {m.group(2)}: the registrar's URL is not https://")
+    for cmd in cfg.get("runcmd", []):
+        words = cmd if isinstance(cmd, list) else cmd.split()
+        for i, w in enumerate(words[:-1]):
+            if w == "--registrar" and not str(words[i + 1]).startswith("https://"):
+                errors.append(f"runcmd: --registrar {words[i + 1]}: not https://")
+
     for wf in cfg.get("write_files", []):
         p = wf["path"]
-        if p.endswith(".key") or "secret" in p:
+        if p.endswith(".key") or "secret" in p or p.endswith("inventory.yml"):
             if wf.get("permissions") != "0600":
                 errors.append(f"{p}: permissions {wf.get('permissions')!r}, want '0600'")
         if p.endswith("inventory.yml"):
@@ -103,7 +114,7 @@ def check_registrar(registrar, inventory, unitdir, tmp):
     ok = True
     for name in nodes:
         r = subprocess.run([registrar, "cloud-config", "--inventory", inventory,
-                            "--secret-file", secret, "--url", "http://192.0.2.1:8474", name],
+                            "--secret-file", secret, "--url", "https://192.0.2.1:8474", name],
                            capture_output=True, text=True)
         if r.returncode != 0:
             print(f"FAIL: cloud-config {name}: exit {r.returncode}: {r.stderr.strip()}")

@@ -22,8 +22,31 @@ static ssize_t read_retrying(int fd, void *buf, size_t size) {
         }
 }
 
+int open_regular_file(const char *path, struct stat *ret_st) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        struct stat st;
+        int flags;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+                return -errno;
+        if (ret_st)
+                *ret_st = st;
+        return TAKE_FD(fd);
+}
+
 int read_file_bounded(const char *path, size_t max, char **ret_data, size_t *ret_len) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        /* O_NONBLOCK: a FIFO with no writer reads as empty instead of
+         * blocking the open for ever; regular files and /dev/null ignore it. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
 

@@ -3,10 +3,19 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
+/* Opens path for reading only if it is a regular file, without ever
+ * blocking on a FIFO with no writer (or a device): opened O_NONBLOCK,
+ * checked with fstat, then set blocking again.  Returns the descriptor
+ * (O_CLOEXEC) or a negative errno, -EISDIR for a directory and -EINVAL for
+ * any other file that is not a regular one; ret_st (optional) gets its stat. */
+int open_regular_file(const char *path, struct stat *ret_st);
+
 /* Reads at most max bytes of a file into a NUL-terminated buffer.
- * -EFBIG when the file is larger than max. */
+ * -EFBIG when the file is larger than max.  Never waits for a writer: a
+ * FIFO with none reads as empty, one with a slow writer fails (-EAGAIN). */
 int read_file_bounded(const char *path, size_t max, char **ret_data, size_t *ret_len);
 
 /* Reads a small text attribute (sysfs style) into buf, stripping one

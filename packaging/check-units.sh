@@ -53,6 +53,11 @@ for u in $units; do
             if [ ! -x "$prog" ]; then
                 echo "FAIL: $(basename "$u") runs $prog, which is neither installed nor on this system"
                 status=1
+            else
+                # A system program (ExecReload=/bin/kill): the copies below
+                # point every Exec path into the DESTDIR, so link it there.
+                mkdir -p "$(dirname "$dest$prog")"
+                ln -sf "$prog" "$dest$prog"
             fi
             ;;
         esac

@@ -77,4 +77,32 @@ step "a missing inventory is a config error too"
 agent --inventory "$WORK/does-not-exist.yml" apply
 expect_rc 3 "missing inventory"
 expect_output "does-not-exist.yml"
+
+# A FIFO with no writer in the place of the inventory or the key file (issue
+# 12 item 10): refused at once, never waited on (timeout's 124 would say so).
+bounded_agent() {
+        ONEPCI_TEST_WRAPPER="timeout 20 ${ONEPCI_TEST_WRAPPER:-}" agent "$@"
+}
+mkfifo -m 0600 "$WORK/fifo.yml"
+step "a FIFO as the inventory"
+for cmd in plan apply check; do
+        bounded_agent --inventory "$WORK/fifo.yml" "$cmd"
+        expect_rc 3 "FIFO inventory: $cmd"
+        expect_output "fifo.yml: not a regular file"
+done
+
+step "a FIFO as the key file"
+bounded_agent --key-file "$WORK/fifo.yml" --registrar http://127.0.0.1:9 --output "$WORK/got.yml" \
+        fetch-inventory
+expect_rc 9 "FIFO key file"
+expect_output "not a regular file"
+[ ! -e "$WORK/got.yml" ] || fail "an inventory was written"
+
+step "a key file its group may read"
+printf '%064d\n' 0 > "$WORK/node.key"
+chmod 0640 "$WORK/node.key"
+bounded_agent --key-file "$WORK/node.key" --registrar http://127.0.0.1:9 \
+        --output "$WORK/got.yml" fetch-inventory
+expect_rc 9 "0640 key file"
+expect_output "chmod 0600"
 echo "ok"

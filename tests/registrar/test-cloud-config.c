@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "cloud-config.h"
+#include "error-message.h"
 #include "inventory.h"
 
 static const char inv_text[] = "all:\n"
@@ -44,7 +45,7 @@ static const char inv_text[] = "all:\n"
 
 static void test_render(void **state) {
         struct inventory *inv = NULL;
-        struct inv_error err = {};
+        struct error_message err = {};
         char *out = NULL;
         struct error_message reason = {};
 

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,42 @@ static void test_read_file_bounded(void **state) {
         free(data);
         _cleanup_free_ char *missing = in_dir(state, "missing");
         assert_int_equal(read_file_bounded(missing, 10, &data, &len), -ENOENT);
+}
+
+/* Only regular files, and never a wait on a FIFO with no writer (a vars file
+ * or state file in its place at boot). */
+static void test_open_regular_file(void **state) {
+        _cleanup_free_ char *file = in_dir(state, "f"), *fifo = in_dir(state, "fifo");
+        _cleanup_free_ char *data = NULL;
+        struct stat st;
+        int fd, flags;
+
+        assert_int_equal(write_file_atomic(file, "abc", 3, 0600), 0);
+        fd = open_regular_file(file, &st);
+        assert_true(fd >= 0);
+        assert_true(S_ISREG(st.st_mode));
+        assert_int_equal(st.st_size, 3);
+        flags = fcntl(fd, F_GETFL);
+        assert_int_equal(flags & O_NONBLOCK, 0); /* blocking again */
+        assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+        close(fd);
+
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        alarm(10);
+        assert_int_equal(open_regular_file(fifo, NULL), -EINVAL);
+        alarm(0);
+        /* read_file_bounded() (vars files, state file) takes what a FIFO
+         * holds, nothing when it has no writer, without waiting for one. */
+        alarm(10);
+        assert_int_equal(read_file_bounded(fifo, 100, &data, NULL), 0);
+        alarm(0);
+        assert_string_equal(data, "");
+        free(data);
+        data = NULL;
+        assert_int_equal(open_regular_file("/dev/null", NULL), -EINVAL);
+        assert_int_equal(open_regular_file(*state, NULL), -EISDIR);
+        assert_int_equal(read_file_bounded(*state, 100, &data, NULL), -EISDIR);
+        assert_null(data);
 }
 
 static void test_read_attr(void **state) {
@@ -213,6 +250,7 @@ static void test_links_and_exists(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_read_file_bounded, setup_dir, teardown_dir),
+                cmocka_unit_test_setup_teardown(test_open_regular_file, setup_dir, teardown_dir),
                 cmocka_unit_test_setup_teardown(test_read_attr, setup_dir, teardown_dir),
                 cmocka_unit_test_setup_teardown(test_write_atomic, setup_dir, teardown_dir),
                 cmocka_unit_test_setup_teardown(test_write_if_changed, setup_dir, teardown_dir),

@@ -35,6 +35,11 @@ struct canned {
         const char *date;
         const char *retry_after;
         bool tls_failure;
+        /* The registrar signs every answer (lib/sign.h); these forge one. */
+        bool unsigned_answer;    /* no X-Onepci-Signature */
+        bool other_nonce;        /* signed for another request */
+        const char *signed_date; /* signed with this Date, sent with .date */
+        const char *signed_body; /* signed with this body, sent with .body */
 };
 
 struct world {
@@ -111,9 +116,22 @@ static int w_transport(const struct registrar_http_request *req,
         }
         resp->status = c->status;
         resp->body = c->body ? strdup(c->body) : NULL;
+        resp->body_len = c->body ? strlen(c->body) : 0;
         snprintf(resp->date, sizeof resp->date, "%s", c->date ? c->date : "");
         snprintf(resp->retry_after, sizeof resp->retry_after, "%s",
                  c->retry_after ? c->retry_after : "");
+        if (!c->unsigned_answer) {
+                const char *date = c->signed_date ? c->signed_date : resp->date;
+                const char *body = c->signed_body ? c->signed_body : c->body ? c->body : "";
+                struct sign_header h;
+
+                assert_int_equal(sign_parse_header(req->authorization, &h), 0);
+                if (c->other_nonce)
+                        assert_int_equal(sign_new_nonce(h.nonce), 0);
+                assert_int_equal(sign_response(KEY, (int)c->status, date, h.nonce, body,
+                                               strlen(body), resp->signature),
+                                 0);
+        }
         return 0;
 }
 
@@ -413,14 +431,141 @@ static void test_bad_options(void **state) {
         registrar_client_result_clear(&res);
 }
 
+/* ------------------------------------------------------------ signed answers */
+
+/* A forged answer is not used: it counts as no answer (retried), and the
+ * signed answer after it is the one the caller gets. */
+static void forged_then_signed(const struct canned *forged, bool fetch, const char *in_message) {
+        const struct canned a[] = {*forged, {.status = 200, .body = "{\"host_id\":3}"}};
+        const uint64_t r[] = {1500};
+        struct world w = {.answers = a, .n_answers = ELEMENTSOF(a), .randoms = r, .n_randoms = 1};
+        struct registrar_client_options o;
+        struct registrar_client_result res;
+
+        options(&o, &w);
+        if (fetch)
+                assert_int_equal(registrar_client_fetch_inventory(&o, &res), 0);
+        else
+                assert_int_equal(registrar_client_send_report(&o, BODY, &res), 0);
+        assert_int_equal(res.attempts, 2);
+        assert_int_equal(w.n_sleeps, 1); /* the back-off of a failed connection */
+        assert_int_equal(w.sleeps[0], 1500 % 1001);
+        assert_string_equal(res.body, "{\"host_id\":3}");
+        registrar_client_result_clear(&res);
+
+        /* With no time left, the forged answer is the failure, named so. */
+        w = (struct world){.answers = a, .n_answers = ELEMENTSOF(a)};
+        options(&o, &w);
+        o.deadline_ms = 0;
+        if (fetch)
+                assert_int_equal(registrar_client_fetch_inventory(&o, &res), -ETIMEDOUT);
+        else
+                assert_int_equal(registrar_client_send_report(&o, BODY, &res), -ETIMEDOUT);
+        assert_int_equal(res.attempts, 1);
+        assert_int_equal(res.status, 0);
+        assert_null(res.body);
+        assert_non_null(strstr(res.error.text, in_message));
+        assert_non_null(strstr(res.error.text, "not used"));
+        registrar_client_result_clear(&res);
+}
+
+static void test_unsigned_answer_not_used(void **state) {
+        const struct canned c = {
+                .status = 200, .body = "{\"host_id\":666}", .unsigned_answer = true};
+        forged_then_signed(&c, false, "unsigned (no X-Onepci-Signature");
+        /* Nor a refusal: an unsigned 400 does not end the registration. */
+        const struct canned d = {
+                .status = 400, .body = "{\"error\":\"invalid_report\"}", .unsigned_answer = true};
+        forged_then_signed(&d, false, "unsigned");
+}
+
+static void test_answer_for_another_nonce_not_used(void **state) {
+        /* A genuine answer to another request, replayed. */
+        const struct canned c = {.status = 200, .body = "{\"host_id\":666}", .other_nonce = true};
+        forged_then_signed(&c, false, "badly signed");
+}
+
+static void test_tampered_body_not_used(void **state) {
+        const struct canned c = {.status = 200,
+                                 .body = "hosts:\n  n1:\n    onepci_vfio_mode: \"0666\"\n",
+                                 .signed_body = "hosts:\n  n1: {}\n"};
+        forged_then_signed(&c, true, "badly signed");
+}
+
+/* An on-path host answers clock_skew with a Date far in the future, unsigned
+ * or signed for another Date: the agent must not sign again with that time. */
+static void test_forged_clock_skew_date_not_used(void **state) {
+        const char *future = "Fri, 14 Nov 2025 22:13:20 GMT";
+        const struct canned forged[] = {
+                {.status = 401,
+                 .body = "{\"error\":\"clock_skew\"}",
+                 .date = future,
+                 .unsigned_answer = true},
+                {.status = 401,
+                 .body = "{\"error\":\"clock_skew\"}",
+                 .date = future,
+                 .signed_date = "Tue, 14 Nov 2023 22:13:20 GMT"},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(forged); i++) {
+                const struct canned a[] = {forged[i], {.status = 200}};
+                const uint64_t r[] = {0};
+                struct world w = {
+                        .answers = a, .n_answers = ELEMENTSOF(a), .randoms = r, .n_randoms = 1};
+                struct registrar_client_options o;
+                struct registrar_client_result res;
+
+                options(&o, &w);
+                assert_int_equal(registrar_client_send_report(&o, BODY, &res), 0);
+                assert_int_equal(res.attempts, 2);
+                assert_int_equal(res.clock_offset_s, 0);
+                /* Signed again with the node's own clock, not the forged one. */
+                int64_t ts = check_signature(w.auth[1], "/v1/hosts/n1/pci", BODY);
+                assert_true(ts >= WALL && ts < WALL + 60);
+                registrar_client_result_clear(&res);
+        }
+}
+
+/* The registrar's "error" and "reason" reach the terminal and the journal
+ * escaped (issue 12 item 12). */
+static void test_registrar_text_escaped(void **state) {
+        stops_at_once(400,
+                      "{\"error\":\"bad\\u001b]0;t\\u0007\",\"reason\":\"x\\u001b[2J\\n"
+                      "onepci-agent: registration: done\\r\"}",
+                      -EINVAL, "x\\x1b[2J\\nonepci-agent: registration: done\\r");
+        stops_at_once(403, "{\"error\":\"wrong_node\\u009b\"}", -EPERM, "wrong_node\\xc2\\x9b");
+
+        const struct canned a[] = {
+                {.status = 400, .body = "{\"reason\":\"\\u001b[31m\\u0000hidden\"}"}};
+        struct world w = {.answers = a, .n_answers = 1};
+        struct registrar_client_options o;
+        struct registrar_client_result res;
+
+        options(&o, &w);
+        assert_int_equal(registrar_client_send_report(&o, BODY, &res), -EINVAL);
+        for (const char *p = res.error.text; *p; p++)
+                assert_true((unsigned char)*p >= 0x20 && (unsigned char)*p != 0x7f);
+        assert_non_null(strstr(res.error.text, "\\x1b[31m\\x00hidden"));
+        registrar_client_result_clear(&res);
+}
+
 /* ------------------------------------------------------------ real curl */
+
+/* One answer of the loopback server: status line and headers, then the Date,
+ * the signature for the request's nonce, Content-Length and the body. */
+struct http_answer {
+        int status;
+        const char *head; /* "HTTP/1.1 ... \r\n" and any headers, each ending \r\n */
+        const char *date;
+        const char *body;
+};
 
 /* A loopback HTTP server that answers one canned response per connection
  * and keeps what it was sent. */
 struct server {
         int fd;
         int port;
-        const char *const *responses;
+        const struct http_answer *responses;
         size_t n;
         char requests[4][4096];
         pthread_t thread;
@@ -450,14 +595,32 @@ static void *serve(void *arg) {
                         else if (end)
                                 want = (size_t)(end + 4 - req);
                 }
-                if (write(c, s->responses[i], strlen(s->responses[i])) < 0)
+                const struct http_answer *a = &s->responses[i];
+                const char *auth = strcasestr(req, "Authorization: ");
+                char value[SIGN_HEADER_MAX] = "", sig[SIGN_KEY_HEX_LEN + 1] = "";
+                _cleanup_free_ char *out = NULL;
+                struct sign_header h;
+
+                if (auth) {
+                        auth += strlen("Authorization: ");
+                        snprintf(value, sizeof value, "%.*s", (int)strcspn(auth, "\r"), auth);
+                }
+                if (sign_parse_header(value, &h) < 0 ||
+                    sign_response(KEY, a->status, a->date, h.nonce, a->body, strlen(a->body), sig) <
+                            0)
+                        sig[0] = '\0';
+                if (asprintf(&out,
+                             "%sDate: %s\r\n" SIGN_RESPONSE_HEADER ": %s\r\n"
+                             "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                             a->head, a->date, sig, strlen(a->body), a->body) < 0 ||
+                    write(c, out, strlen(out)) < 0)
                         break;
                 close(c);
         }
         return NULL;
 }
 
-static void server_start(struct server *s, const char *const *responses, size_t n) {
+static void server_start(struct server *s, const struct http_answer *responses, size_t n) {
         struct sockaddr_in a = { .sin_family = AF_INET,
                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         socklen_t alen = sizeof a;
@@ -492,14 +655,14 @@ static const char *header_in(const char *req, const char *name, char *buf, size_
 }
 
 static void test_curl_loopback(void **state) {
-        const char *const responses[] = {
-                "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 2\r\n"
-                "Content-Type: application/json\r\nContent-Length: 28\r\nConnection: close\r\n"
-                "\r\n{\"error\":\"oned_unavailable\"}",
-                "HTTP/1.1 401 Unauthorized\r\nDate: Wed, 15 Nov 2023 01:13:20 GMT\r\n"
-                "Content-Length: 22\r\nConnection: close\r\n\r\n{\"error\":\"clock_skew\"}",
-                "HTTP/1.1 200 OK\r\nContent-Length: 14\r\nConnection: close\r\n\r\n"
-                "{\"host_id\":3}\n",
+        const struct http_answer responses[] = {
+                {503,
+                 "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 2\r\n"
+                 "Content-Type: application/json\r\n",
+                 "Tue, 14 Nov 2023 22:13:20 GMT", "{\"error\":\"oned_unavailable\"}"},
+                {401, "HTTP/1.1 401 Unauthorized\r\n", "Wed, 15 Nov 2023 01:13:20 GMT",
+                 "{\"error\":\"clock_skew\"}"},
+                {200, "HTTP/1.1 200 OK\r\n", "Wed, 15 Nov 2023 01:13:22 GMT", "{\"host_id\":3}\n"},
         };
         struct world w = { 0 };
         struct registrar_client_options o;
@@ -593,6 +756,11 @@ int main(void) {
                 cmocka_unit_test(test_clock_skew_twice_fails),
                 cmocka_unit_test(test_clock_offset_hook),
                 cmocka_unit_test(test_bad_options),
+                cmocka_unit_test(test_unsigned_answer_not_used),
+                cmocka_unit_test(test_answer_for_another_nonce_not_used),
+                cmocka_unit_test(test_tampered_body_not_used),
+                cmocka_unit_test(test_forged_clock_skew_date_not_used),
+                cmocka_unit_test(test_registrar_text_escaped),
                 cmocka_unit_test(test_curl_loopback),
                 cmocka_unit_test(test_curl_connection_refused),
         };
