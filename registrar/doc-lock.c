@@ -14,9 +14,9 @@
 
 #include "clock.h"
 #include "doc-lock.h"
+#include "xml-util.h"
 #include "macros.h"
 
-#define XML_OPTS (XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
 #define POLL_MS 200
 
 struct doc_lock {
@@ -26,51 +26,21 @@ struct doc_lock {
         int id; /* -1: not found yet */
 };
 
-static xmlNode *child(xmlNode *n, const char *name) {
-        for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-                if (c->type == XML_ELEMENT_NODE && STREQ((const char *)c->name, name))
-                        return c;
-        return NULL;
-}
-
-static int ll_of(xmlNode *n, long long *ret) {
-        xmlChar *t;
-        char *end = NULL;
-        long long v;
-        int r = 0;
-
-        if (!n)
-                return -ENOENT;
-        t = xmlNodeGetContent(n);
-        if (!t || !*t) {
-                xmlFree(t);
-                return -EBADMSG;
-        }
-        errno = 0;
-        v = strtoll((const char *)t, &end, 10);
-        if (errno != 0 || *end != '\0')
-                r = -EBADMSG;
-        xmlFree(t);
-        if (r >= 0)
-                *ret = v;
-        return r;
-}
-
 static int doc_fields(xmlNode *d, int *ret_id, bool *ret_locked, long long *ret_lock_time,
                       long long *ret_seq) {
-        xmlNode *lock = child(d, "LOCK");
+        xmlNode *lock = xml_child(d, "LOCK");
         long long id, t = 0, seq = 0, locked = 0;
         int r;
 
-        r = ll_of(child(d, "ID"), &id);
+        r = xml_ll(xml_child(d, "ID"), &id);
         if (r < 0 || id < 0 || id > INT32_MAX)
                 return -EBADMSG;
         if (lock) {
-                if (ll_of(child(lock, "LOCKED"), &locked) < 0)
+                if (xml_ll(xml_child(lock, "LOCKED"), &locked) < 0)
                         locked = 1;
-                (void)ll_of(child(lock, "TIME"), &t);
+                (void)xml_ll(xml_child(lock, "TIME"), &t);
         }
-        r = ll_of(child(child(d, "TEMPLATE"), "SEQ"), &seq);
+        r = xml_ll(xml_child(xml_child(d, "TEMPLATE"), "SEQ"), &seq);
         if (r == -EBADMSG)
                 seq = 0;
         *ret_id = (int)id;
@@ -83,44 +53,31 @@ static int doc_fields(xmlNode *d, int *ret_id, bool *ret_locked, long long *ret_
 int doc_lock_parse(const char *xml, size_t len, int *ret_id, bool *ret_locked,
                    long long *ret_lock_time, long long *ret_seq) {
         xmlDoc *doc;
-        xmlNode *root;
+        xmlNode *root = xml_read_root(xml, len, "DOCUMENT", &doc);
         int r;
 
-        if (len > INT32_MAX)
+        if (!root)
                 return -EBADMSG;
-        doc = xmlReadMemory(xml, (int)len, NULL, NULL, XML_OPTS);
-        if (!doc)
-                return -EBADMSG;
-        root = xmlDocGetRootElement(doc);
-        if (root && STREQ((const char *)root->name, "DOCUMENT"))
-                r = doc_fields(root, ret_id, ret_locked, ret_lock_time, ret_seq);
-        else
-                r = -EBADMSG;
+        r = doc_fields(root, ret_id, ret_locked, ret_lock_time, ret_seq);
         xmlFreeDoc(doc);
         return r;
 }
 
 int doc_lock_find(const char *xml, size_t len, const char *name, int *ret_id) {
         xmlDoc *doc;
-        xmlNode *root;
+        xmlNode *root = xml_read_root(xml, len, "DOCUMENT_POOL", &doc);
         int best = -1, r = 0;
 
-        if (len > INT32_MAX)
+        if (!root)
                 return -EBADMSG;
-        doc = xmlReadMemory(xml, (int)len, NULL, NULL, XML_OPTS);
-        if (!doc)
-                return -EBADMSG;
-        root = xmlDocGetRootElement(doc);
-        if (!root || !STREQ((const char *)root->name, "DOCUMENT_POOL"))
-                r = -EBADMSG;
-        for (xmlNode *d = r >= 0 ? root->children : NULL; d; d = d->next) {
+        for (xmlNode *d = root->children; d; d = d->next) {
                 xmlChar *n;
                 long long id;
 
                 if (d->type != XML_ELEMENT_NODE || !STREQ((const char *)d->name, "DOCUMENT"))
                         continue;
-                n = xmlNodeGetContent(child(d, "NAME"));
-                if (n && STREQ((const char *)n, name) && ll_of(child(d, "ID"), &id) >= 0 &&
+                n = xmlNodeGetContent(xml_child(d, "NAME"));
+                if (n && STREQ((const char *)n, name) && xml_ll(xml_child(d, "ID"), &id) >= 0 &&
                     id >= 0 && id <= INT32_MAX && (best < 0 || id < best))
                         best = (int)id;
                 xmlFree(n);

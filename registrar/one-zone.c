@@ -14,8 +14,8 @@
 #include "clock.h"
 #include "macros.h"
 #include "one-zone.h"
+#include "xml-util.h"
 
-#define XML_OPTS (XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
 
 struct one_zone {
         struct one_client *one;
@@ -34,54 +34,25 @@ struct one_zone {
         int64_t health_checked_ms;     /* 0: never */
 };
 
-static xmlNode *child(xmlNode *n, const char *name) {
-        for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-                if (c->type == XML_ELEMENT_NODE && STREQ((const char *)c->name, name))
-                        return c;
-        return NULL;
-}
-
-static int ll_of(xmlNode *n, long long *ret) {
-        xmlChar *t;
-        char *end = NULL;
-        long long v;
-        int r = 0;
-
-        if (!n)
+/* A RAFT field: a decimal integer, -1 allowed (VOTEDFOR); anything else is malformed. */
+static int raft_field(xmlNode *n, long long *ret) {
+        if (xml_ll(n, ret) < 0 || *ret < -1)
                 return -EBADMSG;
-        t = xmlNodeGetContent(n);
-        if (!t || !*t) {
-                xmlFree(t);
-                return -EBADMSG;
-        }
-        errno = 0;
-        v = strtoll((const char *)t, &end, 10);
-        if (errno != 0 || *end != '\0' || v < -1)
-                r = -EBADMSG;
-        xmlFree(t);
-        if (r >= 0)
-                *ret = v;
-        return r;
+        return 0;
 }
 
 int one_raft_parse(const char *xml, size_t len, struct one_raft *ret) {
         xmlDoc *doc;
-        xmlNode *root;
+        xmlNode *root = xml_read_root(xml, len, "RAFT", &doc);
         long long v[6];
         static const char *const names[] = {"SERVER_ID", "STATE",  "TERM",
                                             "VOTEDFOR",  "COMMIT", "LOG_INDEX"};
         int r = 0;
 
-        if (len > INT32_MAX)
+        if (!root)
                 return -EBADMSG;
-        doc = xmlReadMemory(xml, (int)len, NULL, NULL, XML_OPTS);
-        if (!doc)
-                return -EBADMSG;
-        root = xmlDocGetRootElement(doc);
-        if (!root || !STREQ((const char *)root->name, "RAFT"))
-                r = -EBADMSG;
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(names); i++)
-                r = ll_of(child(root, names[i]), &v[i]);
+                r = raft_field(xml_child(root, names[i]), &v[i]);
         xmlFreeDoc(doc);
         if (r < 0)
                 return r;
@@ -99,19 +70,13 @@ int one_raft_parse(const char *xml, size_t len, struct one_raft *ret) {
 int one_zone_parse_endpoints(const char *xml, size_t len, char *ret[ONE_ZONE_SERVERS_MAX],
                              size_t *ret_n) {
         xmlDoc *doc;
-        xmlNode *root, *pool;
+        xmlNode *root = xml_read_root(xml, len, "ZONE", &doc), *pool;
         size_t n = 0;
         int r = 0;
 
-        if (len > INT32_MAX)
+        if (!root)
                 return -EBADMSG;
-        doc = xmlReadMemory(xml, (int)len, NULL, NULL, XML_OPTS);
-        if (!doc)
-                return -EBADMSG;
-        root = xmlDocGetRootElement(doc);
-        if (!root || !STREQ((const char *)root->name, "ZONE"))
-                r = -EBADMSG;
-        pool = r >= 0 ? child(root, "SERVER_POOL") : NULL;
+        pool = xml_child(root, "SERVER_POOL");
         for (xmlNode *s = pool ? pool->children : NULL; r >= 0 && s; s = s->next) {
                 xmlChar *t;
 
@@ -121,7 +86,7 @@ int one_zone_parse_endpoints(const char *xml, size_t len, char *ret[ONE_ZONE_SER
                         r = -E2BIG;
                         break;
                 }
-                t = xmlNodeGetContent(child(s, "ENDPOINT"));
+                t = xmlNodeGetContent(xml_child(s, "ENDPOINT"));
                 if (!t || !*t || strlen((const char *)t) >= ONE_ENDPOINT_MAX) {
                         xmlFree(t);
                         r = -EBADMSG;

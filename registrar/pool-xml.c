@@ -14,41 +14,12 @@
 
 #include "macros.h"
 #include "pool-xml.h"
-
-#define XML_OPTS (XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
-
-static xmlNode *child(xmlNode *n, const char *name) {
-        for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
-                if (c->type == XML_ELEMENT_NODE && STREQ((const char *)c->name, name))
-                        return c;
-        return NULL;
-}
-
-/* The text (and CDATA) of an element, NULL when there is no such element. */
-static char *text_of(xmlNode *n) {
-        xmlChar *t;
-        char *s;
-
-        if (!n)
-                return NULL;
-        t = xmlNodeGetContent(n);
-        if (!t)
-                return strdup("");
-        s = strdup((const char *)t);
-        xmlFree(t);
-        return s;
-}
+#include "xml-util.h"
 
 static int int_of(xmlNode *n, int *ret) {
-        _cleanup_free_ char *s = text_of(n);
-        char *end = NULL;
-        long v;
+        long long v;
 
-        if (!s || !*s)
-                return -EBADMSG;
-        errno = 0;
-        v = strtol(s, &end, 10);
-        if (errno != 0 || *end != '\0' || v < -1 || v > INT32_MAX)
+        if (xml_ll(n, &v) < 0 || v < -1 || v > INT32_MAX)
                 return -EBADMSG;
         *ret = (int)v;
         return 0;
@@ -86,25 +57,25 @@ static int host_from_node(xmlNode *n, void *ret) {
         xmlNode *tmpl;
         int r;
 
-        r = int_of(child(n, "ID"), &h.id);
+        r = int_of(xml_child(n, "ID"), &h.id);
         if (r >= 0)
-                r = int_of(child(n, "STATE"), &h.state);
+                r = int_of(xml_child(n, "STATE"), &h.state);
         if (r >= 0)
-                r = int_of(child(n, "CLUSTER_ID"), &h.cluster_id);
+                r = int_of(xml_child(n, "CLUSTER_ID"), &h.cluster_id);
         if (r < 0)
                 return r;
-        h.name = text_of(child(n, "NAME"));
+        h.name = xml_text(xml_child(n, "NAME"));
         if (!h.name || !*h.name) {
                 one_host_done(&h);
                 return -EBADMSG;
         }
-        tmpl = child(n, "TEMPLATE");
-        h.pci_filter = text_of(child(tmpl, "PCI_FILTER"));
-        h.pci_short_address = text_of(child(tmpl, "PCI_SHORT_ADDRESS"));
-        h.onepci_status = text_of(child(tmpl, "ONEPCI_STATUS"));
-        h.onepci_reported_at = text_of(child(tmpl, "ONEPCI_REPORTED_AT"));
-        h.onepci_forceupdate = text_of(child(tmpl, "ONEPCI_FORCEUPDATE"));
-        h.onepci_forceupdate_restore = text_of(child(tmpl, "ONEPCI_FORCEUPDATE_RESTORE"));
+        tmpl = xml_child(n, "TEMPLATE");
+        h.pci_filter = xml_text(xml_child(tmpl, "PCI_FILTER"));
+        h.pci_short_address = xml_text(xml_child(tmpl, "PCI_SHORT_ADDRESS"));
+        h.onepci_status = xml_text(xml_child(tmpl, "ONEPCI_STATUS"));
+        h.onepci_reported_at = xml_text(xml_child(tmpl, "ONEPCI_REPORTED_AT"));
+        h.onepci_forceupdate = xml_text(xml_child(tmpl, "ONEPCI_FORCEUPDATE"));
+        h.onepci_forceupdate_restore = xml_text(xml_child(tmpl, "ONEPCI_FORCEUPDATE_RESTORE"));
         *(struct one_host *)ret = h;
         return 0;
 }
@@ -113,33 +84,13 @@ static int cluster_from_node(xmlNode *n, void *ret) {
         struct one_cluster c = {};
         int r;
 
-        r = int_of(child(n, "ID"), &c.id);
+        r = int_of(xml_child(n, "ID"), &c.id);
         if (r < 0)
                 return r;
-        c.name = text_of(child(n, "NAME"));
-        c.pci_filter = text_of(child(child(n, "TEMPLATE"), "PCI_FILTER"));
+        c.name = xml_text(xml_child(n, "NAME"));
+        c.pci_filter = xml_text(xml_child(xml_child(n, "TEMPLATE"), "PCI_FILTER"));
         *(struct one_cluster *)ret = c;
         return 0;
-}
-
-/* The document's root element when it is named root_name, else NULL. */
-static xmlNode *read_root(const char *xml, size_t len, const char *root_name, xmlDoc **ret_doc) {
-        xmlDoc *doc;
-        xmlNode *root;
-
-        *ret_doc = NULL;
-        if (!xml || len > INT32_MAX)
-                return NULL;
-        doc = xmlReadMemory(xml, (int)len, "oned.xml", NULL, XML_OPTS);
-        if (!doc)
-                return NULL;
-        root = xmlDocGetRootElement(doc);
-        if (!root || !STREQ((const char *)root->name, root_name)) {
-                xmlFreeDoc(doc);
-                return NULL;
-        }
-        *ret_doc = doc;
-        return root;
 }
 
 /* One reader for every pool: each item_name child of the root_name element
@@ -156,7 +107,7 @@ static int parse_pool(const struct pool_kind *kind, const char *xml, size_t len,
         _cleanup_free_ char *items = NULL;
         size_t n = 0, cap = 0;
         xmlDoc *doc;
-        xmlNode *root = read_root(xml, len, kind->root_name, &doc);
+        xmlNode *root = xml_read_root(xml, len, kind->root_name, &doc);
         int r = 0;
 
         if (!root)
@@ -215,7 +166,7 @@ int pool_parse_clusters(const char *xml, size_t len, struct one_cluster **ret, s
 
 int pool_parse_host(const char *xml, size_t len, struct one_host *ret) {
         xmlDoc *doc;
-        xmlNode *root = read_root(xml, len, "HOST", &doc);
+        xmlNode *root = xml_read_root(xml, len, "HOST", &doc);
         int r;
 
         if (!root)
