@@ -20,6 +20,7 @@
 #include "guards.h"
 #include "host-config.h"
 #include "identity.h"
+#include "error-message.h"
 #include "inventory.h"
 #include "iommu.h"
 #include "log.h"
@@ -83,17 +84,17 @@ static int fail(struct run_state *s, int code, const char *fmt, ...) {
         return code;
 }
 
-static int format_inv_error(struct run_state *s, int code, const struct inv_error *e) {
+static int format_inv_error(struct run_state *s, int code, const struct error_message *e) {
         if (e->line > 0)
                 return fail(s, code, "%s:%u:%u: %s%s%s%s", e->file, e->line, e->column,
-                            e->message, e->value[0] ? " (value: \"" : "", e->value,
+                            e->text, e->value[0] ? " (value: \"" : "", e->value,
                             e->value[0] ? "\")" : "");
-        return fail(s, code, "%s: %s", e->file[0] ? e->file : s->o->inventory, e->message);
+        return fail(s, code, "%s: %s", e->file[0] ? e->file : s->o->inventory, e->text);
 }
 
 /* Inventory → identity → this host's configuration. */
 static int load_host(struct run_state *s) {
-        struct inv_error err = { 0 };
+        struct error_message err = { 0 };
         int r = identity_collect(s->ctx, s->o->host, &s->identity);
         if (r < 0)
                 return fail(s, EXIT_INTERNAL, "cannot collect this machine's identity: %s",
@@ -105,8 +106,8 @@ static int load_host(struct run_state *s) {
         };
         r = inventory_load(s->o->inventory, &lo, &s->inv, &err);
         if (r < 0) {
-                if (!err.message[0])
-                        snprintf(err.message, sizeof(err.message), "cannot read the inventory: %s",
+                if (!err.text[0])
+                        snprintf(err.text, sizeof(err.text), "cannot read the inventory: %s",
                                  strerror(-r));
                 return format_inv_error(s, EXIT_CONFIG, &err);
         }

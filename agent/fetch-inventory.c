@@ -9,6 +9,7 @@
 #include "exit-codes.h"
 #include "fileio.h"
 #include "identity.h"
+#include "error-message.h"
 #include "inventory.h"
 #include "log.h"
 #include "macros.h"
@@ -40,11 +41,11 @@ static int node_name(const struct agent_options *o, char **ret) {
 /* The answer must be an inventory that has this node, before it replaces a file. */
 static int check_answer(const char *yaml, const char *node, const char *output) {
         _cleanup_(inventory_freep) struct inventory *inv = NULL;
-        struct inv_error err = { 0 };
+        struct error_message err = { 0 };
         int r = inventory_load_buffer(yaml, strlen(yaml), output, NULL, &inv, &err);
         if (r < 0) {
                 log_error("the registrar's answer is not an inventory: %u:%u: %s", err.line,
-                          err.column, err.message);
+                          err.column, err.text);
                 return r;
         }
         for (size_t i = 0; i < inventory_n_hosts(inv); i++)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error-message.h"
 #include "macros.h"
 #include "pci-address.h"
 
@@ -27,45 +28,96 @@ static bool has_glob(const char *s) {
         return strpbrk(s, "*?[") != NULL;
 }
 
-/* The scalar text of v, or an error naming what: NULL when absent/null. */
+/* How Ansible's YAML loader reads a scalar that is not a string, for a message. */
+static const char *why_not_string(const struct inv_value *v) {
+        switch (inv_value_kind(v)) {
+        case INV_KIND_FLOAT:
+                return " (YAML 1.1 reads digits with colons and a dot, such as 0000:09:00.0, "
+                       "as a base-60 number: 540.0)";
+        case INV_KIND_INT:
+                return " (YAML 1.1 reads a leading 0 as octal: 0302 is 194, 0660 is 432)";
+        case INV_KIND_VAULT:
+                return " (onepci has no vault password)";
+        default:
+                return "";
+        }
+}
+
+/* Ansible does not evaluate templates in an inventory read by ansible-inventory,
+ * and the agent never evaluates them: a template would be taken literally. */
+static bool is_template(const char *s) {
+        return strstr(s, "{{") || strstr(s, "{%") || strstr(s, "{#");
+}
+
+/* The scalar text of v, or an error naming what: NULL when absent/null.
+ * Only what Ansible reads as a string is a string. */
 static int want_string(const struct inv_value *v, const char *what, const char **ret,
-                       struct inv_error *err) {
+                       struct error_message *err) {
         switch (inv_value_type(v)) {
         case INV_NULL:
                 *ret = NULL;
                 return 0;
         case INV_SCALAR:
+                if (inv_value_kind(v) != INV_KIND_STR) {
+                        inv_value_error(err, v, "%s: Ansible reads this value as %s, not as text%s: "
+                                        "quote it",
+                                        what, inv_kind_name(inv_value_kind(v)), why_not_string(v));
+                        return -EINVAL;
+                }
+                if (is_template(inv_value_str(v))) {
+                        inv_value_error(err, v,
+                                        "%s holds a Jinja template, which onepci never "
+                                        "evaluates: write the value itself",
+                                        what);
+                        return -EINVAL;
+                }
                 *ret = inv_value_str(v);
                 return 0;
         default:
-                inv_error_set(err, v, "%s must be a single value, not a %s", what,
-                              inv_value_type(v) == INV_MAPPING ? "mapping" : "list");
+                inv_value_error(err, v, "%s must be a single value, not a %s", what,
+                                inv_value_type(v) == INV_MAPPING ? "mapping" : "list");
                 return -EINVAL;
         }
 }
 
+/* Booleans as Ansible's YAML loader makes them: yes/no, true/false, on/off
+ * in lower, Capitalised and UPPER case, or tagged !!bool.  A string is
+ * refused, whatever Ansible's bool filter would make of it. */
 static int want_bool(const struct inv_value *v, const char *what, bool *ret,
-                     struct inv_error *err) {
+                     struct error_message *err) {
         if (inv_value_to_bool(v, ret) == 0)
                 return 0;
-        if (inv_value_type(v) == INV_SCALAR && !inv_value_is_plain(v))
-                inv_error_set(err, v,
-                              "%s must be true or false; \"%s\" is quoted, so it is a "
-                              "string",
-                              what, inv_value_str(v));
+        if (inv_value_type(v) != INV_SCALAR)
+                inv_value_error(err, v, "%s must be true or false", what);
+        else if (inv_value_kind(v) == INV_KIND_STR && inv_value_is_tagged(v))
+                inv_value_error(err, v,
+                                "%s must be true or false; \"%s\" is tagged as a string, so "
+                                "Ansible reads it as one",
+                                what, inv_value_str(v));
+        else if (inv_value_kind(v) == INV_KIND_STR && !inv_value_is_plain(v))
+                inv_value_error(err, v,
+                                "%s must be true or false; \"%s\" is quoted, so it is a "
+                                "string for Ansible",
+                                what, inv_value_str(v));
+        else if (inv_value_kind(v) == INV_KIND_STR)
+                inv_value_error(err, v,
+                                "%s must be true or false; Ansible reads \"%s\" as a string "
+                                "(YAML 1.1 booleans are yes/no, true/false, on/off)",
+                                what, inv_value_str(v));
         else
-                inv_error_set(err, v, "%s must be true or false", what);
+                inv_value_error(err, v, "%s must be true or false; Ansible reads this value as %s",
+                                what, inv_kind_name(inv_value_kind(v)));
         return -EINVAL;
 }
 
 static int parse_address(const struct inv_value *v, const char *what, struct device_selector *sel,
-                         struct inv_error *err) {
+                         struct error_message *err) {
         const char *s;
         int r = want_string(v, what, &s, err);
         if (r < 0)
                 return r;
         if (!s) {
-                inv_error_set(err, v, "%s is empty", what);
+                inv_value_error(err, v, "%s is empty", what);
                 return -EINVAL;
         }
         r = pci_address_glob_normalize(s, sel->address, sizeof(sel->address));
@@ -79,19 +131,19 @@ static int parse_address(const struct inv_value *v, const char *what, struct dev
         if (r == -EDOM) {
                 char full[PCI_ADDRESS_MAX];
                 if (pci_address_suggest_full(s, full) == 0)
-                        inv_error_set(err, v,
+                        inv_value_error(err, v,
                                       "%s: short PCI addresses are not supported, use "
                                       "\"%s\"",
                                       what, full);
                 else
-                        inv_error_set(err, v,
+                        inv_value_error(err, v,
                                       "%s: short PCI addresses are not supported, use "
                                       "the full form with the domain, \"0000:%.60s\"",
                                       what, s);
                 return -EINVAL;
         }
         if (r < 0) {
-                inv_error_set(err, v,
+                inv_value_error(err, v,
                               "%s is not a PCI address (DDDD:BB:DD.F, e.g. "
                               "\"0000:09:00.0\") or an address glob",
                               what);
@@ -102,7 +154,7 @@ static int parse_address(const struct inv_value *v, const char *what, struct dev
 
 /* vendor / device: 4 hex digits; class: 4 (ccss) or 6 (ccsspp); globs allowed. */
 static int parse_id(const struct inv_value *v, const char *what, bool is_class, char *buf,
-                    size_t size, struct inv_error *err) {
+                    size_t size, struct error_message *err) {
         const char *s;
         int r = want_string(v, what, &s, err);
         if (r < 0)
@@ -112,7 +164,7 @@ static int parse_id(const struct inv_value *v, const char *what, bool is_class, 
         if (r == 0 && !has_glob(buf) && !(len == 4 || (is_class && len == 6)))
                 r = -EINVAL;
         if (r < 0) {
-                inv_error_set(err, v, "%s must be %s hex digits or a glob (e.g. \"%s\")", what,
+                inv_value_error(err, v, "%s must be %s hex digits or a glob (e.g. \"%s\")", what,
                               is_class ? "4 or 6" : "4", is_class ? "0302*" : "10de");
                 return -EINVAL;
         }
@@ -120,14 +172,14 @@ static int parse_id(const struct inv_value *v, const char *what, bool is_class, 
 }
 
 static int parse_selector(const struct inv_value *entry, size_t idx, struct device_selector *sel,
-                          struct inv_error *err) {
+                          struct error_message *err) {
         char what[96];
         bool any = false;
 
         *sel = (struct device_selector){.line = inv_value_line(entry),
                                         .column = inv_value_column(entry)};
         if (inv_value_type(entry) != INV_MAPPING) {
-                inv_error_set(err, entry,
+                inv_value_error(err, entry,
                               "pci_devices[%zu] must be a mapping such as "
                               "{ address: \"0000:09:00.0\" }",
                               idx);
@@ -161,12 +213,12 @@ static int parse_selector(const struct inv_value *entry, size_t idx, struct devi
                         if (r == 0 && s && STREQ(s, "omit"))
                                 sel->omit_driver = true;
                         else if (r == 0 && !(s && STREQ(s, "vfio-pci"))) {
-                                inv_error_set(err, v, "%s must be \"vfio-pci\" or \"omit\"", what);
+                                inv_value_error(err, v, "%s must be \"vfio-pci\" or \"omit\"", what);
                                 r = -EINVAL;
                         }
                 } else {
                         /* A typo must not silently select nothing. */
-                        inv_error_set(err, entry,
+                        inv_value_error(err, entry,
                                       "pci_devices[%zu]: unknown key \"%s\" (known: address, "
                                       "vendor, device, class, excluded, unguarded, set_driver)",
                                       idx, key);
@@ -178,7 +230,7 @@ static int parse_selector(const struct inv_value *entry, size_t idx, struct devi
                         return r;
         }
         if (!any) {
-                inv_error_set(err, entry,
+                inv_value_error(err, entry,
                               "pci_devices[%zu] needs at least one of address, "
                               "vendor, device or class",
                               idx);
@@ -238,7 +290,7 @@ static bool valid_url(const char *s) {
         return true;
 }
 
-static int parse_mode(const struct inv_value *v, mode_t *ret, struct inv_error *err) {
+static int parse_mode(const struct inv_value *v, mode_t *ret, struct error_message *err) {
         static const struct {
                 const char *text;
                 mode_t mode;
@@ -254,7 +306,7 @@ static int parse_mode(const struct inv_value *v, mode_t *ret, struct inv_error *
                         *ret = modes[i].mode;
                         return 0;
                 }
-        inv_error_set(err, v, "onepci_vfio_mode must be \"0660\", \"0640\", \"0600\" or \"0666\"");
+        inv_value_error(err, v, "onepci_vfio_mode must be \"0660\", \"0640\", \"0600\" or \"0666\"");
         return -EINVAL;
 }
 
@@ -267,9 +319,9 @@ static int dup_or_null(const char *s, char **ret) {
 }
 
 int host_config_from_vars(const char *name, const struct inv_value *vars, struct host_config **ret,
-                          struct inv_error *ret_err) {
-        struct inv_error scratch;
-        struct inv_error *err = ret_err ? ret_err : &scratch;
+                          struct error_message *ret_err) {
+        struct error_message scratch;
+        struct error_message *err = ret_err ? ret_err : &scratch;
         _cleanup_(host_config_freep) struct host_config *cfg = calloc(1, sizeof(*cfg));
         const char *s;
         int r;
@@ -277,7 +329,7 @@ int host_config_from_vars(const char *name, const struct inv_value *vars, struct
         if (!cfg)
                 return -ENOMEM;
         if (vars && inv_value_type(vars) != INV_MAPPING && inv_value_type(vars) != INV_NULL) {
-                inv_error_set(err, vars, "the variables of host \"%s\" must be a mapping", name);
+                inv_value_error(err, vars, "the variables of host \"%s\" must be a mapping", name);
                 return -EINVAL;
         }
         cfg->name = strdup(name);
@@ -296,7 +348,7 @@ int host_config_from_vars(const char *name, const struct inv_value *vars, struct
         const struct inv_value *devices = inv_map_get(vars, "pci_devices");
         if (devices && inv_value_type(devices) != INV_NULL) {
                 if (inv_value_type(devices) != INV_SEQUENCE) {
-                        inv_error_set(err, devices,
+                        inv_value_error(err, devices,
                                       "pci_devices must be a list of devices such "
                                       "as - address: \"0000:09:00.0\"");
                         return -EINVAL;
@@ -327,7 +379,7 @@ int host_config_from_vars(const char *name, const struct inv_value *vars, struct
                 return r;
         if (s) {
                 if (!valid_group_name(s)) {
-                        inv_error_set(err, group, "onepci_vfio_group is not a valid group name");
+                        inv_value_error(err, group, "onepci_vfio_group is not a valid group name");
                         return -EINVAL;
                 }
                 snprintf(cfg->vfio_group, sizeof(cfg->vfio_group), "%s", s);
@@ -343,7 +395,7 @@ int host_config_from_vars(const char *name, const struct inv_value *vars, struct
                 return r;
         if (s) {
                 if (!valid_url(s)) {
-                        inv_error_set(err, url,
+                        inv_value_error(err, url,
                                       "pci_registrar_url must be an http:// or "
                                       "https:// URL with a host, e.g. "
                                       "\"https://frontend:8443\"");

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct error_message; /* error-message.h */
 #include "inventory.h"
 #include "macros.h"
 
@@ -49,7 +50,7 @@ struct host_config {
 /* Validates and extracts.  -EINVAL with ret_err naming file, line, column and
  * the value for anything wrong (a short address gets the full form to use). */
 int host_config_from_vars(const char *name, const struct inv_value *vars,
-                          struct host_config **ret, struct inv_error *ret_err);
+                          struct host_config **ret, struct error_message *ret_err);
 void host_config_free(struct host_config *cfg);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct host_config *, host_config_free)
 

@@ -158,17 +158,19 @@ int identity_collect(const struct onepci_context *ctx, const char *host,
         return 0;
 }
 
+/* exact: names compare byte for byte (hosts differing only in case are
+ * different hosts in Ansible); otherwise case-insensitively (DNS names). */
 static bool candidate_matches(const struct identity_candidate *c, const char *name,
-                              const char *ansible_host) {
+                              const char *ansible_host, bool exact) {
         if (c->source == IDENTITY_ADDRESS)
                 return ansible_host && STREQ(ansible_host, c->value);
-        return strcasecmp(name, c->value) == 0;
+        return exact ? STREQ(name, c->value) : strcasecmp(name, c->value) == 0;
 }
 
 bool identity_keep_host(const char *name, const char *ansible_host, void *userdata) {
         const struct identity_facts *facts = userdata;
         for (size_t i = 0; i < facts->n_candidates; i++)
-                if (candidate_matches(&facts->candidates[i], name, ansible_host))
+                if (candidate_matches(&facts->candidates[i], name, ansible_host, false))
                         return true;
         return false;
 }
@@ -209,15 +211,16 @@ static char *finish_message(FILE *f, char **buf) {
 }
 
 /* Hosts matched by the candidates of one source, in inventory order. */
-static size_t match_source(const struct identity_facts *facts, enum identity_source source,
-                           const struct inventory *inv, size_t *first, size_t *second) {
+static size_t match_source_as(const struct identity_facts *facts, enum identity_source source,
+                              const struct inventory *inv, bool exact, size_t *first,
+                              size_t *second) {
         size_t found = 0;
         for (size_t h = 0; h < inventory_n_hosts(inv); h++) {
                 const char *name = inventory_host_name(inv, h);
                 const char *addr = inventory_host_address(inv, h);
                 for (size_t i = 0; i < facts->n_candidates; i++) {
                         const struct identity_candidate *c = &facts->candidates[i];
-                        if (c->source != source || !candidate_matches(c, name, addr))
+                        if (c->source != source || !candidate_matches(c, name, addr, exact))
                                 continue;
                         if (found == 0)
                                 *first = h;
@@ -228,6 +231,15 @@ static size_t match_source(const struct identity_facts *facts, enum identity_sou
                 }
         }
         return found;
+}
+
+/* A name written exactly as a host's wins over hosts that differ in case. */
+static size_t match_source(const struct identity_facts *facts, enum identity_source source,
+                           const struct inventory *inv, size_t *first, size_t *second) {
+        size_t found = match_source_as(facts, source, inv, true, first, second);
+        if (found == 1)
+                return found;
+        return match_source_as(facts, source, inv, false, first, second);
 }
 
 int identity_resolve(const struct identity_facts *facts, const struct inventory *inv,

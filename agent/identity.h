@@ -12,7 +12,10 @@
  *      ROOT/etc/hostname otherwise)
  *   4. the machine's addresses (getifaddrs() on a live root, none otherwise)
  *      compared with each host's ansible_host
- * Names compare case-insensitively (they are DNS names), addresses exactly.
+ * A name written exactly as an inventory host (byte for byte) chooses it:
+ * hosts that differ only in case are different hosts for Ansible.  Failing
+ * that, names compare case-insensitively (they are DNS names).  Addresses
+ * compare exactly.
  *
  * Use:
  *   identity_collect(ctx, host_flag, &facts);

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "exit-codes.h"
 #include "fetch-inventory.h"
+#include "inventory-dump.h"
 #include "log.h"
 #include "macros.h"
 #include "node-key.h"
@@ -32,6 +33,8 @@ static const struct command commands[] = {
         { "fetch-inventory", agent_fetch_inventory,
           "get this node's part of the inventory from the registrar\n"
           "                   (needs --registrar; written to --output or --inventory)" },
+        { "inventory", agent_inventory_dump,
+          "print the variables onepci reads, per host (or --host), as JSON" },
 };
 
 static void usage(FILE *f) {

@@ -9,7 +9,7 @@
 #include <yaml.h>
 
 #include "macros.h"
-#include "yaml-tree.h"
+#include "inv-value-build.h"
 
 struct out {
         char *buf;
@@ -50,6 +50,27 @@ static int emit_str(yaml_emitter_t *e, const char *s, bool plain) {
                             plain ? YAML_ANY_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE));
 }
 
+/* A tagged scalar keeps its tag, so that it reads back as the same type
+ * (!!bool "true" stays a boolean, !vault stays vault data). */
+static int emit_scalar(yaml_emitter_t *e, const struct inv_value *v) {
+        static const char *const tags[] = {
+                [INV_KIND_BOOL] = "tag:yaml.org,2002:bool",
+                [INV_KIND_INT] = "tag:yaml.org,2002:int",
+                [INV_KIND_FLOAT] = "tag:yaml.org,2002:float",
+                [INV_KIND_TIMESTAMP] = "tag:yaml.org,2002:timestamp",
+                [INV_KIND_VAULT] = "!vault",
+        };
+        enum inv_kind kind = inv_value_kind(v);
+        const char *s = inv_value_str(v);
+        if (!inv_value_is_tagged(v) || kind >= ELEMENTSOF(tags) || !tags[kind])
+                return emit_str(e, s, inv_value_is_plain(v));
+        yaml_event_t ev;
+        return emit(e, &ev,
+                    yaml_scalar_event_initialize(&ev, NULL, (yaml_char_t *)tags[kind],
+                                                 (yaml_char_t *)s, (int)strlen(s), 0, 0,
+                                                 YAML_DOUBLE_QUOTED_SCALAR_STYLE));
+}
+
 static int emit_map_start(yaml_emitter_t *e) {
         yaml_event_t ev;
         return emit(
@@ -72,7 +93,7 @@ static int emit_value(yaml_emitter_t *e, const struct inv_value *v) {
         case INV_NULL:
                 return emit_str(e, "~", true);
         case INV_SCALAR:
-                return emit_str(e, inv_value_str(v), inv_value_is_plain(v));
+                return emit_scalar(e, v);
         case INV_SEQUENCE:
                 r = emit(e, &ev,
                          yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,

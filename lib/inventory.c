@@ -1,23 +1,30 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "inventory.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fileio.h"
+#include "error-message.h"
+#include "inv-value-build.h"
+#include "inventory-range.h"
+#include "inventory-vars.h"
 #include "macros.h"
-#include "yaml-tree.h"
+#include "strmap.h"
+#include "yaml-reader.h"
 
 #define DEFAULT_MAX_FILE_SIZE ((size_t)64 << 20)
 #define DEFAULT_MAX_ALIAS_NODES ((size_t)100000)
 /* Groups nested deeper than this (through children) are refused. */
 #define MAX_GROUP_DEPTH 256
+#define MAX_RANGE_HOSTS 100000
+#define GROUP_ALL 0
+#define GROUP_UNGROUPED 1
 
 struct idxv {
         size_t *v;
@@ -27,19 +34,24 @@ struct idxv {
 struct group {
         char *name;
         unsigned line, column;
-        struct inv_value *vars;      /* from the inventory; NULL when none */
-        struct inv_value *file_vars; /* group_vars/NAME.yml */
+        struct inv_value *vars;      /* inline, from the inventory; NULL when none */
+        struct inv_value *file_vars; /* group_vars/NAME... */
+        long priority;               /* ansible_group_priority, default 1 */
         struct idxv hosts, children, parents;
         unsigned depth;
-        int visit; /* depth computation: 0 new, 1 in progress, 2 done */
+        int visit;      /* depth computation: 0 new, 1 in progress, 2 done */
+        size_t block;   /* the groups mapping that last named it */
+        bool merged;    /* ... through a merge key */
 };
 
 struct host {
         char *name;
         char *address;
+        unsigned port; /* from "name:port", 0 when none */
         bool kept;
         bool partial; /* an entry was dropped before another was kept */
         bool dropped_vars;
+        bool merged;  /* named in block through a merge key */
         size_t block; /* the hosts: mapping that last named it */
         struct inv_value *vars;
         struct inv_value *file_vars;
@@ -59,8 +71,11 @@ struct parse {
         struct yaml_reader r;
         struct inventory *inv;
         const struct inventory_load_options *opts;
-        struct inv_error *err;
-        size_t block;
+        struct error_message *err;
+        size_t block;  /* the mapping of names being read */
+        size_t blocks; /* mappings numbered so far */
+        char **patterns; /* the range and port keys of that mapping */
+        size_t n_patterns, patterns_block;
 };
 
 static int idxv_add(struct idxv *x, size_t i) {
@@ -81,6 +96,15 @@ static bool idxv_has(const struct idxv *x, size_t i) {
                 if (x->v[j] == i)
                         return true;
         return false;
+}
+
+static void idxv_remove(struct idxv *x, size_t i) {
+        for (size_t j = 0; j < x->n; j++)
+                if (x->v[j] == i) {
+                        memmove(x->v + j, x->v + j + 1, (x->n - j - 1) * sizeof(*x->v));
+                        x->n--;
+                        return;
+                }
 }
 
 static void *grow_array(void *arr, size_t *cap, size_t n, size_t elem) {
@@ -122,87 +146,72 @@ void inventory_free(struct inventory *inv) {
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct inventory *, inventory_free)
 
+_Static_assert(offsetof(struct group, name) == 0, "find_or_append() sets the name first");
+_Static_assert(offsetof(struct host, name) == 0, "find_or_append() sets the name first");
+
+/* Finds name in index, or appends a zeroed element of size elem to *arr
+ * (named, its name owned by the array and borrowed by the index).  The
+ * name is the element's first member. */
+static int find_or_append(struct strmap *index, void **arr, size_t *n, size_t *cap, size_t elem,
+                          const char *name, size_t *ret, bool *ret_new) {
+        *ret_new = false;
+        if (strmap_get(index, name, ret))
+                return 0;
+        char *p = grow_array(*arr, cap, *n, elem);
+        if (!p)
+                return -ENOMEM;
+        *arr = p;
+        char *copy = strdup(name);
+        if (!copy)
+                return -ENOMEM;
+        if (strmap_put(index, copy, *n, NULL) < 0) {
+                free(copy);
+                return -ENOMEM;
+        }
+        memset(p + *n * elem, 0, elem);
+        memcpy(p + *n * elem, &copy, sizeof(copy));
+        *ret = (*n)++;
+        *ret_new = true;
+        return 0;
+}
+
 static int group_get(struct inventory *inv, const char *name, unsigned line, unsigned column,
                      size_t *ret) {
-        if (strmap_get(&inv->group_index, name, ret))
-                return 0;
-        struct group *groups =
-                grow_array(inv->groups, &inv->cap_groups, inv->n_groups, sizeof(*groups));
-        if (!groups)
-                return -ENOMEM;
-        inv->groups = groups;
-        char *n = strdup(name);
-        if (!n)
-                return -ENOMEM;
-        if (strmap_put(&inv->group_index, n, inv->n_groups, NULL) < 0) {
-                free(n);
-                return -ENOMEM;
-        }
-        inv->groups[inv->n_groups] = (struct group){.name = n, .line = line, .column = column};
-        *ret = inv->n_groups++;
+        bool is_new;
+        int r = find_or_append(&inv->group_index, (void **)&inv->groups, &inv->n_groups,
+                               &inv->cap_groups, sizeof(struct group), name, ret, &is_new);
+        if (r < 0 || !is_new)
+                return r;
+        struct group *g = &inv->groups[*ret];
+        g->line = line;
+        g->column = column;
+        g->priority = 1;
+        g->block = SIZE_MAX;
         return 0;
 }
 
-static int host_get(struct inventory *inv, const char *name, size_t *ret) {
-        if (strmap_get(&inv->host_index, name, ret))
-                return 0;
-        struct host *hosts = grow_array(inv->hosts, &inv->cap_hosts, inv->n_hosts, sizeof(*hosts));
-        if (!hosts)
-                return -ENOMEM;
-        inv->hosts = hosts;
-        char *n = strdup(name);
-        if (!n)
-                return -ENOMEM;
-        if (strmap_put(&inv->host_index, n, inv->n_hosts, NULL) < 0) {
-                free(n);
-                return -ENOMEM;
-        }
-        inv->hosts[inv->n_hosts] = (struct host){.name = n, .block = SIZE_MAX};
-        *ret = inv->n_hosts++;
-        return 0;
-}
-
-/* Copies src's pairs into *dst, replacing whole values. */
-static int vars_merge(struct inv_value **dst, struct inv_value *src) {
-        if (!src || src->type != INV_MAPPING)
-                return 0;
-        if (!*dst) {
-                *dst = inv_value_ref(src);
-                return 0;
-        }
-        if ((*dst)->ref > 1) {
-                /* Shared (an alias): copy before changing it. */
-                struct inv_value *copy =
-                        inv_value_new(INV_MAPPING, (*dst)->file, (*dst)->line, (*dst)->column);
-                if (!copy)
-                        return -ENOMEM;
-                for (size_t i = 0; i < (*dst)->n; i++)
-                        if (inv_map_set(copy, (*dst)->keys[i], inv_value_ref((*dst)->items[i])) <
-                            0) {
-                                inv_value_unref(copy);
-                                return -ENOMEM;
-                        }
-                inv_value_unref(*dst);
-                *dst = copy;
-        }
-        for (size_t i = 0; i < src->n; i++) {
-                int r = inv_map_set(*dst, src->keys[i], inv_value_ref(src->items[i]));
-                if (r < 0)
-                        return r;
-        }
+static int host_get(struct inventory *inv, const char *name, unsigned port, size_t *ret) {
+        bool is_new;
+        int r = find_or_append(&inv->host_index, (void **)&inv->hosts, &inv->n_hosts,
+                               &inv->cap_hosts, sizeof(struct host), name, ret, &is_new);
+        if (r < 0 || !is_new)
+                return r;
+        /* Ansible sets ansible_port only when it creates the host. */
+        inv->hosts[*ret].port = port;
+        inv->hosts[*ret].block = SIZE_MAX;
         return 0;
 }
 
 static void ev_error(struct parse *p, const yaml_event_t *ev, const char *value, const char *fmt,
-                     ...) __attribute__((format(printf, 4, 5)));
+                     ...) _printf_(4, 5);
 static void ev_error(struct parse *p, const yaml_event_t *ev, const char *value, const char *fmt,
                      ...) {
-        char msg[256];
+        char msg[sizeof(p->err->text)];
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        inv_error_at(p->err, p->r.file->name, (unsigned)ev->start_mark.line + 1,
+        error_set_at(p->err, p->r.file->name, (unsigned)ev->start_mark.line + 1,
                      (unsigned)ev->start_mark.column + 1, value, "%s", msg);
 }
 
@@ -219,12 +228,47 @@ static const char *event_kind(const yaml_event_t *ev) {
         }
 }
 
+/* The kind Ansible gives a scalar event (tags other than !!str/!!null: not a string). */
+static enum inv_kind event_scalar_kind(const yaml_event_t *ev) {
+        const char *tag = (const char *)ev->data.scalar.tag;
+        enum inv_kind kind;
+        if (tag && !ev->data.scalar.plain_implicit && !ev->data.scalar.quoted_implicit)
+                return inv_resolve_tag(tag, (const char *)ev->data.scalar.value, &kind) == 0
+                               ? kind
+                               : INV_KIND_VAULT;
+        if (!ev->data.scalar.plain_implicit)
+                return INV_KIND_STR;
+        return inv_resolve_plain((const char *)ev->data.scalar.value, ev->data.scalar.length);
+}
+
 static bool event_is_null(const yaml_event_t *ev) {
-        if (ev->type != YAML_SCALAR_EVENT || !ev->data.scalar.plain_implicit)
+        return ev->type == YAML_SCALAR_EVENT && !ev->data.scalar.anchor &&
+               event_scalar_kind(ev) == INV_KIND_NULL;
+}
+
+/* An event whose value must be built first: an alias, or anything anchored
+ * (a later alias may need it). */
+static bool event_needs_tree(const yaml_event_t *ev) {
+        switch (ev->type) {
+        case YAML_ALIAS_EVENT:
+                return true;
+        case YAML_SCALAR_EVENT:
+                return ev->data.scalar.anchor != NULL;
+        case YAML_MAPPING_START_EVENT:
+                return ev->data.mapping_start.anchor != NULL || ev->data.mapping_start.tag != NULL;
+        case YAML_SEQUENCE_START_EVENT:
+                return true;
+        default:
                 return false;
-        const char *s = (const char *)ev->data.scalar.value;
-        return s[0] == '\0' || STREQ(s, "~") || STREQ(s, "null") || STREQ(s, "Null") ||
-               STREQ(s, "NULL");
+        }
+}
+
+/* Records and builds the value that starts with ev. */
+static int build_value(struct parse *p, yaml_event_t *ev, struct inv_value **ret) {
+        int r = yaml_reader_record(&p->r, ev);
+        if (r < 0)
+                return r;
+        return yaml_reader_build(&p->r, ret);
 }
 
 /* The scalar text of ev for an error, unless the key it belongs to looks secret. */
@@ -234,9 +278,16 @@ static const char *event_text(const yaml_event_t *ev, const char *key) {
         return (const char *)ev->data.scalar.value;
 }
 
-/* Reads the key of a structural mapping: *ret_end on its end, else a plain
- * scalar key left in ev. */
-static int read_key(struct parse *p, yaml_event_t *ev, const char *what, bool *ret_end) {
+static bool event_is_merge_key(const yaml_event_t *ev) {
+        return ev->type == YAML_SCALAR_EVENT && ev->data.scalar.plain_implicit &&
+               !ev->data.scalar.tag && STREQ((const char *)ev->data.scalar.value, "<<");
+}
+
+/* Reads the key of a structural mapping: *ret_end on its end, else a
+ * scalar key left in ev.  Names of groups and hosts must be strings for
+ * Ansible (it refuses "Host pattern 12 must be a string"). */
+static int read_key(struct parse *p, yaml_event_t *ev, const char *what, bool names,
+                    bool *ret_end) {
         int r = yaml_reader_next(&p->r, ev);
         if (r < 0)
                 return r;
@@ -252,21 +303,30 @@ static int read_key(struct parse *p, yaml_event_t *ev, const char *what, bool *r
                 ev_error(p, ev, NULL, "%s: empty name", what);
                 return -EINVAL;
         }
+        enum inv_kind kind = event_scalar_kind(ev);
+        if (names && kind != INV_KIND_STR && !event_is_merge_key(ev)) {
+                ev_error(p, ev, (const char *)ev->data.scalar.value,
+                         "%s: the name %s is %s for Ansible, not a name: quote it", what,
+                         (const char *)ev->data.scalar.value, inv_kind_name(kind));
+                return -EINVAL;
+        }
         return 0;
 }
 
-static int parse_group_body(struct parse *p, size_t gi, unsigned depth);
+/* --- what a group, a host entry and a group's vars do, from events or a tree --- */
 
-static int link_child(struct parse *p, size_t parent, size_t child, const yaml_event_t *ev) {
+static int link_child(struct parse *p, size_t parent, size_t child, unsigned line,
+                      unsigned column) {
         struct inventory *inv = p->inv;
-        if (child == 0) {
-                ev_error(p, ev, "all", "group \"all\" cannot be a child of \"%s\"",
-                         inv->groups[parent].name);
+        if (child == GROUP_ALL) {
+                error_set_at(p->err, p->r.file->name, line, column, "all",
+                             "group \"all\" cannot be a child of \"%s\"",
+                             inv->groups[parent].name);
                 return -EINVAL;
         }
         if (parent == child) {
-                ev_error(p, ev, inv->groups[child].name, "group \"%s\" lists itself as a child",
-                         inv->groups[child].name);
+                error_set_at(p->err, p->r.file->name, line, column, inv->groups[child].name,
+                             "group \"%s\" lists itself as a child", inv->groups[child].name);
                 return -EINVAL;
         }
         if (idxv_has(&inv->groups[parent].children, child))
@@ -277,229 +337,88 @@ static int link_child(struct parse *p, size_t parent, size_t child, const yaml_e
         return 0;
 }
 
-/* A mapping of group names: the top level (parent SIZE_MAX) or children:. */
-static int parse_groups(struct parse *p, size_t parent, unsigned depth) {
-        _cleanup_free_ size_t *seen = NULL;
-        size_t n_seen = 0, cap_seen = 0;
-        const char *what = parent == SIZE_MAX ? "inventory" : "children";
-
-        if (depth > MAX_GROUP_DEPTH) {
-                inv_error_at(p->err, p->r.file->name, 0, 0, NULL,
-                             "groups nested more than %d levels deep", MAX_GROUP_DEPTH);
-                return -EINVAL;
-        }
-        for (;;) {
-                _cleanup_(yaml_event_delete) yaml_event_t key = {0};
-                _cleanup_(yaml_event_delete) yaml_event_t val = {0};
-                bool end;
-                int r = read_key(p, &key, what, &end);
-                if (r < 0)
-                        return r;
-                if (end)
-                        return 0;
-
-                const char *name = (const char *)key.data.scalar.value;
-                size_t gi;
-                r = group_get(p->inv, name, (unsigned)key.start_mark.line + 1,
-                              (unsigned)key.start_mark.column + 1, &gi);
-                if (r < 0)
-                        return r;
-                for (size_t i = 0; i < n_seen; i++)
-                        if (seen[i] == gi) {
-                                ev_error(p, &key, name, "duplicate group \"%s\"", name);
-                                return -EINVAL;
-                        }
-                size_t *s = grow_array(seen, &cap_seen, n_seen, sizeof(*seen));
-                if (!s)
-                        return -ENOMEM;
-                seen = s;
-                seen[n_seen++] = gi;
-
-                if (parent != SIZE_MAX) {
-                        r = link_child(p, parent, gi, &key);
-                        if (r < 0)
-                                return r;
-                }
-
-                r = yaml_reader_next(&p->r, &val);
-                if (r < 0)
-                        return r;
-                if (event_is_null(&val))
-                        continue;
-                if (val.type != YAML_MAPPING_START_EVENT) {
-                        ev_error(p, &val, event_text(&val, name),
-                                 "group \"%s\" must be a mapping with hosts, vars or children, "
-                                 "not %s",
-                                 name, event_kind(&val));
-                        return -EINVAL;
-                }
-                r = parse_group_body(p, gi, depth + 1);
-                if (r < 0)
-                        return r;
-        }
-}
-
-/* Ansible's host ranges: "n[1:3]", "n[01:10:2].example.com", "db-[a:c]". */
-#define MAX_RANGE_HOSTS 100000
-#define MAX_RANGES 8
-
-struct names {
-        char **v;
-        size_t n, cap;
-};
-
-static void names_done(struct names *x) {
-        for (size_t i = 0; i < x->n; i++)
-                free(x->v[i]);
-        free(x->v);
-}
-
-static int names_push(struct names *x, const char *s) {
-        char **v = grow_array(x->v, &x->cap, x->n, sizeof(*v));
-        if (!v)
-                return -ENOMEM;
-        x->v = v;
-        x->v[x->n] = strdup(s);
-        if (!x->v[x->n])
-                return -ENOMEM;
-        x->n++;
-        return 0;
-}
-
-static bool all_digits(const char *s) {
-        return s[0] && strspn(s, "0123456789") == strlen(s) && strlen(s) <= 9;
-}
-
-static int letter_index(const char *s) {
-        static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-        const char *c = s[0] && !s[1] ? strchr(letters, s[0]) : NULL;
-        return c ? (int)(c - letters) : -1;
-}
-
-static int expand_range(const char *pattern, unsigned depth, struct names *out,
-                        const char **ret_problem);
-
-/* Expands the first [START:END(:STEP)] of pattern, the rest recursively. */
-static int expand_first_range(const char *pattern, const char *open, unsigned depth,
-                              struct names *out, const char **ret_problem) {
-        const char *close = strchr(open, ']');
-        char inner[48];
-
-        if (!close) {
-                *ret_problem = "a '[' without its ']'";
-                return -EINVAL;
-        }
-        size_t len = (size_t)(close - open - 1);
-        if (len >= sizeof(inner)) {
-                *ret_problem = "a range is too long";
-                return -EINVAL;
-        }
-        memcpy(inner, open + 1, len);
-        inner[len] = '\0';
-        /* START (may be empty: 0), END, optional STEP. */
-        char *end_s = strchr(inner, ':');
-        char *step_s = end_s ? strchr(end_s + 1, ':') : NULL;
-        if (end_s)
-                *end_s++ = '\0';
-        if (step_s)
-                *step_s++ = '\0';
-        if (!end_s || !end_s[0] || (step_s && strchr(step_s, ':'))) {
-                *ret_problem = "a range is [START:END] or [START:END:STEP]";
-                return -EINVAL;
-        }
-        const char *bounds[3] = {inner[0] ? inner : "0", end_s, step_s ? step_s : "1"};
-        if (!all_digits(bounds[2]) || atol(bounds[2]) < 1) {
-                *ret_problem = "the step of a range must be a positive number";
-                return -EINVAL;
-        }
-        long step = atol(bounds[2]);
-        size_t prefix = (size_t)(open - pattern);
-        char mid[16];
-        int r;
-
-        if (all_digits(bounds[0]) && all_digits(bounds[1])) {
-                int width = bounds[0][0] == '0' && bounds[0][1] ? (int)strlen(bounds[0]) : 0;
-                if (width && strlen(bounds[1]) != (size_t)width) {
-                        *ret_problem = "a zero-padded range needs bounds of equal length";
-                        return -EINVAL;
-                }
-                long beg = atol(bounds[0]), end = atol(bounds[1]);
-                if (end < beg) {
-                        *ret_problem = "the end of a range is before its start";
-                        return -EINVAL;
-                }
-                for (long v = beg; v <= end; v += step) {
-                        _cleanup_free_ char *name = NULL;
-                        snprintf(mid, sizeof(mid), "%0*ld", width, v);
-                        if (asprintf(&name, "%.*s%s%s", (int)prefix, pattern, mid, close + 1) < 0)
-                                return -ENOMEM;
-                        r = expand_range(name, depth + 1, out, ret_problem);
-                        if (r < 0)
-                                return r;
-                }
+/* A name in a mapping of groups (block) or hosts.  Own keys win over merged
+ * ones (PyYAML); a merged key met after the same own key is skipped
+ * (*ret_skip), an own key after the same merged one cannot be undone and
+ * is refused. */
+static int block_name(struct parse *p, size_t *block, bool *merged, bool from_merge,
+                      const char *what, const char *name, unsigned line, unsigned column,
+                      bool *ret_skip) {
+        *ret_skip = false;
+        if (*block != p->block) {
+                *block = p->block;
+                *merged = from_merge;
                 return 0;
         }
-        int beg = letter_index(bounds[0]), end = letter_index(bounds[1]);
-        if (beg < 0 || end < 0) {
-                *ret_problem = "range bounds must be numbers or single letters";
-                return -EINVAL;
+        if (from_merge) {
+                *ret_skip = true;
+                return 0;
         }
-        if (end < beg) {
-                *ret_problem = "the end of a range is before its start";
-                return -EINVAL;
-        }
-        for (int v = beg; v <= end; v += (int)step) {
-                _cleanup_free_ char *name = NULL;
-                snprintf(mid, sizeof(mid), "%c",
-                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[v]);
-                if (asprintf(&name, "%.*s%s%s", (int)prefix, pattern, mid, close + 1) < 0)
-                        return -ENOMEM;
-                r = expand_range(name, depth + 1, out, ret_problem);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        if (*merged)
+                error_set_at(p->err, p->r.file->name, line, column, name,
+                             "%s \"%s\" is both brought in by a merge key (<<) and written after "
+                             "it; PyYAML would drop the merged one: write it once",
+                             what, name);
+        else
+                error_set_at(p->err, p->r.file->name, line, column, name,
+                             "duplicate %s \"%s\" (Ansible would take the last with a warning): "
+                             "write it once",
+                             what, name);
+        return -EINVAL;
 }
 
-static int expand_range(const char *pattern, unsigned depth, struct names *out,
-                        const char **ret_problem) {
-        const char *open = strchr(pattern, '[');
-        if (!open) {
-                if (out->n >= MAX_RANGE_HOSTS) {
-                        *ret_problem = "the ranges expand to too many hosts";
-                        return -E2BIG;
-                }
-                return names_push(out, pattern);
-        }
-        if (depth >= MAX_RANGES) {
-                *ret_problem = "too many ranges in one name";
-                return -EINVAL;
-        }
-        return expand_first_range(pattern, open, depth, out, ret_problem);
-}
+/* A host entry's variables: recorded on the tape (built only when kept), or
+ * already built (a tree). */
+struct entry {
+        bool is_null;
+        bool on_tape;
+        struct inv_value *built;
+        const char *address;
+};
 
-/* One host name of an entry; *built caches the entry's variables, built
- * once for all the names of a range. */
-static int add_host_entry(struct parse *p, size_t gi, const char *name, const yaml_event_t *key,
-                          const char *address, bool is_null, struct inv_value **built) {
+static int group_vars(struct parse *p, size_t gi, const struct inv_value *v);
+
+/* literal: the key is the name itself.  A name that comes out of a range or
+ * a "name:port" key may also be written elsewhere in the same mapping:
+ * Ansible sets both entries' variables, key by key. */
+static int host_entry(struct parse *p, size_t gi, const char *name, unsigned port, bool literal,
+                      bool from_merge, unsigned line, unsigned column, struct entry *e) {
         struct inventory *inv = p->inv;
         size_t hi;
-        int r = host_get(inv, name, &hi);
+        int r = host_get(inv, name, port, &hi);
         if (r < 0)
                 return r;
         struct host *h = &inv->hosts[hi];
-        if (h->block == p->block) {
-                ev_error(p, key, name, "duplicate host \"%s\" in group \"%s\"", name,
-                         inv->groups[gi].name);
-                return -EINVAL;
-        }
-        h->block = p->block;
-        if (address) {
-                char *a = strdup(address);
+        bool skip = false;
+        if (literal)
+                r = block_name(p, &h->block, &h->merged, from_merge, "host", name, line, column,
+                               &skip);
+        if (r < 0 || skip)
+                return r;
+        if (e->address) {
+                char *a = strdup(e->address);
                 if (!a)
                         return -ENOMEM;
                 free(h->address);
                 h->address = a;
+        }
+
+        /* InventoryData.set_variable() looks the name up among the groups
+         * first: a host named like an existing group gives its variables to
+         * that group (Ansible warns "Found both group and host with same
+         * name"), not to the host. */
+        size_t same_name;
+        struct entry to_group = {.is_null = true};
+        if (strmap_get(&inv->group_index, name, &same_name)) {
+                if (!e->is_null && !e->built && e->on_tape) {
+                        r = yaml_reader_build(&p->r, &e->built);
+                        if (r < 0)
+                                return r;
+                }
+                r = e->is_null ? 0 : group_vars(p, same_name, e->built);
+                if (r < 0)
+                        return r;
+                e = &to_group;
         }
 
         /* Once kept, always kept.  A host dropped in an earlier entry and
@@ -511,17 +430,17 @@ static int add_host_entry(struct parse *p, size_t gi, const char *name, const ya
                 if (h->dropped_vars)
                         h->partial = true;
                 h->kept = true;
-                if (!is_null) {
-                        if (!*built) {
-                                r = yaml_reader_build(&p->r, built);
+                if (!e->is_null) {
+                        if (!e->built && e->on_tape) {
+                                r = yaml_reader_build(&p->r, &e->built);
                                 if (r < 0)
                                         return r;
                         }
-                        r = vars_merge(&h->vars, *built);
+                        r = inv_map_update(&h->vars, e->built);
                         if (r < 0)
                                 return r;
                 }
-        } else if (!is_null)
+        } else if (!e->is_null)
                 h->dropped_vars = true;
 
         if (!idxv_has(&h->groups, gi)) {
@@ -531,23 +450,378 @@ static int add_host_entry(struct parse *p, size_t gi, const char *name, const ya
         return 0;
 }
 
+/* A range or "name:port" key written twice in one hosts mapping is a
+ * duplicate key (Ansible would take the last): refused like any other. */
+static int pattern_once(struct parse *p, const char *pattern, unsigned line, unsigned column) {
+        if (p->patterns_block != p->block) {
+                strv_free(p->patterns);
+                p->patterns = NULL;
+                p->n_patterns = 0;
+                p->patterns_block = p->block;
+        }
+        for (size_t i = 0; i < p->n_patterns; i++)
+                if (STREQ(p->patterns[i], pattern)) {
+                        error_set_at(p->err, p->r.file->name, line, column, pattern,
+                                     "duplicate host \"%s\" (Ansible would take the last with a "
+                                     "warning): write it once",
+                                     pattern);
+                        return -EINVAL;
+                }
+        char **v = realloc(p->patterns, (p->n_patterns + 2) * sizeof(char *));
+        if (!v)
+                return -ENOMEM;
+        p->patterns = v;
+        if (!(v[p->n_patterns] = strdup(pattern)))
+                return -ENOMEM;
+        v[++p->n_patterns] = NULL;
+        return 0;
+}
+
+/* One host pattern of group gi with its entry. */
+static int host_pattern(struct parse *p, size_t gi, const char *pattern, bool from_merge,
+                        unsigned line, unsigned column, struct entry *e) {
+        _cleanup_(host_pattern_done) struct host_pattern hp = {0};
+        const char *problem = NULL;
+        /* Most names have no range and no port: nothing to expand. */
+        if (pattern[0] && !strpbrk(pattern, "[:"))
+                return host_entry(p, gi, pattern, 0, true, from_merge, line, column, e);
+        int r = host_pattern_expand(pattern, MAX_RANGE_HOSTS, &hp, &problem);
+        if (r == -EINVAL || r == -E2BIG)
+                error_set_at(p->err, p->r.file->name, line, column, pattern,
+                             "host pattern \"%s\": %s", pattern, problem);
+        if (r < 0)
+                return r;
+        r = pattern_once(p, pattern, line, column);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < hp.n; i++) {
+                r = host_entry(p, gi, hp.names[i], hp.port, false, from_merge, line, column, e);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* A value Ansible takes as a mapping: a mapping, null, or a string S
+ * (the mapping {S: null}). */
+static int as_mapping(struct parse *p, const struct inv_value *v, const char *what,
+                      const char *group, struct inv_value **ret) {
+        switch (inv_value_type(v)) {
+        case INV_NULL:
+                *ret = NULL;
+                return 0;
+        case INV_MAPPING:
+                *ret = inv_value_ref((struct inv_value *)v);
+                return 0;
+        case INV_SCALAR:
+                if (inv_value_kind(v) == INV_KIND_STR) {
+                        _cleanup_(inv_value_unrefp) struct inv_value *m =
+                                inv_value_new(INV_MAPPING, v->file, v->line, v->column);
+                        struct inv_value *null = inv_value_new(INV_NULL, v->file, v->line, v->column);
+                        if (!m || !null || inv_map_append(m, v->str, null) < 0) {
+                                if (!m)
+                                        inv_value_unref(null);
+                                return -ENOMEM;
+                        }
+                        *ret = TAKE_PTR(m);
+                        return 0;
+                }
+                break;
+        default:
+                break;
+        }
+        inv_value_error(p->err, v, "%s of group \"%s\" must be a mapping (or one name), not %s",
+                        what, group,
+                        inv_value_type(v) == INV_SEQUENCE ? "a list" : inv_kind_name(inv_value_kind(v)));
+        return -EINVAL;
+}
+
+/* int(value) as Group.set_priority() takes it, for what onepci can read
+ * without doubt: a whole number in decimal, written plain or quoted. */
+static int parse_priority(struct parse *p, const struct inv_value *v, long *ret) {
+        const char *s = inv_value_str(v);
+        enum inv_kind kind = inv_value_kind(v);
+        if (s && (kind == INV_KIND_INT || kind == INV_KIND_STR)) {
+                const char *digits = s + (s[0] == '-' || s[0] == '+');
+                size_t n = strspn(digits, "0123456789");
+                /* a plain 010 is octal for YAML 1.1: not read here */
+                bool octal = kind == INV_KIND_INT && digits[0] == '0' && digits[1];
+                if (n > 0 && n < 10 && !digits[n] && !octal) {
+                        *ret = strtol(s, NULL, 10);
+                        return 0;
+                }
+        }
+        inv_value_error(p->err, v,
+                        "ansible_group_priority must be a whole number written in decimal");
+        return -EINVAL;
+}
+
+/* A group's inline vars, each set as Ansible's Group.set_variable() does. */
+static int group_vars(struct parse *p, size_t gi, const struct inv_value *v) {
+        struct group *g = &p->inv->groups[gi];
+        _cleanup_(inv_value_unrefp) struct inv_value *vars = NULL;
+        int r = as_mapping(p, v, "vars", g->name, &vars);
+        if (r < 0 || !vars)
+                return r;
+        if (!g->vars) {
+                g->vars = inv_value_new(INV_MAPPING, vars->file, vars->line, vars->column);
+                if (!g->vars)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < vars->n; i++) {
+                if (STREQ(vars->keys[i], "ansible_group_priority")) {
+                        r = parse_priority(p, vars->items[i], &g->priority);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                r = inv_map_set(g->vars, vars->keys[i], inv_value_ref(vars->items[i]));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int tree_group_body(struct parse *p, size_t gi, const struct inv_value *body,
+                           unsigned depth);
+
+/* A group named in a mapping of groups (parent SIZE_MAX: the top level). */
+static int group_entry(struct parse *p, size_t parent, const char *name, bool from_merge,
+                       unsigned line, unsigned column, size_t *ret_gi, bool *ret_skip) {
+        size_t gi;
+        int r = group_get(p->inv, name, line, column, &gi);
+        if (r < 0)
+                return r;
+        struct group *g = &p->inv->groups[gi];
+        r = block_name(p, &g->block, &g->merged, from_merge, "group", name, line, column,
+                       ret_skip);
+        if (r < 0 || *ret_skip)
+                return r;
+        if (parent != SIZE_MAX) {
+                r = link_child(p, parent, gi, line, column);
+                if (r < 0)
+                        return r;
+        }
+        *ret_gi = gi;
+        return 0;
+}
+
+static int check_depth(struct parse *p, unsigned depth) {
+        if (depth <= MAX_GROUP_DEPTH)
+                return 0;
+        error_set_at(p->err, p->r.file->name, 0, 0, NULL, "groups nested more than %d levels deep",
+                     MAX_GROUP_DEPTH);
+        return -EINVAL;
+}
+
+/* A mapping of groups as a tree (top level or children). */
+static int tree_groups(struct parse *p, size_t parent, const struct inv_value *map,
+                       bool from_merge, unsigned depth) {
+        size_t block = p->block;
+        int r = check_depth(p, depth);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < map->n; i++) {
+                const struct inv_value *body = map->items[i];
+                p->block = block;
+                size_t gi;
+                bool skip;
+                r = group_entry(p, parent, map->keys[i], from_merge, body->line, body->column, &gi,
+                                &skip);
+                if (r < 0)
+                        return r;
+                if (skip)
+                        continue;
+                if (body->type != INV_MAPPING && body->type != INV_NULL) {
+                        inv_value_error(p->err, body,
+                                        "group \"%s\" must be a mapping with hosts, vars or "
+                                        "children",
+                                        map->keys[i]);
+                        return -EINVAL;
+                }
+                r = tree_group_body(p, gi, body, depth + 1);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int tree_hosts(struct parse *p, size_t gi, const struct inv_value *hosts, bool from_merge) {
+        size_t block = p->block;
+        for (size_t i = 0; i < hosts->n; i++) {
+                p->block = block;
+                const struct inv_value *v = hosts->items[i];
+                if (v->type != INV_MAPPING && v->type != INV_NULL) {
+                        inv_value_error(p->err, v,
+                                        "host \"%s\" in group \"%s\" must be a mapping of "
+                                        "variables",
+                                        hosts->keys[i], p->inv->groups[gi].name);
+                        return -EINVAL;
+                }
+                const struct inv_value *a = inv_map_get(v, "ansible_host");
+                struct entry e = {
+                        .is_null = v->type == INV_NULL,
+                        .built = (struct inv_value *)v,
+                        .address = inv_value_kind(a) == INV_KIND_STR ? inv_value_str(a) : NULL,
+                };
+                int r = host_pattern(p, gi, hosts->keys[i], from_merge, v->line, v->column, &e);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* One key of a group's body: hosts, vars or children. */
+static int tree_group_key(struct parse *p, size_t gi, const char *k, const struct inv_value *v,
+                          unsigned depth) {
+        _cleanup_(inv_value_unrefp) struct inv_value *map = NULL;
+        if (STREQ(k, "vars"))
+                return group_vars(p, gi, v);
+        if (!STREQ(k, "hosts") && !STREQ(k, "children")) {
+                inv_value_error(p->err, v,
+                                "unknown key \"%s\" in group \"%s\" (expected hosts, vars or "
+                                "children; Ansible would skip it with a warning)",
+                                k, p->inv->groups[gi].name);
+                return -EINVAL;
+        }
+        p->block = ++p->blocks;
+        int r = as_mapping(p, v, k, p->inv->groups[gi].name, &map);
+        if (r < 0 || !map)
+                return r;
+        return STREQ(k, "hosts") ? tree_hosts(p, gi, map, false)
+                                 : tree_groups(p, gi, map, false, depth);
+}
+
+static int tree_group_body(struct parse *p, size_t gi, const struct inv_value *body,
+                           unsigned depth) {
+        for (size_t i = 0; body && i < body->n; i++) {
+                int r = tree_group_key(p, gi, body->keys[i], body->items[i], depth);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* --- the same from events, the usual case: nothing is built but the kept hosts --- */
+
+/* "<<: *x" (or a list of them) in a structural mapping: each source's pairs
+ * as if written here, own keys winning. */
+enum { SEEN_NOT, SEEN_OWN, SEEN_MERGED };
+
+/* hosts, vars, children: the index of a group body's key, or -1. */
+static int body_key(const char *k) {
+        return STREQ(k, "hosts") ? 0 : STREQ(k, "vars") ? 1 : STREQ(k, "children") ? 2 : -1;
+}
+
+/* seen: for a group body, what its keys were set by so far. */
+static int event_merge(struct parse *p, size_t gi, const char *section, unsigned depth,
+                       int seen[3]) {
+        _cleanup_(yaml_event_delete) yaml_event_t val = {0};
+        _cleanup_(inv_value_unrefp) struct inv_value *v = NULL;
+        int r = yaml_reader_next(&p->r, &val);
+        if (r < 0)
+                return r;
+        r = build_value(p, &val, &v);
+        if (r < 0)
+                return r;
+        size_t n = v->type == INV_SEQUENCE ? v->n : 1;
+        for (size_t i = 0; i < n; i++) {
+                const struct inv_value *src = v->type == INV_SEQUENCE ? v->items[i] : v;
+                if (src->type != INV_MAPPING) {
+                        inv_value_error(p->err, src,
+                                        "<<: a merge key needs a mapping or a list of mappings");
+                        return -EINVAL;
+                }
+                if (STREQ(section, "hosts"))
+                        r = tree_hosts(p, gi, src, true);
+                else if (STREQ(section, "groups"))
+                        r = tree_groups(p, gi, src, true, depth);
+                else
+                        for (size_t j = 0; r >= 0 && j < src->n; j++) {
+                                int k = body_key(src->keys[j]);
+                                if (k >= 0 && seen[k] != SEEN_NOT)
+                                        continue; /* own, or an earlier source's */
+                                if (k >= 0)
+                                        seen[k] = SEEN_MERGED;
+                                r = tree_group_key(p, gi, src->keys[j], src->items[j], depth);
+                        }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_group_body(struct parse *p, size_t gi, unsigned depth);
+
+/* A mapping of group names: the top level (parent SIZE_MAX) or children:. */
+static int parse_groups(struct parse *p, size_t parent, unsigned depth) {
+        const char *what = parent == SIZE_MAX ? "inventory" : "children";
+        size_t block = p->block = ++p->blocks;
+        int r = check_depth(p, depth);
+        if (r < 0)
+                return r;
+        for (;;) {
+                _cleanup_(yaml_event_delete) yaml_event_t key = {0};
+                _cleanup_(yaml_event_delete) yaml_event_t val = {0};
+                bool end, skip;
+                r = read_key(p, &key, what, true, &end);
+                if (r < 0 || end)
+                        return r;
+                p->block = block;
+                if (event_is_merge_key(&key)) {
+                        r = event_merge(p, parent, "groups", depth, NULL);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                const char *name = (const char *)key.data.scalar.value;
+                size_t gi;
+                r = group_entry(p, parent, name, false, (unsigned)key.start_mark.line + 1,
+                                (unsigned)key.start_mark.column + 1, &gi, &skip);
+                if (r < 0)
+                        return r;
+
+                r = yaml_reader_next(&p->r, &val);
+                if (r < 0)
+                        return r;
+                if (event_is_null(&val))
+                        continue;
+                if (event_needs_tree(&val)) {
+                        _cleanup_(inv_value_unrefp) struct inv_value *body = NULL;
+                        r = build_value(p, &val, &body);
+                        if (r >= 0 && body->type != INV_MAPPING && body->type != INV_NULL) {
+                                inv_value_error(p->err, body,
+                                                "group \"%s\" must be a mapping with hosts, "
+                                                "vars or children",
+                                                name);
+                                r = -EINVAL;
+                        }
+                        if (r >= 0)
+                                r = tree_group_body(p, gi, body, depth + 1);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (val.type != YAML_MAPPING_START_EVENT) {
+                        ev_error(p, &val, event_text(&val, name),
+                                 "group \"%s\" must be a mapping with hosts, vars or children, "
+                                 "not %s (Ansible would skip it with a warning)",
+                                 name, event_kind(&val));
+                        return -EINVAL;
+                }
+                r = parse_group_body(p, gi, depth + 1);
+                if (r < 0)
+                        return r;
+        }
+}
+
 static int parse_host(struct parse *p, size_t gi, const yaml_event_t *key) {
         const char *pattern = (const char *)key->data.scalar.value;
         _cleanup_(yaml_event_delete) yaml_event_t val = {0};
-        _cleanup_(names_done) struct names names = {0};
         _cleanup_(inv_value_unrefp) struct inv_value *built = NULL;
-        const char *problem = NULL;
+        unsigned line = (unsigned)key->start_mark.line + 1, column = (unsigned)key->start_mark.column + 1;
 
-        /* Most names have no range: no list to build for them. */
-        int r = strchr(pattern, '[') ? expand_range(pattern, 0, &names, &problem) : 0;
-        if (r == -EINVAL || r == -E2BIG) {
-                ev_error(p, key, pattern, "host range \"%s\": %s", pattern, problem);
-                return r;
-        }
-        if (r < 0)
-                return r;
-
-        r = yaml_reader_next(&p->r, &val);
+        int r = yaml_reader_next(&p->r, &val);
         if (r < 0)
                 return r;
         bool is_null = event_is_null(&val);
@@ -556,22 +830,23 @@ static int parse_host(struct parse *p, size_t gi, const yaml_event_t *key) {
                 return r;
         enum inv_type type = yaml_reader_tape_type(&p->r);
         if (type != INV_MAPPING && type != INV_NULL) {
-                unsigned line, column;
-                yaml_reader_tape_mark(&p->r, &line, &column);
-                inv_error_at(p->err, p->r.file->name, line, column, NULL,
-                             "host \"%s\" in group \"%s\" must be a mapping of variables", pattern,
-                             p->inv->groups[gi].name);
+                unsigned l, c;
+                yaml_reader_tape_mark(&p->r, &l, &c);
+                error_set_at(p->err, p->r.file->name, l, c, NULL,
+                             "host \"%s\" in group \"%s\" must be a mapping of variables",
+                             pattern, p->inv->groups[gi].name);
                 return -EINVAL;
         }
-
         /* Valid until the next recording, which is after this entry. */
-        const char *address = yaml_reader_tape_lookup(&p->r, "ansible_host");
-        for (size_t i = 0; i < (names.n ? names.n : 1); i++) {
-                r = add_host_entry(p, gi, names.n ? names.v[i] : pattern, key, address, is_null,
-                                   &built);
-                if (r < 0)
-                        return r;
-        }
+        struct entry e = {
+                .is_null = is_null,
+                .on_tape = true,
+                .address = yaml_reader_tape_lookup(&p->r, "ansible_host"),
+        };
+        r = host_pattern(p, gi, pattern, false, line, column, &e);
+        built = e.built;
+        if (r < 0)
+                return r;
         /* Nothing kept: anchors inside may still serve later aliases. */
         if (!built && !is_null)
                 return yaml_reader_skip(&p->r);
@@ -579,44 +854,23 @@ static int parse_host(struct parse *p, size_t gi, const yaml_event_t *key) {
 }
 
 static int parse_hosts(struct parse *p, size_t gi) {
-        p->block++;
+        size_t block = p->block = ++p->blocks;
         for (;;) {
                 _cleanup_(yaml_event_delete) yaml_event_t key = {0};
                 bool end;
-                int r = read_key(p, &key, "hosts", &end);
-                if (r < 0)
+                int r = read_key(p, &key, "hosts", true, &end);
+                if (r < 0 || end)
                         return r;
-                if (end)
-                        return 0;
-                r = parse_host(p, gi, &key);
+                p->block = block;
+                r = event_is_merge_key(&key) ? event_merge(p, gi, "hosts", 0, NULL)
+                                             : parse_host(p, gi, &key);
                 if (r < 0)
                         return r;
         }
-}
-
-static int parse_group_vars(struct parse *p, size_t gi, yaml_event_t *val) {
-        int r = yaml_reader_record(&p->r, val);
-        if (r < 0)
-                return r;
-        enum inv_type type = yaml_reader_tape_type(&p->r);
-        if (type == INV_NULL && !yaml_reader_tape_is_alias(&p->r))
-                return 0;
-        if (type != INV_MAPPING) {
-                unsigned line, column;
-                yaml_reader_tape_mark(&p->r, &line, &column);
-                inv_error_at(p->err, p->r.file->name, line, column, NULL,
-                             "vars of group \"%s\" must be a mapping", p->inv->groups[gi].name);
-                return -EINVAL;
-        }
-        _cleanup_(inv_value_unrefp) struct inv_value *vars = NULL;
-        r = yaml_reader_build(&p->r, &vars);
-        if (r < 0)
-                return r;
-        return vars_merge(&p->inv->groups[gi].vars, vars);
 }
 
 static int parse_group_body(struct parse *p, size_t gi, unsigned depth) {
-        bool seen_hosts = false, seen_vars = false, seen_children = false;
+        int seen[3] = {SEEN_NOT, SEEN_NOT, SEEN_NOT}; /* hosts, vars, children */
 
         for (;;) {
                 _cleanup_(yaml_event_delete) yaml_event_t key = {0};
@@ -624,130 +878,104 @@ static int parse_group_body(struct parse *p, size_t gi, unsigned depth) {
                 bool end;
                 char what[300];
                 snprintf(what, sizeof(what), "group \"%s\"", p->inv->groups[gi].name);
-                int r = read_key(p, &key, what, &end);
-                if (r < 0)
+                int r = read_key(p, &key, what, false, &end);
+                if (r < 0 || end)
                         return r;
-                if (end)
-                        return 0;
-
-                const char *k = (const char *)key.data.scalar.value;
-                bool *seen = STREQ(k, "hosts")      ? &seen_hosts
-                             : STREQ(k, "vars")     ? &seen_vars
-                             : STREQ(k, "children") ? &seen_children
-                                                    : NULL;
-                if (!seen) {
-                        ev_error(p, &key, k,
-                                 "unknown key \"%s\" in group \"%s\" (expected hosts, vars or "
-                                 "children)",
-                                 k, p->inv->groups[gi].name);
-                        return -EINVAL;
-                }
-                if (*seen) {
-                        ev_error(p, &key, k, "duplicate key \"%s\" in group \"%s\"", k,
-                                 p->inv->groups[gi].name);
-                        return -EINVAL;
-                }
-                *seen = true;
-
-                r = yaml_reader_next(&p->r, &val);
-                if (r < 0)
-                        return r;
-                if (seen == &seen_vars) {
-                        r = parse_group_vars(p, gi, &val);
+                if (event_is_merge_key(&key)) {
+                        r = event_merge(p, gi, "body", depth, seen);
                         if (r < 0)
                                 return r;
                         continue;
                 }
-                if (event_is_null(&val))
-                        continue;
-                if (val.type != YAML_MAPPING_START_EVENT) {
-                        ev_error(p, &val, event_text(&val, k),
-                                 "%s of group \"%s\" must be a mapping of %s names, not %s", k,
-                                 p->inv->groups[gi].name, seen == &seen_hosts ? "host" : "group",
-                                 event_kind(&val));
+
+                const char *k = (const char *)key.data.scalar.value;
+                int ki = body_key(k);
+                if (ki < 0) {
+                        ev_error(p, &key, k,
+                                 "unknown key \"%s\" in group \"%s\" (expected hosts, vars or "
+                                 "children; Ansible would skip it with a warning)",
+                                 k, p->inv->groups[gi].name);
                         return -EINVAL;
                 }
-                r = seen == &seen_hosts ? parse_hosts(p, gi) : parse_groups(p, gi, depth);
+                if (seen[ki] != SEEN_NOT) {
+                        ev_error(p, &key, k,
+                                 seen[ki] == SEEN_OWN
+                                         ? "duplicate key \"%s\" in group \"%s\" (Ansible would "
+                                           "take the last with a warning): write it once"
+                                         : "\"%s\" of group \"%s\" is both brought in by a merge "
+                                           "key (<<) and written after it; PyYAML would drop the "
+                                           "merged one: write it once",
+                                 k, p->inv->groups[gi].name);
+                        return -EINVAL;
+                }
+                seen[ki] = SEEN_OWN;
+
+                r = yaml_reader_next(&p->r, &val);
+                if (r < 0)
+                        return r;
+                if (ki == 1 || val.type != YAML_MAPPING_START_EVENT || event_needs_tree(&val)) {
+                        /* vars, and hosts/children written as one name or an alias */
+                        _cleanup_(inv_value_unrefp) struct inv_value *v = NULL;
+                        r = build_value(p, &val, &v);
+                        if (r >= 0)
+                                r = tree_group_key(p, gi, k, v, depth);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                r = ki == 0 ? parse_hosts(p, gi) : parse_groups(p, gi, depth);
                 if (r < 0)
                         return r;
         }
-}
-
-/* Expects one document whose root is a mapping, or nothing at all.
- * *ret_root tells whether a root mapping was opened (and is consumed by the
- * caller), and the document end is read by expect_end(). */
-static int expect_start(struct parse *p, bool *ret_root, yaml_event_t *root) {
-        _cleanup_(yaml_event_delete) yaml_event_t ev = {0};
-        int r = yaml_reader_next(&p->r, &ev);
-        if (r < 0)
-                return r;
-        yaml_event_delete(&ev);
-        r = yaml_reader_next(&p->r, &ev);
-        if (r < 0)
-                return r;
-        if (ev.type == YAML_STREAM_END_EVENT) {
-                *ret_root = false;
-                return 0;
-        }
-        yaml_event_delete(&ev);
-        r = yaml_reader_next(&p->r, root);
-        if (r < 0)
-                return r;
-        *ret_root = true;
-        return 0;
-}
-
-static int expect_end(struct parse *p) {
-        _cleanup_(yaml_event_delete) yaml_event_t ev = {0};
-        int r = yaml_reader_next(&p->r, &ev);
-        if (r < 0)
-                return r;
-        yaml_event_delete(&ev);
-        r = yaml_reader_next(&p->r, &ev);
-        if (r < 0)
-                return r;
-        if (ev.type != YAML_STREAM_END_EVENT) {
-                ev_error(p, &ev, NULL, "only one YAML document is allowed");
-                return -EINVAL;
-        }
-        return 0;
 }
 
 static int parse_inventory(struct parse *p) {
         _cleanup_(yaml_event_delete) yaml_event_t root = {0};
         bool has_root;
-        int r = expect_start(p, &has_root, &root);
-        if (r < 0 || !has_root)
+        int r = yaml_reader_document_start(&p->r, &has_root, &root);
+        if (r < 0)
                 return r;
-        if (root.type == YAML_MAPPING_START_EVENT)
+        if (!has_root || event_is_null(&root)) {
+                /* Ansible: "Parsed empty YAML file", the inventory is not read. */
+                error_set_at(p->err, p->r.file->name, 0, 0, NULL,
+                             "the inventory is empty (Ansible refuses it too)");
+                return -EINVAL;
+        }
+        if (root.type == YAML_MAPPING_START_EVENT && !event_needs_tree(&root))
                 r = parse_groups(p, SIZE_MAX, 0);
-        else if (!event_is_null(&root)) {
+        else if (root.type == YAML_MAPPING_START_EVENT) {
+                _cleanup_(inv_value_unrefp) struct inv_value *v = NULL;
+                r = build_value(p, &root, &v);
+                if (r >= 0)
+                        r = tree_groups(p, SIZE_MAX, v, false, 0);
+        } else {
                 ev_error(p, &root, NULL, "an inventory must be a mapping of groups, not %s",
                          event_kind(&root));
                 return -EINVAL;
         }
         if (r < 0)
                 return r;
-        return expect_end(p);
+        return yaml_reader_document_end(&p->r);
 }
 
-static int compute_depth(struct inventory *inv, size_t gi, unsigned level, struct inv_error *err) {
+static int compute_depth(struct inventory *inv, size_t gi, unsigned level,
+                         struct error_message *err) {
         struct group *g = &inv->groups[gi];
         if (g->visit == 2)
                 return 0;
         if (g->visit == 1) {
-                inv_error_at(err, "", g->line, g->column, g->name,
+                error_set_at(err, "", g->line, g->column, g->name,
                              "group \"%s\" is its own ancestor through children", g->name);
                 return -EINVAL;
         }
         if (level > MAX_GROUP_DEPTH) {
-                inv_error_at(err, "", g->line, g->column, g->name,
+                error_set_at(err, "", g->line, g->column, g->name,
                              "groups nested more than %d levels deep (at \"%s\")", MAX_GROUP_DEPTH,
                              g->name);
                 return -EINVAL;
         }
         g->visit = 1;
-        unsigned depth = gi == 0 ? 0 : 1;
+        unsigned depth = gi == GROUP_ALL ? 0 : 1;
         for (size_t i = 0; i < g->parents.n; i++) {
                 size_t pi = g->parents.v[i];
                 int r = compute_depth(inv, pi, level + 1, err);
@@ -761,117 +989,36 @@ static int compute_depth(struct inventory *inv, size_t gi, unsigned level, struc
         return 0;
 }
 
-static int load_vars_file(const char *path, const struct inventory_load_options *opts,
-                          size_t max_size, struct inv_value **ret, struct inv_error *err) {
-        _cleanup_free_ char *data = NULL;
-        size_t len;
-        int r = read_file_bounded(path, max_size, &data, &len);
-        if (r == -ENOENT) {
-                *ret = NULL;
-                return 0;
+/* Ansible's reconcile_inventory(): a group without a parent is a child of
+ * all; a host in no group but all is in ungrouped, a host in another group
+ * is not. */
+static int reconcile(struct inventory *inv) {
+        for (size_t i = 0; i < inv->n_groups; i++)
+                if (i != GROUP_ALL && inv->groups[i].parents.n == 0) {
+                        if (idxv_add(&inv->groups[GROUP_ALL].children, i) < 0 ||
+                            idxv_add(&inv->groups[i].parents, GROUP_ALL) < 0)
+                                return -ENOMEM;
+                }
+        for (size_t hi = 0; hi < inv->n_hosts; hi++) {
+                struct host *h = &inv->hosts[hi];
+                size_t others = 0;
+                for (size_t j = 0; j < h->groups.n; j++)
+                        others += h->groups.v[j] != GROUP_ALL && h->groups.v[j] != GROUP_UNGROUPED;
+                bool in_ungrouped = idxv_has(&h->groups, GROUP_UNGROUPED);
+                if (others > 0 && in_ungrouped) {
+                        idxv_remove(&h->groups, GROUP_UNGROUPED);
+                        idxv_remove(&inv->groups[GROUP_UNGROUPED].hosts, hi);
+                } else if (others == 0 && !in_ungrouped) {
+                        if (idxv_add(&h->groups, GROUP_UNGROUPED) < 0 ||
+                            idxv_add(&inv->groups[GROUP_UNGROUPED].hosts, hi) < 0)
+                                return -ENOMEM;
+                }
         }
-        if (r < 0) {
-                inv_error_at(err, path, 0, 0, NULL, "%s: %s", path,
-                             r == -EFBIG ? "file is larger than the limit" : strerror(-r));
-                return r;
-        }
-
-        _cleanup_(yaml_event_delete) yaml_event_t root = {0};
-        _cleanup_(inv_value_unrefp) struct inv_value *vars = NULL;
-        struct parse p = {.opts = opts, .err = err};
-        r = yaml_reader_init(
-                &p.r, data, len, path,
-                opts->max_alias_nodes ? opts->max_alias_nodes : DEFAULT_MAX_ALIAS_NODES, err);
-        if (r < 0)
-                goto out;
-        bool has_root;
-        r = expect_start(&p, &has_root, &root);
-        if (r < 0 || !has_root) {
-                *ret = NULL;
-                goto out;
-        }
-        bool is_null = event_is_null(&root);
-        r = yaml_reader_record(&p.r, &root);
-        if (r < 0)
-                goto out;
-        if (!is_null && yaml_reader_tape_type(&p.r) != INV_MAPPING) {
-                inv_error_at(err, path, 1, 1, NULL, "a variables file must be a mapping");
-                r = -EINVAL;
-                goto out;
-        }
-        if (!is_null) {
-                r = yaml_reader_build(&p.r, &vars);
-                if (r < 0)
-                        goto out;
-        }
-        r = expect_end(&p);
-        if (r < 0)
-                goto out;
-        *ret = TAKE_PTR(vars);
-out:
-        yaml_reader_done(&p.r);
-        return r;
-}
-
-/* Group and host names come from the file: never let one walk out of the directory. */
-static bool name_is_safe_file(const char *name) {
-        return !strchr(name, '/') && !STREQ(name, ".") && !STREQ(name, "..");
-}
-
-static int load_and_merge(const char *path, const struct inventory_load_options *opts,
-                          size_t max_size, struct inv_value **dst, struct inv_error *err) {
-        _cleanup_(inv_value_unrefp) struct inv_value *vars = NULL;
-        int r = load_vars_file(path, opts, max_size, &vars, err);
-        if (r < 0)
-                return r;
-        return vars_merge(dst, vars);
-}
-
-static int is_yaml_name(const struct dirent *d) {
-        const char *dot = strrchr(d->d_name, '.');
-        return d->d_name[0] != '.' && dot && (STREQ(dot, ".yml") || STREQ(dot, ".yaml"));
-}
-
-/* KIND/NAME.yml, KIND/NAME.yaml, then the files of a KIND/NAME/ directory
- * in name order, as Ansible reads them. */
-static int load_vars_for(const char *dir, const char *kind, const char *name,
-                         const struct inventory_load_options *opts, size_t max_size,
-                         struct inv_value **dst, struct inv_error *err) {
-        static const char *const exts[] = {"yml", "yaml"};
-        if (!name_is_safe_file(name))
-                return 0;
-        for (size_t i = 0; i < ELEMENTSOF(exts); i++) {
-                _cleanup_free_ char *path = NULL;
-                if (asprintf(&path, "%s/%s/%s.%s", dir, kind, name, exts[i]) < 0)
-                        return -ENOMEM;
-                int r = load_and_merge(path, opts, max_size, dst, err);
-                if (r < 0)
-                        return r;
-        }
-
-        _cleanup_free_ char *sub = NULL;
-        if (asprintf(&sub, "%s/%s/%s", dir, kind, name) < 0)
-                return -ENOMEM;
-        struct dirent **list = NULL;
-        int n = scandir(sub, &list, is_yaml_name, alphasort);
-        if (n < 0)
-                return 0; /* no such directory */
-        int r = 0;
-        for (int i = 0; i < n; i++) {
-                _cleanup_free_ char *path = NULL;
-                if (r >= 0 && asprintf(&path, "%s/%s", sub, list[i]->d_name) < 0)
-                        r = -ENOMEM;
-                if (r >= 0)
-                        r = load_and_merge(path, opts, max_size, dst, err);
-                free(list[i]);
-        }
-        free(list);
-        return r;
+        return 0;
 }
 
 static int load_vars_dirs(struct inventory *inv, const char *inventory_path,
-                          const struct inventory_load_options *opts, size_t max_size,
-                          struct inv_error *err) {
+                          const struct vars_files *vf) {
         _cleanup_free_ char *dir = strdup(inventory_path);
         if (!dir)
                 return -ENOMEM;
@@ -884,16 +1031,16 @@ static int load_vars_dirs(struct inventory *inv, const char *inventory_path,
                 strcpy(dir, "/");
 
         for (size_t i = 0; i < inv->n_groups; i++) {
-                int r = load_vars_for(dir, "group_vars", inv->groups[i].name, opts, max_size,
-                                      &inv->groups[i].file_vars, err);
+                int r = vars_files_load(vf, dir, "group_vars", inv->groups[i].name,
+                                        &inv->groups[i].file_vars);
                 if (r < 0)
                         return r;
         }
         for (size_t i = 0; i < inv->n_hosts; i++) {
                 if (!inv->hosts[i].kept)
                         continue;
-                int r = load_vars_for(dir, "host_vars", inv->hosts[i].name, opts, max_size,
-                                      &inv->hosts[i].file_vars, err);
+                int r = vars_files_load(vf, dir, "host_vars", inv->hosts[i].name,
+                                        &inv->hosts[i].file_vars);
                 if (r < 0)
                         return r;
         }
@@ -907,25 +1054,56 @@ struct source {
         FILE *f;
 };
 
+/* An INI inventory fails as YAML; say what it is instead of a YAML error. */
+static void explain_ini(const struct source *src, const char *filename,
+                        struct error_message *err) {
+        char line[256] = "";
+        if (src->f) {
+                /* Only a file that can be read again, and only its first lines. */
+                if (fseek(src->f, 0, SEEK_SET) < 0)
+                        return;
+                for (unsigned i = 0; i < 64 && fgets(line, sizeof(line), src->f) &&
+                                     (line[0] == '#' || line[0] == ';' || line[0] == '\n');
+                     i++)
+                        ;
+        } else {
+                /* The buffer is not a C string. */
+                const char *nl = memchr(src->data, '\n', src->len);
+                size_t len = nl ? (size_t)(nl - src->data) : src->len;
+                snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1),
+                         src->data);
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        size_t len = strlen(line);
+        if (len < 3 || line[0] != '[' || line[len - 1] != ']')
+                return;
+        error_set_at(err, filename, 0, 0, NULL,
+                     "this looks like an INI inventory (\"%.64s\"); onepci reads YAML "
+                     "inventories only: convert it with \"ansible-inventory -i %.64s --list "
+                     "--yaml --export\" (the same hosts, groups and variables as YAML)",
+                     line, filename);
+}
+
 static int load(const struct source *src, const char *filename, const char *vars_dir_of,
                 const struct inventory_load_options *opts, struct inventory **ret,
-                struct inv_error *err) {
+                struct error_message *err) {
         static const struct inventory_load_options defaults = {0};
         if (!opts)
                 opts = &defaults;
         size_t max_size = opts->max_file_size ? opts->max_file_size : DEFAULT_MAX_FILE_SIZE;
         size_t max_alias = opts->max_alias_nodes ? opts->max_alias_nodes : DEFAULT_MAX_ALIAS_NODES;
         if (!src->f && src->len > max_size) {
-                inv_error_at(err, filename, 0, 0, NULL, "%s is larger than %zu bytes", filename,
-                             max_size);
+                error_set_at(err, filename, 0, 0, NULL, "larger than %zu bytes", max_size);
                 return -EFBIG;
         }
 
         _cleanup_(inventory_freep) struct inventory *inv = calloc(1, sizeof(*inv));
         if (!inv)
                 return -ENOMEM;
-        size_t all;
-        int r = group_get(inv, "all", 0, 0, &all);
+        size_t gi;
+        int r = group_get(inv, "all", 0, 0, &gi);
+        if (r >= 0)
+                r = group_get(inv, "ungrouped", 0, 0, &gi);
         if (r < 0)
                 return r;
 
@@ -935,6 +1113,12 @@ static int load(const struct source *src, const char *filename, const char *vars
         if (r >= 0)
                 r = parse_inventory(&p);
         yaml_reader_done(&p.r);
+        strv_free(p.patterns);
+        if (r == -EINVAL)
+                explain_ini(src, filename, err);
+        if (r < 0)
+                return r;
+        r = reconcile(inv);
         if (r < 0)
                 return r;
 
@@ -946,7 +1130,9 @@ static int load(const struct source *src, const char *filename, const char *vars
                 }
         }
         if (vars_dir_of && !opts->no_vars_dirs) {
-                r = load_vars_dirs(inv, vars_dir_of, opts, max_size, err);
+                struct vars_files vf = {
+                        .max_file_size = max_size, .max_alias_nodes = max_alias, .err = err};
+                r = load_vars_dirs(inv, vars_dir_of, &vf);
                 if (r < 0)
                         return r;
         }
@@ -956,19 +1142,19 @@ static int load(const struct source *src, const char *filename, const char *vars
 
 int inventory_load_buffer(const char *data, size_t len, const char *filename,
                           const struct inventory_load_options *opts, struct inventory **ret,
-                          struct inv_error *ret_err) {
-        struct inv_error scratch;
+                          struct error_message *ret_error) {
+        struct error_message scratch;
         struct source src = {.data = data, .len = len};
         return load(&src, filename ? filename : "<buffer>", NULL, opts, ret,
-                    ret_err ? ret_err : &scratch);
+                    ret_error ? ret_error : &scratch);
 }
 
 /* The inventory is parsed as it is read, never held whole: a 100,000-host
  * file (28 MB) costs the agent no more memory than a 100-host one. */
 int inventory_load(const char *path, const struct inventory_load_options *opts,
-                   struct inventory **ret, struct inv_error *ret_err) {
-        struct inv_error scratch;
-        struct inv_error *err = ret_err ? ret_err : &scratch;
+                   struct inventory **ret, struct error_message *ret_error) {
+        struct error_message scratch;
+        struct error_message *err = ret_error ? ret_error : &scratch;
         size_t max_size = opts && opts->max_file_size ? opts->max_file_size : DEFAULT_MAX_FILE_SIZE;
         _cleanup_fclose_ FILE *f = fopen(path, "re");
         struct stat st;
@@ -978,8 +1164,12 @@ int inventory_load(const char *path, const struct inventory_load_options *opts,
         if (r == 0 && S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max_size)
                 r = -EFBIG;
         if (r < 0) {
-                inv_error_at(err, path, 0, 0, NULL, "%s: %s", path,
-                             r == -EFBIG ? "file is larger than the limit" : strerror(-r));
+                error_set_at(err, path, 0, 0, NULL, "%s",
+                             r == -EFBIG    ? "file is larger than the limit"
+                             : r == -EISDIR ? "is a directory; give the inventory file (onepci "
+                                              "reads one YAML file with group_vars/ and "
+                                              "host_vars/ beside it)"
+                                            : strerror(-r));
                 return r;
         }
         struct source src = {.f = f};
@@ -1002,26 +1192,33 @@ bool inventory_host_kept(const struct inventory *inv, size_t i) {
         return i < inv->n_hosts && inv->hosts[i].kept && !inv->hosts[i].partial;
 }
 
-static int collect_hosts(const struct inventory *inv, size_t gi, bool *group_seen, bool *host_seen,
-                         char **strv, size_t *n) {
-        if (group_seen[gi])
-                return 0;
+/* Group._get_hosts(): the group's own hosts, then its descendants' in
+ * breadth-first order. */
+static int collect_hosts(const struct inventory *inv, size_t gi, char **strv) {
+        _cleanup_free_ bool *group_seen = calloc(inv->n_groups, sizeof(bool));
+        _cleanup_free_ bool *host_seen = calloc(inv->n_hosts + 1, sizeof(bool));
+        _cleanup_free_ size_t *queue = calloc(inv->n_groups, sizeof(size_t));
+        size_t head = 0, tail = 0, n = 0;
+        if (!group_seen || !host_seen || !queue)
+                return -ENOMEM;
+        queue[tail++] = gi;
         group_seen[gi] = true;
-        const struct group *g = &inv->groups[gi];
-        for (size_t i = 0; i < g->hosts.n; i++) {
-                size_t hi = g->hosts.v[i];
-                if (host_seen[hi])
-                        continue;
-                host_seen[hi] = true;
-                strv[*n] = strdup(inv->hosts[hi].name);
-                if (!strv[*n])
-                        return -ENOMEM;
-                (*n)++;
-        }
-        for (size_t i = 0; i < g->children.n; i++) {
-                int r = collect_hosts(inv, g->children.v[i], group_seen, host_seen, strv, n);
-                if (r < 0)
-                        return r;
+        while (head < tail) {
+                const struct group *g = &inv->groups[queue[head++]];
+                for (size_t i = 0; i < g->hosts.n; i++) {
+                        size_t hi = g->hosts.v[i];
+                        if (host_seen[hi])
+                                continue;
+                        host_seen[hi] = true;
+                        strv[n] = strdup(inv->hosts[hi].name);
+                        if (!strv[n++])
+                                return -ENOMEM;
+                }
+                for (size_t i = 0; i < g->children.n; i++)
+                        if (!group_seen[g->children.v[i]]) {
+                                group_seen[g->children.v[i]] = true;
+                                queue[tail++] = g->children.v[i];
+                        }
         }
         return 0;
 }
@@ -1031,54 +1228,25 @@ int inventory_group_hosts(const struct inventory *inv, const char *group, char *
         if (!strmap_get(&inv->group_index, group, &gi))
                 return -ENOENT;
         _cleanup_strv_free_ char **strv = calloc(inv->n_hosts + 1, sizeof(char *));
-        _cleanup_free_ bool *group_seen = calloc(inv->n_groups, sizeof(bool));
-        _cleanup_free_ bool *host_seen = calloc(inv->n_hosts + 1, sizeof(bool));
-        if (!strv || !group_seen || !host_seen)
+        if (!strv)
                 return -ENOMEM;
-        size_t n = 0;
-        if (gi == 0) {
-                /* Every host is in all. */
-                for (size_t i = 0; i < inv->n_hosts; i++) {
-                        strv[n] = strdup(inv->hosts[i].name);
-                        if (!strv[n])
-                                return -ENOMEM;
-                        n++;
-                }
-        } else {
-                int r = collect_hosts(inv, gi, group_seen, host_seen, strv, &n);
-                if (r < 0)
-                        return r;
-        }
+        int r = collect_hosts(inv, gi, strv);
+        if (r < 0)
+                return r;
         *ret_strv = TAKE_PTR(strv);
         return 0;
 }
 
-/* Ansible's order: shallower groups first, same depth by name. */
-static int group_order(const void *a, const void *b, void *userdata) {
-        const struct inventory *inv = userdata;
-        const struct group *ga = &inv->groups[*(const size_t *)a];
-        const struct group *gb = &inv->groups[*(const size_t *)b];
-        if (ga->depth != gb->depth)
-                return ga->depth < gb->depth ? -1 : 1;
-        return strcmp(ga->name, gb->name);
-}
-
-int inventory_host_vars(const struct inventory *inv, const char *host, struct inv_value **ret) {
-        size_t hi;
-        if (!strmap_get(&inv->host_index, host, &hi))
-                return -ENOENT;
-        const struct host *h = &inv->hosts[hi];
-        if (!h->kept || h->partial)
-                return -ESTALE;
-
-        /* The host's groups and all their ancestors, all included. */
+/* The host's groups and all their ancestors, all first; *ret_n of them. */
+static int host_group_set(const struct inventory *inv, const struct host *h, size_t **ret,
+                          size_t *ret_n) {
         _cleanup_free_ bool *in = calloc(inv->n_groups, sizeof(bool));
         _cleanup_free_ size_t *order = calloc(inv->n_groups, sizeof(size_t));
         if (!in || !order)
                 return -ENOMEM;
         size_t n = 0;
-        in[0] = true;
-        order[n++] = 0;
+        in[GROUP_ALL] = true;
+        order[n++] = GROUP_ALL;
         for (size_t i = 0; i < h->groups.n; i++)
                 if (!in[h->groups.v[i]]) {
                         in[h->groups.v[i]] = true;
@@ -1092,94 +1260,92 @@ int inventory_host_vars(const struct inventory *inv, const char *host, struct in
                                 order[n++] = g->parents.v[j];
                         }
         }
-        qsort_r(order, n, sizeof(*order), group_order, (void *)inv);
-
-        _cleanup_(inv_value_unrefp) struct inv_value *vars = inv_value_new(INV_MAPPING, NULL, 0, 0);
-        if (!vars)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                const struct group *g = &inv->groups[order[i]];
-                if (vars_merge(&vars, g->vars) < 0 || vars_merge(&vars, g->file_vars) < 0)
-                        return -ENOMEM;
-        }
-        if (vars_merge(&vars, h->vars) < 0 || vars_merge(&vars, h->file_vars) < 0)
-                return -ENOMEM;
-        *ret = TAKE_PTR(vars);
+        *ret = TAKE_PTR(order);
+        *ret_n = n;
         return 0;
 }
 
-/* --- values --- */
-
-enum inv_type inv_value_type(const struct inv_value *v) {
-        return v ? v->type : INV_NULL;
+static int name_cmp(const void *a, const void *b) {
+        return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-const char *inv_value_str(const struct inv_value *v) {
-        return v && v->type == INV_SCALAR ? v->str : NULL;
+int inventory_host_groups(const struct inventory *inv, const char *host, char ***ret_strv) {
+        size_t hi, n;
+        _cleanup_free_ size_t *order = NULL;
+        if (!strmap_get(&inv->host_index, host, &hi))
+                return -ENOENT;
+        int r = host_group_set(inv, &inv->hosts[hi], &order, &n);
+        if (r < 0)
+                return r;
+        _cleanup_strv_free_ char **strv = calloc(n + 1, sizeof(char *));
+        if (!strv)
+                return -ENOMEM;
+        for (size_t i = 1; i < n; i++) /* order[0] is all */
+                if (!(strv[i - 1] = strdup(inv->groups[order[i]].name)))
+                        return -ENOMEM;
+        qsort(strv, n - 1, sizeof(char *), name_cmp);
+        *ret_strv = TAKE_PTR(strv);
+        return 0;
 }
 
-bool inv_value_is_plain(const struct inv_value *v) {
-        return v && v->plain;
+/* Ansible's sort_groups(): depth, then ansible_group_priority, then name. */
+static int group_order(const void *a, const void *b, void *userdata) {
+        const struct inventory *inv = userdata;
+        const struct group *ga = &inv->groups[*(const size_t *)a];
+        const struct group *gb = &inv->groups[*(const size_t *)b];
+        if (ga->depth != gb->depth)
+                return ga->depth < gb->depth ? -1 : 1;
+        if (ga->priority != gb->priority)
+                return ga->priority < gb->priority ? -1 : 1;
+        return strcmp(ga->name, gb->name);
 }
 
-size_t inv_value_len(const struct inv_value *v) {
-        return v && (v->type == INV_SEQUENCE || v->type == INV_MAPPING) ? v->n : 0;
+/* The ansible_port a "name:port" pattern gives, as an integer. */
+static int port_value(const struct host *h, struct inv_value **ret) {
+        char buf[16];
+        snprintf(buf, sizeof(buf), "%u", h->port);
+        _cleanup_(inv_value_unrefp) struct inv_value *v = inv_value_new(INV_SCALAR, NULL, 0, 0);
+        if (!v || !(v->str = strdup(buf)))
+                return -ENOMEM;
+        v->kind = INV_KIND_INT;
+        v->plain = true;
+        *ret = TAKE_PTR(v);
+        return 0;
 }
 
-const struct inv_value *inv_value_item(const struct inv_value *v, size_t i) {
-        return i < inv_value_len(v) ? v->items[i] : NULL;
-}
+int inventory_host_vars(const struct inventory *inv, const char *host, struct inv_value **ret) {
+        size_t hi, n;
+        _cleanup_free_ size_t *order = NULL;
+        if (!strmap_get(&inv->host_index, host, &hi))
+                return -ENOENT;
+        const struct host *h = &inv->hosts[hi];
+        if (!h->kept || h->partial)
+                return -ESTALE;
+        int r = host_group_set(inv, h, &order, &n);
+        if (r < 0)
+                return r;
+        /* all stays first: it is the only group of depth 0. */
+        qsort_r(order, n, sizeof(*order), group_order, (void *)inv);
 
-const char *inv_value_key(const struct inv_value *v, size_t i) {
-        return v && v->type == INV_MAPPING && i < v->n ? v->keys[i] : NULL;
-}
-
-const struct inv_value *inv_map_get(const struct inv_value *map, const char *key) {
-        ssize_t i = inv_map_find(map, key);
-        return i < 0 ? NULL : map->items[i];
-}
-
-int inv_value_to_bool(const struct inv_value *v, bool *ret) {
-        static const char *const yes[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
-                                          "True", "TRUE", "on",  "On",  "ON"};
-        static const char *const no[] = {"n",     "N",     "no",  "No",  "NO", "false",
-                                         "False", "FALSE", "off", "Off", "OFF"};
-        if (!v || v->type != INV_SCALAR || !v->plain)
-                return -EINVAL;
-        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
-                if (STREQ(v->str, yes[i])) {
-                        *ret = true;
-                        return 0;
-                }
-                if (STREQ(v->str, no[i])) {
-                        *ret = false;
-                        return 0;
-                }
+        /* VariableManager: all_inventory, groups_inventory,
+         * all_plugins_inventory, groups_plugins_inventory, then the host's
+         * own variables and its host_vars. */
+        _cleanup_(inv_value_unrefp) struct inv_value *vars = inv_value_new(INV_MAPPING, NULL, 0, 0);
+        _cleanup_(inv_value_unrefp) struct inv_value *port = NULL;
+        if (!vars)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (inv_map_update(&vars, inv->groups[order[i]].vars) < 0)
+                        return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (inv_map_update(&vars, inv->groups[order[i]].file_vars) < 0)
+                        return -ENOMEM;
+        if (h->port) {
+                if (port_value(h, &port) < 0 || inv_map_set(vars, "ansible_port", inv_value_ref(port)) < 0)
+                        return -ENOMEM;
         }
-        return -EINVAL;
-}
-
-const char *inv_value_file(const struct inv_value *v) {
-        return v && v->file ? v->file->name : NULL;
-}
-
-unsigned inv_value_line(const struct inv_value *v) {
-        return v ? v->line : 0;
-}
-
-unsigned inv_value_column(const struct inv_value *v) {
-        return v ? v->column : 0;
-}
-
-void inv_error_set(struct inv_error *err, const struct inv_value *v, const char *fmt, ...) {
-        if (!err)
-                return;
-        char msg[256];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        const char *text = v && !v->secret && v->type == INV_SCALAR ? v->str : NULL;
-        inv_error_at(err, inv_value_file(v), inv_value_line(v), inv_value_column(v), text, "%s",
-                     msg);
+        if (inv_map_update(&vars, h->vars) < 0 || inv_map_update(&vars, h->file_vars) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(vars);
+        return 0;
 }

@@ -1,17 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* An Ansible-style YAML inventory read with libyaml.
+/* An Ansible YAML inventory, read as Ansible reads it (ansible-core's yaml
+ * inventory plugin, host_group_vars vars plugin and VariableManager), with
+ * libyaml.  onepci-inventory(5) states the rules; in short:
  *
- * Semantics (Ansible's): top-level keys are groups with `hosts`, `vars`,
- * `children`; `all` is the implicit parent of every group; a host may sit in
- * several groups; variable precedence is all < parent group < child group <
- * host (deeper groups win, same depth: alphabetical by group name, as
- * Ansible sorts them), whole values replaced, never deep-merged;
- * `group_vars/NAME.yml` and `host_vars/NAME.yml` beside the inventory file
- * apply with the group's / host's precedence and override what the inventory
- * itself says for the same level.  YAML 1.1 booleans, anchors and aliases
- * (bounded: an alias bomb fails with -E2BIG), and a size limit on every file.
+ * - top-level keys are groups with `hosts`, `vars` and `children` (each a
+ *   mapping, or a single name as a string); `all` is every group's parent;
+ *   a host only in `all` is in `ungrouped`;
+ * - host keys are patterns: "n1:2222" sets ansible_port, "n[1:3]" expands
+ *   (lib/inventory-range.h);
+ * - precedence, weakest first: inline vars of all, inline vars of the other
+ *   groups, group_vars/all, group_vars of the other groups, inline host
+ *   vars, host_vars; groups ordered by depth, ansible_group_priority, name;
+ *   values replaced whole;
+ * - group_vars/NAME and host_vars/NAME: the first of NAME (a file, or a
+ *   directory walked recursively), NAME.yml, NAME.yaml, NAME.json;
+ * - YAML 1.1 as PyYAML resolves it (lib/inv-value.h), merge keys anywhere,
+ *   anchors and aliases (bounded: an alias bomb fails with -E2BIG), a size
+ *   limit on every file.
+ * What Ansible would read differently from onepci is refused, never guessed.
  *
  * Memory stays flat in the number of hosts when a keep_host filter is given:
  * only the kept hosts' variable subtrees are retained; for every host the
@@ -21,19 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum inv_type { INV_NULL, INV_SCALAR, INV_SEQUENCE, INV_MAPPING };
-
-struct inv_value;
-
-/* Where an error is and what it is about.  value is the offending text,
- * truncated; values of keys that look secret (pass, secret, token, key)
- * are never copied into it. */
-struct inv_error {
-        char file[256];
-        unsigned line, column; /* 1-based; 0 when not known */
-        char value[128];
-        char message[256];
-};
+#include "inv-value.h"
 
 struct inventory;
 
@@ -48,16 +44,18 @@ struct inventory_load_options {
 };
 
 /* Loads an inventory file (and its group_vars/host_vars directories).
- * On failure returns a negative errno and fills ret_err:
- *   -EINVAL  YAML or inventory-shape error, -E2BIG alias expansion limit,
- *   -EFBIG   file larger than the limit, other -errno from opening it. */
+ * On failure returns a negative errno and fills ret_error:
+ *   -EINVAL  YAML or inventory-shape error, or something Ansible reads
+ *            differently from what onepci would; -E2BIG alias expansion
+ *            limit; -EFBIG file larger than the limit; -EISDIR a directory;
+ *            other -errno from opening it. */
 int inventory_load(const char *path, const struct inventory_load_options *opts,
-                   struct inventory **ret, struct inv_error *ret_err);
+                   struct inventory **ret, struct error_message *ret_error);
 
 /* The same from a buffer (no vars directories); filename is used in errors. */
 int inventory_load_buffer(const char *data, size_t len, const char *filename,
                           const struct inventory_load_options *opts, struct inventory **ret,
-                          struct inv_error *ret_err);
+                          struct error_message *ret_error);
 
 void inventory_free(struct inventory *inv);
 
@@ -68,37 +66,18 @@ const char *inventory_host_name(const struct inventory *inv, size_t i);
 const char *inventory_host_address(const struct inventory *inv, size_t i);
 bool inventory_host_kept(const struct inventory *inv, size_t i);
 
-/* The hosts of a group and of its children (recursively), in order, no
- * duplicates.  -ENOENT when there is no such group. */
+/* The hosts of a group and of its children (recursively), in Ansible's
+ * order (the group's own, then each child's), no duplicates.  -ENOENT when
+ * there is no such group. */
 int inventory_group_hosts(const struct inventory *inv, const char *group, char ***ret_strv);
+
+/* The groups a host is in, directly or through children, without `all`,
+ * sorted by name (Ansible's group_names).  -ENOENT unknown host. */
+int inventory_host_groups(const struct inventory *inv, const char *host, char ***ret_strv);
 
 /* The host's variables after precedence: a new mapping the caller releases
  * with inv_value_unref().  -ENOENT unknown host, -ESTALE host was not kept. */
 int inventory_host_vars(const struct inventory *inv, const char *host, struct inv_value **ret);
-
-/* Value accessors.  A value stays valid while a reference is held. */
-struct inv_value *inv_value_ref(struct inv_value *v);
-void inv_value_unref(struct inv_value *v);
-enum inv_type inv_value_type(const struct inv_value *v);
-/* The scalar's text, NULL when v is not a scalar. */
-const char *inv_value_str(const struct inv_value *v);
-/* True for an unquoted scalar (only plain scalars can be booleans / null). */
-bool inv_value_is_plain(const struct inv_value *v);
-size_t inv_value_len(const struct inv_value *v);             /* items or pairs */
-const struct inv_value *inv_value_item(const struct inv_value *v, size_t i);
-const char *inv_value_key(const struct inv_value *v, size_t i); /* mappings */
-const struct inv_value *inv_map_get(const struct inv_value *map, const char *key);
-/* YAML 1.1 boolean (true/True/TRUE/yes/Yes/on/On/y... and their false twins);
- * -EINVAL when v is not one. */
-int inv_value_to_bool(const struct inv_value *v, bool *ret);
-/* Where the value was written: file name (owned by the inventory), 1-based line/column. */
-const char *inv_value_file(const struct inv_value *v);
-unsigned inv_value_line(const struct inv_value *v);
-unsigned inv_value_column(const struct inv_value *v);
-
-/* Fills an inv_error for v with a printf message and the value's text. */
-void inv_error_set(struct inv_error *err, const struct inv_value *v, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
 
 /* Renders one host's own part of the inventory as a standalone inventory
  * (a `node` group holding just that host, with only the variables named in

@@ -21,6 +21,7 @@
 #include "cloud-config.h"
 #include "config.h"
 #include "fileio.h"
+#include "error-message.h"
 #include "inventory.h"
 #include "log.h"
 #include "macros.h"
@@ -186,7 +187,7 @@ static int parse_args(int argc, char **argv, struct cli *cli, struct registrar_c
 }
 
 static int load_inventory(const struct registrar_config *cfg, struct inventory **ret) {
-        struct inv_error err = {};
+        struct error_message err = {};
         const char *path = cfg->inventory;
         int r;
 
@@ -199,9 +200,9 @@ static int load_inventory(const struct registrar_config *cfg, struct inventory *
         r = inventory_load(path, NULL, ret, &err);
         if (r < 0) {
                 if (err.line)
-                        log_error("%s:%u:%u: %s", err.file, err.line, err.column, err.message);
+                        log_error("%s:%u:%u: %s", err.file, err.line, err.column, err.text);
                 else
-                        log_error("%s: %s", path, err.message[0] ? err.message : strerror(-r));
+                        log_error("%s: %s", path, err.text[0] ? err.text : strerror(-r));
         }
         return r;
 }

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "cloud-config.h"
+#include "error-message.h"
 #include "inventory.h"
 
 static const char inv_text[] = "all:\n"
@@ -34,7 +35,7 @@ static const char inv_text[] = "all:\n"
 
 static void test_render(void **state) {
         struct inventory *inv = NULL;
-        struct inv_error err = {};
+        struct error_message err = {};
         char *out = NULL, reason[256] = "";
 
         assert_int_equal(

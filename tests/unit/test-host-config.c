@@ -11,19 +11,20 @@
 #include <string.h>
 
 #include "host-config.h"
+#include "error-message.h"
 #include "inventory.h"
 #include "macros.h"
 
 /* Validates host h of an inventory given as text; returns the result code. */
 static int config_of(const char *yaml, const char *host, struct host_config **ret,
-                     struct inv_error *err) {
+                     struct error_message *err) {
         struct inventory *inv = NULL;
         struct inv_value *vars = NULL;
         memset(err, 0, sizeof(*err));
         *ret = NULL;
         int r = inventory_load_buffer(yaml, strlen(yaml), "hc.yml", NULL, &inv, err);
         if (r < 0)
-                fail_msg("inventory: %s:%u:%u %s", err->file, err->line, err->column, err->message);
+                fail_msg("inventory: %s:%u:%u %s", err->file, err->line, err->column, err->text);
         assert_int_equal(inventory_host_vars(inv, host, &vars), 0);
         r = host_config_from_vars(host, vars, ret, err);
         inv_value_unref(vars);
@@ -32,7 +33,7 @@ static int config_of(const char *yaml, const char *host, struct host_config **re
 }
 
 /* One host "h" whose variables are the given flow-mapping body. */
-static int config_vars(const char *body, struct host_config **ret, struct inv_error *err) {
+static int config_vars(const char *body, struct host_config **ret, struct error_message *err) {
         char yaml[1024];
         snprintf(yaml, sizeof(yaml), "node:\n  hosts:\n    h:\n%s", body);
         return config_of(yaml, "h", ret, err);
@@ -40,7 +41,7 @@ static int config_vars(const char *body, struct host_config **ret, struct inv_er
 
 static void test_sample(void **state) {
         struct inventory *inv = NULL;
-        struct inv_error err = {0};
+        struct error_message err = {0};
         assert_int_equal(inventory_load(FIXTURES_DIR "/demo/inventory.yml", NULL, &inv, &err), 0);
         static const struct {
                 const char *host;
@@ -81,9 +82,9 @@ static void test_sample(void **state) {
 
 static void test_enabled_rules(void **state) {
         struct host_config *cfg;
-        struct inv_error err;
+        struct error_message err;
         /* Absent with devices: enabled (the newer role's meaning). */
-        assert_int_equal(config_vars("      pci_devices: [{address: 0000:09:00.0}]\n", &cfg, &err),
+        assert_int_equal(config_vars("      pci_devices: [{address: \"0000:09:00.0\"}]\n", &cfg, &err),
                          0);
         assert_true(cfg->enabled);
         assert_string_equal(cfg->one_host_name, "h"); /* no ansible_host: the name */
@@ -98,7 +99,7 @@ static void test_enabled_rules(void **state) {
         host_config_free(cfg);
         /* false means disabled whatever the list says; every YAML 1.1 spelling. */
         assert_int_equal(config_vars("      pci_passthrough_enabled: off\n"
-                                     "      pci_devices: [{address: 0000:09:00.0}]\n",
+                                     "      pci_devices: [{address: \"0000:09:00.0\"}]\n",
                                      &cfg, &err),
                          0);
         assert_false(cfg->enabled);
@@ -106,6 +107,14 @@ static void test_enabled_rules(void **state) {
         host_config_free(cfg);
         assert_int_equal(config_vars("      pci_passthrough_enabled: Yes\n", &cfg, &err), 0);
         assert_true(cfg->enabled);
+        host_config_free(cfg);
+        /* An explicit tag is what PyYAML constructs: a boolean, not a quoted string. */
+        assert_int_equal(config_vars("      pci_passthrough_enabled: !!bool \"true\"\n", &cfg, &err), 0);
+        assert_true(cfg->enabled);
+        host_config_free(cfg);
+        assert_int_equal(config_vars("      pci_passthrough_enabled: !!bool \"OFF\"\n"
+                                     "      pci_devices: [{address: \"0000:09:00.0\"}]\n", &cfg, &err), 0);
+        assert_false(cfg->enabled);
         host_config_free(cfg);
         /* A quoted "yes" is a string: refused with why. */
         assert_int_equal(config_vars("      pci_passthrough_enabled: \"yes\"\n", &cfg, &err),
@@ -115,18 +124,18 @@ static void test_enabled_rules(void **state) {
         assert_int_equal(err.column, 32);
         assert_string_equal(err.value, "yes");
         assert_string_equal(err.file, "hc.yml");
-        assert_non_null(strstr(err.message, "quoted"));
+        assert_non_null(strstr(err.text, "quoted"));
         assert_int_equal(config_vars("      pci_passthrough_enabled: maybe\n", &cfg, &err),
                          -EINVAL);
         assert_string_equal(err.value, "maybe");
-        assert_non_null(strstr(err.message, "pci_passthrough_enabled must be true or false"));
+        assert_non_null(strstr(err.text, "pci_passthrough_enabled must be true or false"));
 }
 
 static void test_short_address(void **state) {
         struct inventory *inv = NULL;
         struct inv_value *vars = NULL;
         struct host_config *cfg = NULL;
-        struct inv_error err = {0};
+        struct error_message err = {0};
         const char *path = FIXTURES_DIR "/inventories/bad/short-address.yml";
         assert_int_equal(inventory_load(path, NULL, &inv, &err), 0);
         assert_int_equal(inventory_host_vars(inv, "n1", &vars), 0);
@@ -135,22 +144,22 @@ static void test_short_address(void **state) {
         assert_int_equal(err.line, 5);
         assert_int_equal(err.column, 20);
         assert_string_equal(err.value, "09:00.0");
-        assert_non_null(strstr(err.message, "use \"0000:09:00.0\""));
-        assert_non_null(strstr(err.message, "pci_devices[0].address"));
+        assert_non_null(strstr(err.text, "use \"0000:09:00.0\""));
+        assert_non_null(strstr(err.text, "pci_devices[0].address"));
         inv_value_unref(vars);
         inventory_free(inv);
 
         /* A short glob gets the full form too. */
         assert_int_equal(config_vars("      pci_devices: [{address: \"0A:00.*\"}]\n", &cfg, &err),
                          -EINVAL);
-        assert_non_null(strstr(err.message, "\"0000:0A:00.*\""));
+        assert_non_null(strstr(err.text, "\"0000:0A:00.*\""));
 }
 
 static void test_unknown_selector_key(void **state) {
         struct inventory *inv = NULL;
         struct inv_value *vars = NULL;
         struct host_config *cfg = NULL;
-        struct inv_error err = {0};
+        struct error_message err = {0};
         const char *path = FIXTURES_DIR "/inventories/bad/unknown-selector-key.yml";
         assert_int_equal(inventory_load(path, NULL, &inv, &err), 0);
         assert_int_equal(inventory_host_vars(inv, "n1", &vars), 0);
@@ -158,14 +167,14 @@ static void test_unknown_selector_key(void **state) {
         assert_int_equal(err.line, 5);
         assert_int_equal(err.column, 11);
         assert_string_equal(err.value, "adress");
-        assert_non_null(strstr(err.message, "unknown key \"adress\""));
+        assert_non_null(strstr(err.text, "unknown key \"adress\""));
         inv_value_unref(vars);
         inventory_free(inv);
 }
 
 static void test_selectors(void **state) {
         struct host_config *cfg;
-        struct inv_error err;
+        struct error_message err;
         assert_int_equal(config_vars("      pci_devices:\n"
                                      "        - address: \"0000:0A:00.1\"\n"
                                      "          set_driver: omit\n"
@@ -173,7 +182,7 @@ static void test_selectors(void **state) {
                                      "        - address: 0000:03:00.*\n"
                                      "          excluded: yes\n"
                                      "        - vendor: \"10DE\"\n"
-                                     "          device: 0x26B9\n"
+                                     "          device: \"0x26B9\"\n"
                                      "          class: \"0302*\"\n"
                                      "          set_driver: vfio-pci\n",
                                      &cfg, &err),
@@ -221,7 +230,22 @@ static void test_selector_errors(void **state) {
                 {"      onepci_vfio_group: \"Kvm Users\"\n", "Kvm Users", "group name"},
                 {"      onepci_vfio_group: 0kvm\n", "0kvm", "group name"},
                 {"      onepci_vfio_mode: \"0777\"\n", "0777", "onepci_vfio_mode must be"},
-                {"      onepci_vfio_mode: 660\n", "660", "onepci_vfio_mode must be"},
+                {"      onepci_vfio_mode: 660\n", "660", "quote it"},
+                {"      onepci_vfio_mode: 0660\n", "0660", "as an integer"},
+                /* What Ansible reads as numbers, never as the text written. */
+                {"      pci_devices: [{address: 0000:09:00.0}]\n", "0000:09:00.0", "540.0"},
+                {"      pci_devices: [{class: 0302}]\n", "0302", "octal"},
+                {"      pci_devices: [{device: 0x26b9}]\n", "0x26b9", "quote it"},
+                {"      pci_devices: [{vendor: 1234}]\n", "1234", "an integer"},
+                {"      ansible_host: 10.0\n", "10.0", "a float"},
+                {"      pci_registrar_url: \"{{ url }}\"\n", "{{ url }}", "Jinja template"},
+                {"      pci_devices: [{address: \"{{ gpu }}\"}]\n", "{{ gpu }}", "never evaluates"},
+                {"      pci_devices: [{address: !vault abc}]\n", "abc", "vault"},
+                /* YAML 1.1 as PyYAML reads it: y and n are strings. */
+                {"      pci_passthrough_enabled: y\n", "y", "as a string"},
+                {"      pci_passthrough_enabled: N\n", "N", "as a string"},
+                {"      pci_passthrough_enabled: 1\n", "1", "an integer"},
+                {"      pci_passthrough_enabled: !!str yes\n", "yes", "tagged as a string"},
                 {"      pci_registrar_url: ftp://front\n", "ftp://front", "http://"},
                 {"      pci_registrar_url: \"http://\"\n", "http://", "http://"},
                 {"      pci_registrar_url: \"http://front:99999/\"\n", "http://front:99999/",
@@ -233,19 +257,19 @@ static void test_selector_errors(void **state) {
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 struct host_config *cfg = NULL;
-                struct inv_error err;
+                struct error_message err;
                 int r = config_vars(cases[i].vars, &cfg, &err);
                 if (r != -EINVAL || cfg || !STREQ(err.value, cases[i].value) ||
-                    !strstr(err.message, cases[i].message_part) || err.line != 4 || err.column == 0)
+                    !strstr(err.text, cases[i].message_part) || err.line != 4 || err.column == 0)
                         fail_msg("case %zu: %d %u:%u \"%s\" (%s)", i, r, err.line, err.column,
-                                 err.message, err.value);
+                                 err.text, err.value);
                 host_config_free(cfg);
         }
 }
 
 static void test_vfio_and_url(void **state) {
         struct host_config *cfg;
-        struct inv_error err;
+        struct error_message err;
         assert_int_equal(config_vars("      onepci_vfio_group: vfio_users\n"
                                      "      onepci_vfio_mode: \"0666\"\n"
                                      "      ansible_host: n1.example.com\n"
@@ -263,7 +287,7 @@ static void test_vfio_and_url(void **state) {
         } modes[] = {{"0600", 0600}, {"0640", 0640}, {"0660", 0660}};
         for (size_t i = 0; i < ELEMENTSOF(modes); i++) {
                 char body[128];
-                snprintf(body, sizeof(body), "      onepci_vfio_mode: %s\n", modes[i].text);
+                snprintf(body, sizeof(body), "      onepci_vfio_mode: \"%s\"\n", modes[i].text);
                 assert_int_equal(config_vars(body, &cfg, &err), 0);
                 assert_int_equal(cfg->vfio_mode, modes[i].mode);
                 host_config_free(cfg);
@@ -276,7 +300,7 @@ static void test_vfio_and_url(void **state) {
 
 static void test_no_vars(void **state) {
         struct host_config *cfg = NULL;
-        struct inv_error err;
+        struct error_message err;
         assert_int_equal(host_config_from_vars("lone", NULL, &cfg, &err), 0);
         assert_false(cfg->enabled);
         assert_string_equal(cfg->one_host_name, "lone");

@@ -15,6 +15,7 @@
 #include "context.h"
 #include "fileio.h"
 #include "identity.h"
+#include "error-message.h"
 #include "inventory.h"
 #include "macros.h"
 #include "test-root.h"
@@ -54,7 +55,7 @@ static struct identity_facts *collect(const char *root, const char *host) {
 
 static struct inventory *load_with(struct identity_facts *facts, const char *yaml) {
         struct inventory *inv = NULL;
-        struct inv_error err = {0};
+        struct error_message err = {0};
         struct inventory_load_options o = {.keep_host = identity_keep_host, .userdata = facts};
         int r = yaml ? inventory_load_buffer(yaml, strlen(yaml), "t.yml", &o, &inv, &err)
                      : inventory_load(INVENTORY, &o, &inv, &err);
@@ -171,6 +172,29 @@ static void test_ambiguous(void **state) {
         test_root_remove(root);
 }
 
+/* Hosts that differ only in case are different hosts for Ansible: the name
+ * written exactly wins; a name matching both only by case is ambiguous. */
+static void test_case_differs(void **state) {
+        const char *yaml = "node:\n  hosts:\n    gpu1: {x: a}\n    GPU1: {x: b}\n";
+        const char *given[] = {"gpu1", "GPU1"};
+        for (size_t i = 0; i < ELEMENTSOF(given); i++) {
+                struct identity_facts *facts = calloc(1, sizeof(*facts));
+                assert_non_null(facts);
+                assert_int_equal(identity_add(facts, IDENTITY_GIVEN, given[i]), 0);
+                struct inventory *inv = load_with(facts, yaml);
+                resolve(facts, inv, 0, given[i]);
+                inventory_free(inv);
+                identity_facts_free(facts);
+        }
+        struct identity_facts *facts = calloc(1, sizeof(*facts));
+        assert_non_null(facts);
+        assert_int_equal(identity_add(facts, IDENTITY_GIVEN, "Gpu1"), 0);
+        struct inventory *inv = load_with(facts, yaml);
+        free(resolve(facts, inv, -ENOTUNIQ, NULL));
+        inventory_free(inv);
+        identity_facts_free(facts);
+}
+
 static void test_address(void **state) {
         char *root = make_root(NULL, NULL);
         struct identity_facts *facts = collect(root, NULL);
@@ -256,6 +280,7 @@ int main(void) {
                 cmocka_unit_test(test_cloud_init_before_hostname),
                 cmocka_unit_test(test_hostname_fallback),
                 cmocka_unit_test(test_ambiguous),
+                cmocka_unit_test(test_case_differs),
                 cmocka_unit_test(test_address),
                 cmocka_unit_test(test_many_hosts_listed_briefly),
                 cmocka_unit_test(test_live_collects_hostname),

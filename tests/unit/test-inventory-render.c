@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error-message.h"
 #include "inventory.h"
 #include "macros.h"
 
@@ -17,17 +18,17 @@ static const char *const agent_vars[] = {"ansible_host", "pci_*", "onepci_*", "o
 
 static struct inventory *load_file(const char *path) {
         struct inventory *inv = NULL;
-        struct inv_error err = {0};
+        struct error_message err = {0};
         assert_int_equal(inventory_load(path, NULL, &inv, &err), 0);
         return inv;
 }
 
 static struct inventory *reparse(const char *yaml) {
         struct inventory *inv = NULL;
-        struct inv_error err = {0};
+        struct error_message err = {0};
         int r = inventory_load_buffer(yaml, strlen(yaml), "rendered.yml", NULL, &inv, &err);
         if (r < 0)
-                fail_msg("re-parse: %s:%u:%u %s\n%s", err.file, err.line, err.column, err.message,
+                fail_msg("re-parse: %s:%u:%u %s\n%s", err.file, err.line, err.column, err.text,
                          yaml);
         return inv;
 }
@@ -77,26 +78,33 @@ static void test_render_sample_host(void **state) {
 static void test_render_keeps_types_and_precedence(void **state) {
         const char *src = "all:\n  vars:\n    pci_x: from_all\n    api_token: t0ps3cret\n"
                           "node:\n  vars:\n    pci_quoted: \"yes\"\n    pci_null: ~\n"
+                          "    pci_tagged: !!bool \"true\"\n    pci_str: !!str on\n"
+                          "    pci_octal: 0660\n"
                           "    pci_nested: {a: [1, {b: 'x: y'}], c: off}\n"
-                          "  hosts:\n    \"h:1\":\n      pci_x: from_host\n"
+                          "  hosts:\n    \"h:x\":\n      pci_x: from_host\n"
                           "      pci_multi: \"line1\\nline2\"\n";
         struct inventory *inv = NULL;
-        struct inv_error err;
+        struct error_message err;
         assert_int_equal(inventory_load_buffer(src, strlen(src), "s.yml", NULL, &inv, &err), 0);
         char *yaml = NULL;
         const char *const allow[] = {"pci_*", "api_*", NULL};
-        assert_int_equal(inventory_render_host(inv, "h:1", allow, &yaml), 0);
+        assert_int_equal(inventory_render_host(inv, "h:x", allow, &yaml), 0);
         assert_null(strstr(yaml, "t0ps3cret"));
 
         struct inventory *back = reparse(yaml);
         struct inv_value *vars = NULL;
-        assert_int_equal(inventory_host_vars(back, "h:1", &vars), 0);
+        assert_int_equal(inventory_host_vars(back, "h:x", &vars), 0);
         assert_string_equal(inv_value_str(inv_map_get(vars, "pci_x")), "from_host");
         const struct inv_value *q = inv_map_get(vars, "pci_quoted");
         bool b;
         assert_int_equal(inv_value_to_bool(q, &b), -EINVAL); /* still a string */
         assert_string_equal(inv_value_str(q), "yes");
         assert_int_equal(inv_value_type(inv_map_get(vars, "pci_null")), INV_NULL);
+        /* Types survive the round trip, tagged ones too. */
+        assert_int_equal(inv_value_to_bool(inv_map_get(vars, "pci_tagged"), &b), 0);
+        assert_true(b);
+        assert_int_equal(inv_value_kind(inv_map_get(vars, "pci_str")), INV_KIND_STR);
+        assert_int_equal(inv_value_kind(inv_map_get(vars, "pci_octal")), INV_KIND_INT);
         const struct inv_value *nested = inv_map_get(vars, "pci_nested");
         assert_int_equal(inv_value_to_bool(inv_map_get(nested, "c"), &b), 0);
         assert_false(b);
@@ -131,7 +139,7 @@ static void test_render_errors(void **state) {
         free(yaml);
         inventory_free(inv);
 
-        struct inv_error err;
+        struct error_message err;
         struct inventory_load_options o = {.keep_host = keep_none};
         assert_int_equal(inventory_load(FIXTURES_DIR "/demo/inventory.yml", &o, &inv, &err), 0);
         assert_int_equal(inventory_render_host(inv, "n1", agent_vars, &yaml), -ESTALE);

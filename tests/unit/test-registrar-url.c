@@ -30,7 +30,7 @@ static const char inventory_yaml[] =
 static void resolve(const char *flag, const struct host_config *cfg, const char *yaml,
                     int expect, const char *expect_url) {
         struct inventory *inv = NULL;
-        struct inv_error inv_err;
+        struct error_message inv_err;
         struct error_message err = { 0 };
         char *url = NULL;
 

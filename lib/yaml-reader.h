@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* Internal to the inventory reader: the value tree behind struct inv_value,
- * a small string map, and a reader that turns libyaml events into values.
+/* Internal to the inventory reader: turns libyaml events into values.
  *
  * A value subtree is first recorded as a flat "tape" (one reused buffer, no
  * allocation per event), then either built into a tree or skipped.  Skipping
@@ -16,65 +15,10 @@
 #include <sys/types.h>
 #include <yaml.h>
 
-#include "inventory.h"
+#include "error-message.h"
+#include "inv-value-build.h"
 #include "macros.h"
-
-/* A file name shared by every value read from that file. */
-struct inv_file {
-        unsigned ref;
-        char name[];
-};
-
-struct inv_value {
-        unsigned ref;
-        enum inv_type type;
-        bool plain;  /* unquoted and untagged scalar */
-        bool secret; /* written under a secret-looking key: never copy its text */
-        unsigned line, column;
-        struct inv_file *file;
-        size_t n_nodes; /* this node and everything below it (alias budget) */
-        char *str;      /* scalars */
-        size_t n, cap;  /* sequences and mappings */
-        char **keys;    /* mappings */
-        struct inv_value **items;
-};
-
-struct inv_file *inv_file_new(const char *name);
-struct inv_file *inv_file_ref(struct inv_file *f);
-void inv_file_unref(struct inv_file *f);
-
-struct inv_value *inv_value_new(enum inv_type type, struct inv_file *file, unsigned line,
-                                unsigned column);
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct inv_value *, inv_value_unref)
-
-/* Both take over the caller's reference to item. */
-int inv_seq_append(struct inv_value *seq, struct inv_value *item);
-/* Replaces the value of an existing key (whole value, never merged). */
-int inv_map_set(struct inv_value *map, const char *key, struct inv_value *item);
-/* Index of key in map, or -1. */
-ssize_t inv_map_find(const struct inv_value *map, const char *key);
-
-/* Does a variable name look like it holds a secret (one_pass, api_token...)? */
-bool inv_key_is_secret(const char *key);
-
-/* Fills err; value may be NULL.  The message is printf formatted. */
-void inv_error_at(struct inv_error *err, const char *file, unsigned line, unsigned column,
-                  const char *value, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-/* Open-addressing map from borrowed strings to indexes. */
-struct strmap {
-        struct strmap_slot {
-                const char *key;
-                size_t val;
-        } * slots;
-        size_t n, cap;
-};
-
-/* Inserts key; when it is already there, leaves it and returns 1 with its
- * value in *ret_existing (may be NULL).  0 inserted, -ENOMEM. */
-int strmap_put(struct strmap *m, const char *key, size_t val, size_t *ret_existing);
-bool strmap_get(const struct strmap *m, const char *key, size_t *ret);
-void strmap_done(struct strmap *m);
+#include "strmap.h"
 
 /* One YAML document stream being read. */
 struct yaml_reader {
@@ -83,7 +27,7 @@ struct yaml_reader {
         struct inv_file *file;
         size_t max_alias_nodes;
         size_t alias_nodes;
-        struct inv_error *err;
+        struct error_message *err;
 
         /* Reading from a file: what may still be read, and whether the file
          * went past that (the parse then fails with -EFBIG). */
@@ -104,12 +48,21 @@ struct yaml_reader {
 };
 
 int yaml_reader_init(struct yaml_reader *r, const char *data, size_t len, const char *filename,
-                     size_t max_alias_nodes, struct inv_error *err);
+                     size_t max_alias_nodes, struct error_message *err);
 /* The same reading f as it parses (f stays the caller's), so memory does not
  * grow with the file; more than max_size bytes fail the parse with -EFBIG. */
 int yaml_reader_init_file(struct yaml_reader *r, FILE *f, size_t max_size, const char *filename,
-                          size_t max_alias_nodes, struct inv_error *err);
+                          size_t max_alias_nodes, struct error_message *err);
 void yaml_reader_done(struct yaml_reader *r);
+
+/* The stream and document start, then the root's first event in *root
+ * (*ret_root false for an empty stream); the end: only one document. */
+int yaml_reader_document_start(struct yaml_reader *r, bool *ret_root, yaml_event_t *root);
+int yaml_reader_document_end(struct yaml_reader *r);
+
+/* One document that is a mapping (or empty: *ret NULL), such as a vars file. */
+int yaml_read_mapping(const char *data, size_t len, const char *filename, size_t max_alias_nodes,
+                      struct inv_value **ret, struct error_message *err);
 
 /* The next event; -EINVAL with err filled on a YAML error.  The caller
  * deletes the event. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "yaml-tree.h"
+#include "yaml-reader.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -17,246 +17,6 @@
 /* Mappings longer than this check duplicate keys through a hash map. */
 #define LINEAR_KEYS 16
 
-struct inv_file *inv_file_new(const char *name) {
-        size_t len = strlen(name);
-        struct inv_file *f = malloc(sizeof(*f) + len + 1);
-        if (!f)
-                return NULL;
-        f->ref = 1;
-        memcpy(f->name, name, len + 1);
-        return f;
-}
-
-struct inv_file *inv_file_ref(struct inv_file *f) {
-        if (f)
-                f->ref++;
-        return f;
-}
-
-void inv_file_unref(struct inv_file *f) {
-        if (f && --f->ref == 0)
-                free(f);
-}
-
-struct inv_value *inv_value_new(enum inv_type type, struct inv_file *file, unsigned line,
-                                unsigned column) {
-        struct inv_value *v = calloc(1, sizeof(*v));
-        if (!v)
-                return NULL;
-        v->ref = 1;
-        v->type = type;
-        v->file = inv_file_ref(file);
-        v->line = line;
-        v->column = column;
-        v->n_nodes = 1;
-        return v;
-}
-
-struct inv_value *inv_value_ref(struct inv_value *v) {
-        if (v)
-                v->ref++;
-        return v;
-}
-
-void inv_value_unref(struct inv_value *v) {
-        if (!v || --v->ref > 0)
-                return;
-        for (size_t i = 0; i < v->n; i++) {
-                if (v->keys)
-                        free(v->keys[i]);
-                inv_value_unref(v->items[i]);
-        }
-        free(v->keys);
-        free(v->items);
-        free(v->str);
-        inv_file_unref(v->file);
-        free(v);
-}
-
-static size_t add_saturated(size_t a, size_t b) {
-        return a > SIZE_MAX / 2 - b ? SIZE_MAX / 2 : a + b;
-}
-
-static int grow(struct inv_value *v) {
-        if (v->n < v->cap)
-                return 0;
-        size_t ncap = v->cap ? v->cap * 2 : 4;
-        struct inv_value **items = realloc(v->items, ncap * sizeof(*items));
-        if (!items)
-                return -ENOMEM;
-        v->items = items;
-        if (v->type == INV_MAPPING) {
-                char **keys = realloc(v->keys, ncap * sizeof(*keys));
-                if (!keys)
-                        return -ENOMEM;
-                v->keys = keys;
-        }
-        v->cap = ncap;
-        return 0;
-}
-
-int inv_seq_append(struct inv_value *seq, struct inv_value *item) {
-        if (grow(seq) < 0) {
-                inv_value_unref(item);
-                return -ENOMEM;
-        }
-        seq->items[seq->n++] = item;
-        seq->n_nodes = add_saturated(seq->n_nodes, item->n_nodes);
-        return 0;
-}
-
-ssize_t inv_map_find(const struct inv_value *map, const char *key) {
-        if (!map || map->type != INV_MAPPING)
-                return -1;
-        for (size_t i = 0; i < map->n; i++)
-                if (STREQ(map->keys[i], key))
-                        return (ssize_t)i;
-        return -1;
-}
-
-static int map_append(struct inv_value *map, const char *key, struct inv_value *item) {
-        char *k = strdup(key);
-        if (!k || grow(map) < 0) {
-                free(k);
-                inv_value_unref(item);
-                return -ENOMEM;
-        }
-        map->keys[map->n] = k;
-        map->items[map->n++] = item;
-        map->n_nodes = add_saturated(map->n_nodes, item->n_nodes);
-        return 0;
-}
-
-int inv_map_set(struct inv_value *map, const char *key, struct inv_value *item) {
-        ssize_t i = inv_map_find(map, key);
-        if (i < 0)
-                return map_append(map, key, item);
-        inv_value_unref(map->items[i]);
-        map->items[i] = item;
-        map->n_nodes = add_saturated(map->n_nodes, item->n_nodes);
-        return 0;
-}
-
-/* Secret-looking words of a variable name: *pass* (not passthrough),
- * password, secret, token, *key, credential. */
-static bool word_is_secret(const char *w, size_t len) {
-        char low[64];
-        if (len == 0)
-                return false;
-        if (len >= sizeof(low))
-                len = sizeof(low) - 1;
-        for (size_t i = 0; i < len; i++)
-                low[i] = (char)tolower((unsigned char)w[i]);
-        low[len] = '\0';
-        if (strstr(low, "pass") && !strstr(low, "passthrough"))
-                return true;
-        if (strstr(low, "secret") || strstr(low, "token") || strstr(low, "credential") ||
-            strstr(low, "private"))
-                return true;
-        return len >= 3 && STREQ(low + len - 3, "key");
-}
-
-bool inv_key_is_secret(const char *key) {
-        if (!key)
-                return false;
-        const char *w = key;
-        for (const char *p = key;; p++) {
-                if (*p == '\0' || *p == '_' || *p == '-' || *p == '.') {
-                        if (word_is_secret(w, (size_t)(p - w)))
-                                return true;
-                        if (*p == '\0')
-                                return false;
-                        w = p + 1;
-                }
-        }
-}
-
-static void copy_trunc(char *dst, size_t size, const char *src) {
-        snprintf(dst, size, "%s", src ? src : "");
-}
-
-void inv_error_at(struct inv_error *err, const char *file, unsigned line, unsigned column,
-                  const char *value, const char *fmt, ...) {
-        if (!err)
-                return;
-        copy_trunc(err->file, sizeof(err->file), file);
-        err->line = line;
-        err->column = column;
-        copy_trunc(err->value, sizeof(err->value), value);
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof(err->message), fmt, ap);
-        va_end(ap);
-}
-
-/* --- string map --- */
-
-static size_t hash_str(const char *s) {
-        size_t h = 1469598103934665603ULL; /* FNV-1a */
-        for (; *s; s++)
-                h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-        return h;
-}
-
-static int strmap_resize(struct strmap *m, size_t ncap) {
-        struct strmap_slot *slots = calloc(ncap, sizeof(*slots));
-        if (!slots)
-                return -ENOMEM;
-        for (size_t i = 0; i < m->cap; i++) {
-                if (!m->slots[i].key)
-                        continue;
-                size_t j = hash_str(m->slots[i].key) & (ncap - 1);
-                while (slots[j].key)
-                        j = (j + 1) & (ncap - 1);
-                slots[j] = m->slots[i];
-        }
-        free(m->slots);
-        m->slots = slots;
-        m->cap = ncap;
-        return 0;
-}
-
-int strmap_put(struct strmap *m, const char *key, size_t val, size_t *ret_existing) {
-        if ((m->n + 1) * 2 > m->cap) {
-                int r = strmap_resize(m, m->cap ? m->cap * 2 : 16);
-                if (r < 0)
-                        return r;
-        }
-        size_t j = hash_str(key) & (m->cap - 1);
-        while (m->slots[j].key) {
-                if (STREQ(m->slots[j].key, key)) {
-                        if (ret_existing)
-                                *ret_existing = m->slots[j].val;
-                        return 1;
-                }
-                j = (j + 1) & (m->cap - 1);
-        }
-        m->slots[j].key = key;
-        m->slots[j].val = val;
-        m->n++;
-        return 0;
-}
-
-bool strmap_get(const struct strmap *m, const char *key, size_t *ret) {
-        if (m->cap == 0)
-                return false;
-        size_t j = hash_str(key) & (m->cap - 1);
-        while (m->slots[j].key) {
-                if (STREQ(m->slots[j].key, key)) {
-                        if (ret)
-                                *ret = m->slots[j].val;
-                        return true;
-                }
-                j = (j + 1) & (m->cap - 1);
-        }
-        return false;
-}
-
-void strmap_done(struct strmap *m) {
-        free(m->slots);
-        *m = (struct strmap){0};
-}
-
 /* --- the reader --- */
 
 enum rec_kind { REC_SCALAR, REC_SEQ, REC_MAP, REC_END, REC_ALIAS };
@@ -266,11 +26,16 @@ enum rec_kind { REC_SCALAR, REC_SEQ, REC_MAP, REC_END, REC_ALIAS };
 struct rec {
         uint8_t kind;
         uint8_t plain;
-        uint16_t unused;
+        uint8_t skind;  /* enum inv_kind of a scalar, KIND_LATER for a plain one */
+        uint8_t tagged; /* explicit tag */
         uint32_t line, column;
         uint32_t anchor_len;
         uint32_t str_len;
 };
+
+/* A plain scalar's kind is resolved when it is used (built or looked up),
+ * not for every scalar of every skipped host. */
+#define KIND_LATER 0xff
 
 #define ALIGN4(x) (((x) + 3) & ~(size_t)3)
 
@@ -297,7 +62,7 @@ static const char *rec_str(const struct rec *h) {
 
 /* Everything but the input. */
 static int reader_setup(struct yaml_reader *r, const char *filename, size_t max_alias_nodes,
-                        struct inv_error *err) {
+                        struct error_message *err) {
         *r = (struct yaml_reader){.max_alias_nodes = max_alias_nodes, .err = err};
         r->file = inv_file_new(filename);
         if (!r->file)
@@ -309,7 +74,7 @@ static int reader_setup(struct yaml_reader *r, const char *filename, size_t max_
 }
 
 int yaml_reader_init(struct yaml_reader *r, const char *data, size_t len, const char *filename,
-                     size_t max_alias_nodes, struct inv_error *err) {
+                     size_t max_alias_nodes, struct error_message *err) {
         int ret = reader_setup(r, filename, max_alias_nodes, err);
         if (ret < 0)
                 return ret;
@@ -336,7 +101,7 @@ static int read_bounded(void *data, unsigned char *buffer, size_t size, size_t *
 }
 
 int yaml_reader_init_file(struct yaml_reader *r, FILE *f, size_t max_size, const char *filename,
-                          size_t max_alias_nodes, struct inv_error *err) {
+                          size_t max_alias_nodes, struct error_message *err) {
         int ret = reader_setup(r, filename, max_alias_nodes, err);
         if (ret < 0)
                 return ret;
@@ -375,19 +140,29 @@ int yaml_reader_next(struct yaml_reader *r, yaml_event_t *ev) {
         if (!yaml_parser_parse(&r->parser, ev)) {
                 const yaml_parser_t *p = &r->parser;
                 if (r->input_too_big) {
-                        inv_error_at(r->err, r->file->name, 0, 0, NULL,
+                        error_set_at(r->err, r->file->name, 0, 0, NULL,
                                      "%s: file is larger than the limit", r->file->name);
                         return -EFBIG;
                 }
                 if (r->input && ferror(r->input)) {
-                        inv_error_at(r->err, r->file->name, 0, 0, NULL, "%s: read error",
+                        error_set_at(r->err, r->file->name, 0, 0, NULL, "%s: read error",
                                      r->file->name);
                         return -EIO;
                 }
-                inv_error_at(r->err, r->file->name, (unsigned)p->problem_mark.line + 1,
+                error_set_at(r->err, r->file->name, (unsigned)p->problem_mark.line + 1,
                              (unsigned)p->problem_mark.column + 1, NULL, "YAML error: %s%s%s",
                              p->context ? p->context : "", p->context ? ": " : "",
                              p->problem ? p->problem : "invalid YAML");
+                return -EINVAL;
+        }
+        /* libyaml passes "\0" escapes through: a C string would silently cut there. */
+        if (ev->type == YAML_SCALAR_EVENT &&
+            memchr(ev->data.scalar.value, '\0', ev->data.scalar.length)) {
+                error_set_at(r->err, r->file->name, (unsigned)ev->start_mark.line + 1,
+                             (unsigned)ev->start_mark.column + 1, NULL,
+                             "a value contains a NUL byte (\\0), which is not read: it would end "
+                             "the value there");
+                yaml_event_delete(ev);
                 return -EINVAL;
         }
         /* Anchors belong to one document. */
@@ -397,13 +172,16 @@ int yaml_reader_next(struct yaml_reader *r, yaml_event_t *ev) {
 }
 
 static int tape_push(struct yaml_reader *r, enum rec_kind kind, const yaml_event_t *ev,
-                     const char *anchor, const char *str, size_t str_len, bool plain) {
+                     const char *anchor, const char *str, size_t str_len, bool plain,
+                     enum inv_kind skind, bool tagged) {
         size_t alen = anchor ? strlen(anchor) : 0;
         if (alen > UINT32_MAX || str_len > UINT32_MAX)
                 return -E2BIG;
         struct rec h = {
                 .kind = (uint8_t)kind,
                 .plain = plain,
+                .skind = (uint8_t)skind,
+                .tagged = tagged,
                 .line = (uint32_t)ev->start_mark.line + 1,
                 .column = (uint32_t)ev->start_mark.column + 1,
                 .anchor_len = (uint32_t)alen,
@@ -439,36 +217,90 @@ static int tape_push(struct yaml_reader *r, enum rec_kind kind, const yaml_event
         return 0;
 }
 
+/* What Ansible's YAML loader makes of a scalar: its tag, else YAML 1.1's
+ * implicit resolution of a plain scalar; quoted is a string. */
+static int scalar_kind(struct yaml_reader *r, const yaml_event_t *ev, enum inv_kind *ret) {
+        const char *tag = (const char *)ev->data.scalar.tag;
+        const char *s = (const char *)ev->data.scalar.value;
+        if (tag && !ev->data.scalar.plain_implicit && !ev->data.scalar.quoted_implicit) {
+                if (inv_resolve_tag(tag, s, ret) == 0)
+                        return 0;
+                error_set_at(r->err, r->file->name, (unsigned)ev->start_mark.line + 1,
+                             (unsigned)ev->start_mark.column + 1, NULL,
+                             "the tag %.64s on \"%.64s\" is not one Ansible's YAML loader "
+                             "constructs (or not a valid value for it)",
+                             tag, s);
+                return -EINVAL;
+        }
+        *ret = ev->data.scalar.plain_implicit ? (enum inv_kind)KIND_LATER : INV_KIND_STR;
+        return 0;
+}
+
+static enum inv_kind rec_scalar_kind(const struct rec *h) {
+        if (h->skind != KIND_LATER)
+                return (enum inv_kind)h->skind;
+        return inv_resolve_plain(rec_str(h), h->str_len);
+}
+
+/* Lists and mappings: their own tags only (not !!set, !!omap, ...). */
+static int check_collection_tag(struct yaml_reader *r, const yaml_event_t *ev, const char *tag,
+                                const char *own) {
+        if (!tag || STREQ(tag, own) || STREQ(tag, "!"))
+                return 0;
+        error_set_at(r->err, r->file->name, (unsigned)ev->start_mark.line + 1,
+                     (unsigned)ev->start_mark.column + 1, tag,
+                     "the tag %.64s is not read (only plain lists and mappings)", tag);
+        return -EINVAL;
+}
+
 static int record_event(struct yaml_reader *r, const yaml_event_t *ev, unsigned *depth) {
+        int ret;
         switch (ev->type) {
-        case YAML_SCALAR_EVENT:
+        case YAML_SCALAR_EVENT: {
+                enum inv_kind kind;
+                ret = scalar_kind(r, ev, &kind);
+                if (ret < 0)
+                        return ret;
                 return tape_push(r, REC_SCALAR, ev, (const char *)ev->data.scalar.anchor,
                                  (const char *)ev->data.scalar.value, ev->data.scalar.length,
-                                 ev->data.scalar.plain_implicit);
+                                 ev->data.scalar.plain_implicit && !ev->data.scalar.tag, kind,
+                                 ev->data.scalar.tag && !ev->data.scalar.plain_implicit &&
+                                         !ev->data.scalar.quoted_implicit);
+        }
         case YAML_ALIAS_EVENT: {
                 const char *a = (const char *)ev->data.alias.anchor;
-                return tape_push(r, REC_ALIAS, ev, NULL, a, strlen(a), false);
+                return tape_push(r, REC_ALIAS, ev, NULL, a, strlen(a), false, INV_KIND_STR,
+                                 false);
         }
         case YAML_SEQUENCE_START_EVENT:
         case YAML_MAPPING_START_EVENT:
                 if (++*depth > MAX_DEPTH) {
-                        inv_error_at(r->err, r->file->name, (unsigned)ev->start_mark.line + 1,
+                        error_set_at(r->err, r->file->name, (unsigned)ev->start_mark.line + 1,
                                      (unsigned)ev->start_mark.column + 1, NULL,
                                      "nested more than %d levels deep", MAX_DEPTH);
                         return -EINVAL;
                 }
-                if (ev->type == YAML_SEQUENCE_START_EVENT)
+                if (ev->type == YAML_SEQUENCE_START_EVENT) {
+                        ret = check_collection_tag(r, ev, (const char *)ev->data.sequence_start.tag,
+                                                   "tag:yaml.org,2002:seq");
+                        if (ret < 0)
+                                return ret;
                         return tape_push(r, REC_SEQ, ev,
                                          (const char *)ev->data.sequence_start.anchor, NULL, 0,
-                                         false);
+                                         false, INV_KIND_STR, false);
+                }
+                ret = check_collection_tag(r, ev, (const char *)ev->data.mapping_start.tag,
+                                           "tag:yaml.org,2002:map");
+                if (ret < 0)
+                        return ret;
                 return tape_push(r, REC_MAP, ev, (const char *)ev->data.mapping_start.anchor, NULL,
-                                 0, false);
+                                 0, false, INV_KIND_STR, false);
         case YAML_SEQUENCE_END_EVENT:
         case YAML_MAPPING_END_EVENT:
                 --*depth;
-                return tape_push(r, REC_END, ev, NULL, NULL, 0, false);
+                return tape_push(r, REC_END, ev, NULL, NULL, 0, false, INV_KIND_STR, false);
         default:
-                inv_error_at(r->err, r->file->name, (unsigned)ev->start_mark.line + 1,
+                error_set_at(r->err, r->file->name, (unsigned)ev->start_mark.line + 1,
                              (unsigned)ev->start_mark.column + 1, NULL, "unexpected YAML event");
                 return -EINVAL;
         }
@@ -489,11 +321,6 @@ int yaml_reader_record(struct yaml_reader *r, yaml_event_t *ev) {
                 if (ret < 0)
                         return ret;
         }
-}
-
-static bool scalar_is_null(const char *s) {
-        return s[0] == '\0' || STREQ(s, "~") || STREQ(s, "null") || STREQ(s, "Null") ||
-               STREQ(s, "NULL");
 }
 
 static struct inv_value *anchor_lookup(const struct yaml_reader *r, const char *name) {
@@ -545,7 +372,7 @@ static void rec_error(struct yaml_reader *r, const struct rec *h, const char *va
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        inv_error_at(r->err, r->file->name, h->line, h->column, value, "%s", msg);
+        error_set_at(r->err, r->file->name, h->line, h->column, value, "%s", msg);
 }
 
 static int resolve_alias(struct yaml_reader *r, const struct rec *h, struct inv_value **ret) {
@@ -554,7 +381,9 @@ static int resolve_alias(struct yaml_reader *r, const struct rec *h, struct inv_
                 rec_error(r, h, rec_str(h), "alias *%s refers to no anchor", rec_str(h));
                 return -EINVAL;
         }
-        r->alias_nodes = add_saturated(r->alias_nodes, target->n_nodes);
+        r->alias_nodes = r->alias_nodes > SIZE_MAX / 2 - target->n_nodes
+                                 ? SIZE_MAX / 2
+                                 : r->alias_nodes + target->n_nodes;
         if (r->alias_nodes > r->max_alias_nodes) {
                 rec_error(r, h, rec_str(h),
                           "aliases expand to too many nodes (at *%s): refusing an alias bomb",
@@ -567,40 +396,48 @@ static int resolve_alias(struct yaml_reader *r, const struct rec *h, struct inv_
 
 static int build_node(struct yaml_reader *r, size_t *pos, bool secret, struct inv_value **ret);
 
-/* Applies YAML 1.1 merge keys: keys of the merged mappings that the
- * mapping does not set itself, earlier sources first. */
-static int apply_merges(struct yaml_reader *r, struct inv_value *map, struct inv_value *sources,
+/* Applies YAML 1.1 merge keys as PyYAML does: the mapping's own keys win;
+ * then the last "<<" key's sources, and within one "<<: [*a, *b]" the
+ * earlier source.  sources holds one list per "<<" key, in order. */
+static int apply_merges(struct yaml_reader *r, struct inv_value *map, struct inv_value *blocks,
                         const struct rec *at) {
-        for (size_t s = 0; s < sources->n; s++) {
-                const struct inv_value *src = sources->items[s];
-                if (src->type != INV_MAPPING) {
-                        rec_error(r, at, "<<",
-                                  "<<: a merge key needs a mapping or a list of mappings");
-                        return -EINVAL;
-                }
-                for (size_t i = 0; i < src->n; i++) {
-                        if (inv_map_find(map, src->keys[i]) >= 0)
-                                continue;
-                        int ret = map_append(map, src->keys[i], inv_value_ref(src->items[i]));
-                        if (ret < 0)
-                                return ret;
+        for (size_t b = blocks->n; b-- > 0;) {
+                const struct inv_value *sources = blocks->items[b];
+                for (size_t s = 0; s < sources->n; s++) {
+                        const struct inv_value *src = sources->items[s];
+                        if (src->type != INV_MAPPING) {
+                                rec_error(r, at, "<<",
+                                          "<<: a merge key needs a mapping or a list of mappings");
+                                return -EINVAL;
+                        }
+                        for (size_t i = 0; i < src->n; i++) {
+                                if (inv_map_find(map, src->keys[i]) >= 0)
+                                        continue;
+                                int ret = inv_map_append(map, src->keys[i],
+                                                         inv_value_ref(src->items[i]));
+                                if (ret < 0)
+                                        return ret;
+                        }
                 }
         }
         return 0;
 }
 
-static int add_merge_source(struct inv_value *sources, struct inv_value *v) {
-        if (v->type != INV_SEQUENCE)
-                return inv_seq_append(sources, v);
-        for (size_t i = 0; i < v->n; i++) {
-                int ret = inv_seq_append(sources, inv_value_ref(v->items[i]));
-                if (ret < 0) {
-                        inv_value_unref(v);
-                        return ret;
-                }
+/* One "<<" key's value as a list of sources. */
+static int add_merge_block(struct inv_value *blocks, struct inv_value *v) {
+        if (v->type == INV_SEQUENCE)
+                return inv_seq_append(blocks, v);
+        struct inv_value *one = inv_value_new(INV_SEQUENCE, NULL, 0, 0);
+        if (!one) {
+                inv_value_unref(v);
+                return -ENOMEM;
         }
-        inv_value_unref(v);
-        return 0;
+        int ret = inv_seq_append(one, v);
+        if (ret < 0) {
+                inv_value_unref(one);
+                return ret;
+        }
+        return inv_seq_append(blocks, one);
 }
 
 /* Short mappings are searched; longer ones get a hash map of their keys. */
@@ -669,7 +506,10 @@ static int build_mapping(struct yaml_reader *r, size_t *pos, struct inv_value *m
                                 goto out;
                 }
                 if (dup) {
-                        rec_error(r, k, key, "duplicate key \"%s\"", key);
+                        rec_error(r, k, key,
+                                  "duplicate key \"%s\" (Ansible would take the last with a "
+                                  "warning): write it once",
+                                  key);
                         ret = -EINVAL;
                         goto out;
                 }
@@ -687,9 +527,9 @@ static int build_mapping(struct yaml_reader *r, size_t *pos, struct inv_value *m
                                         goto out;
                                 }
                         }
-                        ret = add_merge_source(merges, item);
+                        ret = add_merge_block(merges, item);
                 } else {
-                        ret = map_append(map, key, item);
+                        ret = inv_map_append(map, key, item);
                 }
                 if (ret < 0)
                         goto out;
@@ -718,7 +558,8 @@ static int build_node(struct yaml_reader *r, size_t *pos, bool secret, struct in
         }
 
         if (h->kind == REC_SCALAR) {
-                bool is_null = h->plain && scalar_is_null(rec_str(h));
+                enum inv_kind kind = rec_scalar_kind(h);
+                bool is_null = kind == INV_KIND_NULL;
                 v = inv_value_new(is_null ? INV_NULL : INV_SCALAR, r->file, h->line, h->column);
                 if (!v)
                         return -ENOMEM;
@@ -728,6 +569,8 @@ static int build_node(struct yaml_reader *r, size_t *pos, bool secret, struct in
                                 return -ENOMEM;
                 }
                 v->plain = h->plain;
+                v->kind = (uint8_t)kind;
+                v->tagged = h->tagged;
         } else if (h->kind == REC_SEQ || h->kind == REC_MAP) {
                 v = inv_value_new(h->kind == REC_SEQ ? INV_SEQUENCE : INV_MAPPING, r->file, h->line,
                                   h->column);
@@ -802,7 +645,7 @@ enum inv_type yaml_reader_tape_type(const struct yaml_reader *r) {
                 return t ? t->type : INV_NULL;
         }
         default:
-                return h->plain && scalar_is_null(rec_str(h)) ? INV_NULL : INV_SCALAR;
+                return rec_scalar_kind(h) == INV_KIND_NULL ? INV_NULL : INV_SCALAR;
         }
 }
 
@@ -841,7 +684,7 @@ const char *yaml_reader_tape_lookup(const struct yaml_reader *r, const char *key
                 const struct rec *v = rec_at(r, pos);
                 if (match) {
                         if (v->kind == REC_SCALAR)
-                                return v->plain && scalar_is_null(rec_str(v)) ? NULL : rec_str(v);
+                                return rec_scalar_kind(v) == INV_KIND_NULL ? NULL : rec_str(v);
                         if (v->kind == REC_ALIAS) {
                                 const struct inv_value *t = anchor_lookup(r, rec_str(v));
                                 return t && t->type == INV_SCALAR ? t->str : NULL;
@@ -851,4 +694,70 @@ const char *yaml_reader_tape_lookup(const struct yaml_reader *r, const char *key
                 skip_node(r, &pos);
         }
         return NULL;
+}
+
+/* Passes over one event (stream or document start/end) and reads the next into ev. */
+static int next_but_one(struct yaml_reader *r, yaml_event_t *ev) {
+        int ret = yaml_reader_next(r, ev);
+        if (ret < 0)
+                return ret;
+        yaml_event_delete(ev);
+        return yaml_reader_next(r, ev);
+}
+
+int yaml_reader_document_start(struct yaml_reader *r, bool *ret_root, yaml_event_t *root) {
+        _cleanup_(yaml_event_delete) yaml_event_t ev = {0};
+        int ret = next_but_one(r, &ev);
+        if (ret < 0)
+                return ret;
+        *ret_root = ev.type != YAML_STREAM_END_EVENT;
+        if (!*ret_root)
+                return 0;
+        return yaml_reader_next(r, root);
+}
+
+int yaml_reader_document_end(struct yaml_reader *r) {
+        _cleanup_(yaml_event_delete) yaml_event_t ev = {0};
+        int ret = next_but_one(r, &ev);
+        if (ret < 0)
+                return ret;
+        if (ev.type != YAML_STREAM_END_EVENT) {
+                error_set_at(r->err, r->file->name, (unsigned)ev.start_mark.line + 1,
+                             (unsigned)ev.start_mark.column + 1, NULL,
+                             "only one YAML document is allowed");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+int yaml_read_mapping(const char *data, size_t len, const char *filename, size_t max_alias_nodes,
+                      struct inv_value **ret, struct error_message *err) {
+        _cleanup_(yaml_event_delete) yaml_event_t root = {0};
+        _cleanup_(inv_value_unrefp) struct inv_value *v = NULL;
+        struct yaml_reader r;
+        bool has_root;
+        *ret = NULL;
+        int ret_code = yaml_reader_init(&r, data, len, filename, max_alias_nodes, err);
+        if (ret_code >= 0)
+                ret_code = yaml_reader_document_start(&r, &has_root, &root);
+        if (ret_code < 0 || !has_root)
+                goto out;
+        ret_code = yaml_reader_record(&r, &root);
+        if (ret_code < 0)
+                goto out;
+        enum inv_type type = yaml_reader_tape_type(&r);
+        if (type != INV_MAPPING && type != INV_NULL) {
+                error_set_at(err, filename, 1, 1, NULL,
+                             "a variables file must be a mapping (Ansible refuses it too)");
+                ret_code = -EINVAL;
+                goto out;
+        }
+        ret_code = yaml_reader_build(&r, &v);
+        if (ret_code >= 0)
+                ret_code = yaml_reader_document_end(&r);
+        if (ret_code >= 0 && v->type == INV_MAPPING)
+                *ret = TAKE_PTR(v);
+out:
+        yaml_reader_done(&r);
+        return ret_code;
 }
