@@ -157,9 +157,12 @@ static int make_plan(struct run_state *s) {
                 if (!plan_action_is_refusal(it->action))
                         continue;
                 bool preflight = it->action == PLAN_REFUSE_MISSING || it->action == PLAN_REFUSE_DEVICE;
-                int c = preflight ? EXIT_PREFLIGHT : EXIT_GUARD;
-                /* A pre-flight failure outranks a guard refusal: fix the inventory first. */
-                if (code == 0 || c == EXIT_PREFLIGHT)
+                int c = it->action == PLAN_REFUSE_NAME ? EXIT_CONFIG
+                        : preflight                    ? EXIT_PREFLIGHT
+                                                       : EXIT_GUARD;
+                /* An inventory error outranks a pre-flight failure, which outranks a
+                 * guard refusal: fix the inventory first. */
+                if (code == 0 || c == EXIT_CONFIG || (c == EXIT_PREFLIGHT && code != EXIT_CONFIG))
                         code = c;
                 (void)strv_pushf(&s->rec.errors, "%s refused: %s", it->address, it->reason);
         }
@@ -204,15 +207,17 @@ static int bind_devices(struct run_state *s, const char *driverctl) {
         int code = 0;
         for (size_t i = 0; i < s->plan->n && code == 0; i++) {
                 const struct plan_item *it = &s->plan->items[i];
-                if (it->action != PLAN_BIND)
+                if (it->action != PLAN_BIND && it->action != PLAN_OVERRIDE)
                         continue;
+                const char *driver = it->action == PLAN_BIND ? "vfio-pci" : it->driver;
                 _cleanup_free_ char *err = NULL;
-                int r = driverctl_set_override(driverctl, it->address, "vfio-pci",
+                int r = driverctl_set_override(driverctl, it->address, driver,
                                                DRIVERCTL_TIMEOUT_MS, &err);
                 s->rec.changed = true;
                 if (r < 0)
-                        code = fail(s, EXIT_APPLY, "driverctl set-override %s vfio-pci failed (%s)%s%s",
-                                    it->address, r == -ETIMEDOUT ? "timed out" : strerror(-r),
+                        code = fail(s, EXIT_APPLY, "driverctl set-override %s %s failed (%s)%s%s",
+                                    it->address, driver,
+                                    r == -ETIMEDOUT ? "timed out" : strerror(-r),
                                     err && err[0] ? ": " : "", err ? err : "");
         }
         s->rec.driverctl_s = (double)(monotonic_ms() - start) / 1000.0;
@@ -231,9 +236,17 @@ static int verify_bound(struct run_state *s) {
         int code = 0;
         for (size_t i = 0; i < s->plan->n; i++) {
                 const struct plan_item *it = &s->plan->items[i];
+                const struct pci_device *d = pci_snapshot_find(s->after, it->address);
+                if (it->action == PLAN_OVERRIDE) {
+                        if (!(d && STREQ(d->driver, it->driver)))
+                                code = fail(s, EXIT_APPLY, "%s is not on %s after binding: %s",
+                                            it->address, it->driver,
+                                            !d ? "the device disappeared"
+                                               : d->driver[0] ? d->driver : "no driver is bound");
+                        continue;
+                }
                 if (!plan_action_ends_on_vfio(it->action))
                         continue;
-                const struct pci_device *d = pci_snapshot_find(s->after, it->address);
                 if (d && STREQ(d->driver, "vfio-pci"))
                         continue;
                 code = fail(s, EXIT_APPLY, "%s is not on vfio-pci after binding: %s", it->address,
@@ -423,7 +436,26 @@ static void preview_report(struct run_state *s) {
 static int run_apply(struct run_state *s) {
         _cleanup_free_ char *driverctl = NULL;
         _cleanup_(vfio_watch_freep) struct vfio_watch *watch = NULL;
-        bool binds = plan_count(s->plan, PLAN_BIND) > 0;
+        bool binds = plan_count(s->plan, PLAN_BIND) + plan_count(s->plan, PLAN_OVERRIDE) > 0;
+
+        /* What this version plans and shows but does not carry out yet: refused
+         * before anything changes, never silently skipped. */
+        for (size_t i = 0; i < s->plan->n; i++) {
+                const struct plan_item *it = &s->plan->items[i];
+                const struct device_selector *sel = &s->cfg->selectors[it->selector];
+                const char *what = NULL;
+                if (it->action == PLAN_VFS && it->dev && it->numvfs != it->dev->sriov_numvfs)
+                        what = "creating or removing VFs (set_numvfs)";
+                else if (it->action == PLAN_VFS && sel->switchdev)
+                        what = "set_switchdev";
+                else if (it->name[0])
+                        what = "set_name";
+                if (what)
+                        return fail(s, EXIT_CONFIG,
+                                    "%s: %s is planned but not carried out by this version of "
+                                    "onepci-agent yet (%s); nothing was changed",
+                                    it->address, what, it->entry);
+        }
 
         if (binds) {
                 int r = preflight(s, &driverctl);
@@ -453,6 +485,11 @@ static int run_apply(struct run_state *s) {
 static int run_check(struct run_state *s) {
         for (size_t i = 0; i < s->plan->n; i++) {
                 const struct plan_item *it = &s->plan->items[i];
+                if (it->action == PLAN_OVERRIDE)
+                        (void)strv_pushf(&s->rec.drift, "%s is on %s, not settled on %s",
+                                         it->address,
+                                         it->dev->driver[0] ? it->dev->driver : "no driver",
+                                         it->driver);
                 if (it->action == PLAN_BIND)
                         (void)strv_pushf(&s->rec.drift, "%s is on %s, not settled on vfio-pci%s",
                                          it->address, it->dev->driver[0] ? it->dev->driver : "no driver",

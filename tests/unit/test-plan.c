@@ -280,6 +280,127 @@ static void ends_on_vfio_is_bind_or_keep(void **state) {
         assert_false(plan_action_ends_on_vfio(PLAN_REFUSE_GROUP));
 }
 
+/* one-deploy's rule: the last matching entry wins whole. */
+static void last_entry_wins_whole(void **state) {
+        struct device_selector s[] = { sel_addr("0000:0*:00.0"), sel_addr("0000:09:00.0") };
+        s[0].omit_driver = true;
+        struct host_config c = config(s, 2);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(item(p, "0000:09:00.0")->action, PLAN_BIND);
+        assert_int_equal(item(p, "0000:09:00.0")->selector, 1);
+        assert_non_null(strstr(item(p, "0000:09:00.0")->entry, "pci_devices[1]"));
+        assert_int_equal(item(p, "0000:0a:00.0")->action, PLAN_LEAVE);
+        assert_int_equal(item(p, "0000:0a:00.0")->selector, 0);
+        plan_free(p);
+}
+
+/* onepci's: an exclusion is absolute, and the plan says when it overrides a
+ * later match (which one-deploy would have let win). */
+static void exclusion_is_absolute_and_shown(void **state) {
+        struct device_selector s[] = { sel_addr("0000:09:00.0"), sel_addr("0000:0*:00.0") };
+        s[0].excluded = true;
+        struct host_config c = config(s, 2);
+        struct plan *p = NULL;
+        _cleanup_free_ char *filter = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        const struct plan_item *it = item(p, "0000:09:00.0");
+        assert_int_equal(it->action, PLAN_EXCLUDED);
+        assert_false(plan_action_is_refusal(it->action));
+        assert_non_null(strstr(it->reason, "overrides the later match of pci_devices[1]"));
+        assert_int_equal(item(p, "0000:0a:00.0")->action, PLAN_BIND);
+        assert_int_equal(plan_pci_filter(p, &filter), 0);
+        assert_string_equal(filter, "10de:26b9,8086:1572"); /* 0a and the NIC; 0b: group */
+        plan_free(p);
+
+        /* Exclusion after the match: excluded, as in the role, nothing to say. */
+        struct device_selector t[] = { sel_addr("0000:0*:00.0"), sel_addr("0000:09:00.0") };
+        t[1].excluded = true;
+        c = config(t, 2);
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_null(find(p, "0000:09:00.0"));
+        plan_free(p);
+}
+
+static void unlisted_stays_out_of_the_filter(void **state) {
+        struct device_selector s[] = { sel_addr("0000:09:00.0"), sel_addr("0000:0a:00.0") };
+        s[0].unlisted = true;
+        struct host_config c = config(s, 2);
+        struct plan *p = NULL;
+        _cleanup_free_ char *filter = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(item(p, "0000:09:00.0")->action, PLAN_BIND); /* configured */
+        assert_true(item(p, "0000:09:00.0")->unlisted);
+        assert_false(plan_item_is_listed(item(p, "0000:09:00.0")));
+        assert_true(plan_item_is_listed(item(p, "0000:0a:00.0")));
+        plan_free(p);
+
+        s[1].unlisted = true;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(plan_pci_filter(p, &filter), 0);
+        assert_string_equal(filter, "0:0"); /* nothing listed: exposes nothing */
+        plan_free(p);
+}
+
+static void names_and_counter(void **state) {
+        struct device_selector s[] = { sel_addr("0000:0[9a]:00.0"), sel_addr("0000:0b:00.0") };
+        snprintf(s[0].name, sizeof(s[0].name), "gpu{3}");
+        s[0].counter = 5;
+        s[1].counter = SELECTOR_COUNTER_UNSET;
+        snprintf(s[1].name, sizeof(s[1].name), "gpu{3}x{0[1]}");
+        struct host_config c = config(s, 2);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_string_equal(item(p, "0000:09:00.0")->name, "gpu5");
+        assert_string_equal(item(p, "0000:0a:00.0")->name, "gpu6");
+        assert_string_equal(item(p, "0000:0b:00.0")->name, "gpu7x0b");
+        plan_free(p);
+
+        /* {1[n]} on a device that is not a VF, and a name taken twice. */
+        snprintf(s[0].name, sizeof(s[0].name), "vf{1[1]}");
+        snprintf(s[1].name, sizeof(s[1].name), "same");
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(item(p, "0000:09:00.0")->action, PLAN_REFUSE_NAME);
+        assert_non_null(strstr(item(p, "0000:09:00.0")->reason, "not a VF"));
+        plan_free(p);
+        snprintf(s[0].name, sizeof(s[0].name), "same");
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(item(p, "0000:0a:00.0")->action, PLAN_REFUSE_NAME);
+        assert_non_null(strstr(item(p, "0000:0a:00.0")->reason, "also the name of 0000:09:00.0"));
+        plan_free(p);
+}
+
+static void pf_with_numvfs_stays_on_its_driver(void **state) {
+        struct device_selector s[] = { sel_addr("0000:03:00.0"), sel_addr("0000:09:00.0") };
+        s[0].numvfs = SELECTOR_NUMVFS_MAX;
+        s[1].numvfs = 2;
+        devices[1].sriov_totalvfs = 8;
+        devices[2].sriov_totalvfs = -1;
+        struct host_config c = config(s, 2);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(item(p, "0000:03:00.0")->action, PLAN_VFS);
+        assert_int_equal(item(p, "0000:03:00.0")->numvfs, 8);
+        assert_false(plan_action_ends_on_vfio(PLAN_VFS));
+        assert_int_equal(item(p, "0000:09:00.0")->action, PLAN_REFUSE_DEVICE);
+        assert_non_null(strstr(item(p, "0000:09:00.0")->reason, "not an SR-IOV"));
+        devices[1].sriov_totalvfs = devices[2].sriov_totalvfs = 0;
+        plan_free(p);
+}
+
+static void virtual_entry_may_match_nothing(void **state) {
+        struct device_selector s[] = { sel_addr("0000:41:02.1") };
+        struct host_config c = config(s, 1);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(item(p, "0000:41:02.1")->action, PLAN_REFUSE_MISSING);
+        plan_free(p);
+        s[0].is_virtual = true;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(p->n, 0);
+        plan_free(p);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(binds_both_gpus),
@@ -296,6 +417,12 @@ int main(void) {
                 cmocka_unit_test(items_are_sorted),
                 cmocka_unit_test(filter_is_unique_sorted_and_skips_refusals),
                 cmocka_unit_test(ends_on_vfio_is_bind_or_keep),
+                cmocka_unit_test(last_entry_wins_whole),
+                cmocka_unit_test(exclusion_is_absolute_and_shown),
+                cmocka_unit_test(unlisted_stays_out_of_the_filter),
+                cmocka_unit_test(names_and_counter),
+                cmocka_unit_test(pf_with_numvfs_stays_on_its_driver),
+                cmocka_unit_test(virtual_entry_may_match_nothing),
         };
         return cmocka_run_group_tests(tests, setup, NULL);
 }
