@@ -156,13 +156,11 @@ static int make_plan(struct run_state *s) {
                 const struct plan_item *it = &s->plan->items[i];
                 if (!plan_action_is_refusal(it->action))
                         continue;
-                bool preflight = it->action == PLAN_REFUSE_MISSING || it->action == PLAN_REFUSE_DEVICE;
-                int c = it->action == PLAN_REFUSE_NAME ? EXIT_CONFIG
-                        : preflight                    ? EXIT_PREFLIGHT
-                                                       : EXIT_GUARD;
-                /* An inventory error outranks a pre-flight failure, which outranks a
-                 * guard refusal: fix the inventory first. */
-                if (code == 0 || c == EXIT_CONFIG || (c == EXIT_PREFLIGHT && code != EXIT_CONFIG))
+                bool preflight = it->action == PLAN_REFUSE_MISSING ||
+                                 it->action == PLAN_REFUSE_DEVICE || it->action == PLAN_REFUSE_NAME;
+                int c = preflight ? EXIT_PREFLIGHT : EXIT_GUARD;
+                /* A pre-flight failure outranks a guard refusal: fix the inventory first. */
+                if (code == 0 || c == EXIT_PREFLIGHT)
                         code = c;
                 (void)strv_pushf(&s->rec.errors, "%s refused: %s", it->address, it->reason);
         }

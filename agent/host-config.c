@@ -394,7 +394,7 @@ static int parse_selector(const struct inv_value *entry, size_t idx, struct devi
                                 idx);
                 return -EINVAL;
         }
-        if (device_selector_wants_vfs(sel) && sel->driver_explicit) {
+        if (device_selector_wants_vfs(sel) && sel->driver_explicit && !sel->omit_driver) {
                 /* The role silently ignores it: a PF that gets VFs keeps its driver. */
                 inv_value_error(err, entry,
                                 "pci_devices[%zu]: set_driver with set_numvfs: a PF that gets "

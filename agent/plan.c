@@ -108,7 +108,9 @@ static int append_item(struct plan *p, size_t *cap, const char *address, enum pl
 /* The verdict for one targeted device before IOMMU-group viability. */
 static enum plan_action judge_device(const struct device_selector *sel, const struct pci_device *d,
                                      const struct guard_facts *guards, char *why, size_t size) {
-        if (device_selector_wants_vfs(sel)) {
+        /* A glob or ID entry with set_numvfs may match devices that have no
+         * SR-IOV (the role skips them for VFs); an exact address must be a PF. */
+        if (device_selector_wants_vfs(sel) && (d->sriov_totalvfs >= 0 || sel->is_exact)) {
                 int want = sel->numvfs == SELECTOR_NUMVFS_MAX ? d->sriov_totalvfs : sel->numvfs;
                 if (d->sriov_totalvfs < 0) {
                         snprintf(why, size, "set_numvfs: this device is not an SR-IOV physical "

@@ -359,11 +359,15 @@ static void test_role_keys(void **state) {
                                      "      - vendor: \"15b3\"\n"
                                      "        virtual: true\n"
                                      "        set_driver: mlx5_core\n"
-                                     "        set_numvfs: 0\n",
+                                     "        set_numvfs: 0\n"
+                                     "      - address: \"0000:0c:00.0\"\n"
+                                     "        set_driver: omit\n"
+                                     "        set_numvfs: 2\n",
                                      &cfg, &err),
                          0);
-        assert_int_equal(cfg->n_selectors, 3);
+        assert_int_equal(cfg->n_selectors, 4);
         const struct device_selector *s = cfg->selectors;
+        assert_true(s[3].omit_driver && s[3].numvfs == 2); /* omit is no driver: allowed */
         assert_int_equal(s[0].numvfs, SELECTOR_NUMVFS_MAX);
         assert_true(s[0].switchdev && device_selector_wants_vfs(&s[0]));
         assert_string_equal(s[0].name, "pf{0[1]}");
