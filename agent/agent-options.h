@@ -15,6 +15,7 @@ struct agent_options {
         const char *driverctl;     /* --driverctl, NULL: search */
         bool no_install;
         bool no_register;
+        bool force;                /* give back devices a process holds */
         bool json;
         const char *registrar_url; /* --registrar */
         const char *key_file;      /* default NODE_KEY_DEFAULT_PATH */

@@ -30,12 +30,14 @@
 #include "plan.h"
 #include "preflight.h"
 #include "node-key.h"
+#include "owned.h"
 #include "registrar-client.h"
 #include "registrar-url.h"
 #include "report.h"
 #include "run-record.h"
 #include "state-file.h"
 #include "strv.h"
+#include "vfio-holders.h"
 #include "vfio-rule.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct inv_value *, inv_value_unref)
@@ -54,11 +56,14 @@ struct run_state {
         struct pci_snapshot *after;
         struct guard_facts *guards;
         struct plan *plan;
+        struct owned owned;       /* what onepci did, from the state file; updated by apply */
+        bool owned_read;
         struct run_record rec;
 };
 
 static void run_state_clear(struct run_state *s) {
         run_record_clear(&s->rec);
+        owned_clear(&s->owned);
         plan_free(s->plan);
         guard_facts_free(s->guards);
         pci_snapshot_free(s->after);
@@ -132,6 +137,56 @@ static int load_host(struct run_state *s) {
         return 0;
 }
 
+/* What onepci did before, from the state file (once per run). */
+static int read_owned(struct run_state *s) {
+        if (s->owned_read)
+                return 0;
+        s->owned_read = true;
+        _cleanup_(json_object_putp) struct json_object *st = NULL;
+        int r = state_file_read(s->ctx, &st);
+        if (r == -EBADMSG)
+                (void)strv_pushf(&s->rec.warnings, "the state file %s is not what onepci wrote: "
+                                                   "nothing is given back this run", STATE_FILE_PATH);
+        if (r < 0)
+                return 0;
+        if (owned_from_state(st, &s->owned) < 0)
+                return fail(s, EXIT_INTERNAL, "out of memory");
+        return 0;
+}
+
+/* A device to be given back that a process holds (its /dev/vfio/N is open)
+ * is refused, naming the process, unless --force. */
+static int check_holders(struct run_state *s) {
+        for (size_t i = 0; i < s->plan->n; i++) {
+                struct plan_item *it = &s->plan->items[i];
+                if (it->action != PLAN_RELEASE || !it->dev || it->dev->iommu_group < 0 ||
+                    !STREQ(it->dev->driver, "vfio-pci"))
+                        continue;
+                _cleanup_strv_free_ char **holders = NULL;
+                int r = vfio_group_holders(s->ctx, it->dev->iommu_group, &holders);
+                if (r < 0)
+                        return fail(s, EXIT_INTERNAL, "cannot look for users of /dev/vfio/%d: %s",
+                                    it->dev->iommu_group, strerror(-r));
+                if (!holders)
+                        continue;
+                char who[240];
+                size_t more = strv_length(holders) - 1;
+                snprintf(who, sizeof(who), "%.200s%s", holders[0], more ? " and others" : "");
+                char why[sizeof(it->reason)];
+                if (s->o->force) {
+                        snprintf(why, sizeof(why), "%.100s; /dev/vfio/%d is held by PID %.240s "
+                                 "(--force)", it->reason, it->dev->iommu_group, who);
+                        snprintf(it->reason, sizeof(it->reason), "%s", why);
+                        continue;
+                }
+                snprintf(why, sizeof(why), "to be given back, but /dev/vfio/%d is held by "
+                         "PID %s; stop it (or use --force)", it->dev->iommu_group, who);
+                it->action = PLAN_REFUSE_HELD;
+                snprintf(it->reason, sizeof(it->reason), "%s", why);
+        }
+        return 0;
+}
+
 /* Snapshot, guards and plan.  Refusals decide the exit code. */
 static int make_plan(struct run_state *s) {
         struct error_message err = { 0 };
@@ -143,9 +198,21 @@ static int make_plan(struct run_state *s) {
         if (r < 0)
                 return fail(s, EXIT_PREFLIGHT, "cannot tell which devices the host depends on: %s",
                             strerror(-r));
-        r = plan_compute(s->cfg, s->snap, s->guards, &s->plan);
+        r = read_owned(s);
+        if (r)
+                return r;
+        _cleanup_strv_free_ char **macs = NULL;
+        if (owned_macs(&s->owned, &macs) < 0)
+                return fail(s, EXIT_INTERNAL, "out of memory");
+        r = plan_compute_with_macs(s->cfg, s->snap, s->guards, macs, &s->plan);
         if (r < 0)
                 return fail(s, EXIT_INTERNAL, "planning failed: %s", strerror(-r));
+        r = plan_add_releases(s->plan, s->snap, &s->owned);
+        if (r < 0)
+                return fail(s, EXIT_INTERNAL, "planning failed: %s", strerror(-r));
+        r = check_holders(s);
+        if (r)
+                return r;
         s->rec.plan = s->plan;
         r = plan_pci_filter(s->plan, &s->rec.pci_filter);
         if (r < 0)
@@ -156,7 +223,7 @@ static int make_plan(struct run_state *s) {
                 const struct plan_item *it = &s->plan->items[i];
                 if (!plan_action_is_refusal(it->action))
                         continue;
-                bool preflight = it->action == PLAN_REFUSE_MISSING ||
+                bool preflight = it->action == PLAN_REFUSE_MISSING || /* held: a guard */
                                  it->action == PLAN_REFUSE_DEVICE || it->action == PLAN_REFUSE_NAME;
                 int c = preflight ? EXIT_PREFLIGHT : EXIT_GUARD;
                 /* A pre-flight failure outranks a guard refusal: fix the inventory first. */
@@ -200,11 +267,39 @@ static size_t vfio_groups(const struct plan *p, int *groups) {
         return n;
 }
 
+/* Gives back a device whose override onepci set: driverctl unset-override
+ * (the default driver comes back, the saved override goes), or, for a
+ * device no longer on the bus, its saved override file only. */
+static int release_device(struct run_state *s, const char *driverctl, const struct plan_item *it) {
+        s->rec.changed = true;
+        if (!it->dev) {
+                _cleanup_free_ char *saved = ctx_pathf(s->ctx, "etc/driverctl.d/pci-%s", it->address);
+                if (!saved)
+                        return fail(s, EXIT_INTERNAL, "out of memory");
+                if (unlink(saved) < 0 && errno != ENOENT)
+                        return fail(s, EXIT_APPLY, "cannot remove %s: %s", saved, strerror(errno));
+                owned_remove(&s->owned, it->address);
+                return 0;
+        }
+        _cleanup_free_ char *err = NULL;
+        int r = driverctl_unset_override(driverctl, it->address, DRIVERCTL_TIMEOUT_MS, &err);
+        if (r < 0)
+                return fail(s, EXIT_APPLY, "driverctl unset-override %s failed (%s)%s%s",
+                            it->address, r == -ETIMEDOUT ? "timed out" : strerror(-r),
+                            err && err[0] ? ": " : "", err ? err : "");
+        owned_remove(&s->owned, it->address);
+        return 0;
+}
+
 static int bind_devices(struct run_state *s, const char *driverctl) {
         int64_t start = monotonic_ms();
         int code = 0;
         for (size_t i = 0; i < s->plan->n && code == 0; i++) {
                 const struct plan_item *it = &s->plan->items[i];
+                if (it->action == PLAN_RELEASE) {
+                        code = release_device(s, driverctl, it);
+                        continue;
+                }
                 if (it->action != PLAN_BIND && it->action != PLAN_OVERRIDE)
                         continue;
                 const char *driver = it->action == PLAN_BIND ? "vfio-pci" : it->driver;
@@ -212,6 +307,9 @@ static int bind_devices(struct run_state *s, const char *driverctl) {
                 int r = driverctl_set_override(driverctl, it->address, driver,
                                                DRIVERCTL_TIMEOUT_MS, &err);
                 s->rec.changed = true;
+                if (r == 0 && owned_add(&s->owned, it->address, driver,
+                                        it->dev ? it->dev->mac : NULL) < 0)
+                        code = fail(s, EXIT_INTERNAL, "out of memory");
                 if (r < 0)
                         code = fail(s, EXIT_APPLY, "driverctl set-override %s %s failed (%s)%s%s",
                                     it->address, driver,
@@ -235,6 +333,12 @@ static int verify_bound(struct run_state *s) {
         for (size_t i = 0; i < s->plan->n; i++) {
                 const struct plan_item *it = &s->plan->items[i];
                 const struct pci_device *d = pci_snapshot_find(s->after, it->address);
+                if (it->action == PLAN_RELEASE) {
+                        if (d && (d->saved_override[0] || STREQ(d->driver_override, it->driver)))
+                                code = fail(s, EXIT_APPLY, "%s still has an override after "
+                                            "driverctl unset-override", it->address);
+                        continue;
+                }
                 if (it->action == PLAN_OVERRIDE) {
                         if (!(d && STREQ(d->driver, it->driver)))
                                 code = fail(s, EXIT_APPLY, "%s is not on %s after binding: %s",
@@ -316,6 +420,7 @@ static void write_state(struct run_state *s) {
         strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
         char digest[65];
         json_object_object_add(st, "schema", json_object_new_int(1));
+        json_object_object_add(st, "owned", owned_to_json(&s->owned));
         json_object_object_add(st, "applied_at", json_object_new_string(stamp));
         if (file_sha256_hex(s->o->inventory, digest) == 0)
                 json_object_object_add(st, "inventory_sha256", json_object_new_string(digest));
@@ -434,7 +539,8 @@ static void preview_report(struct run_state *s) {
 static int run_apply(struct run_state *s) {
         _cleanup_free_ char *driverctl = NULL;
         _cleanup_(vfio_watch_freep) struct vfio_watch *watch = NULL;
-        bool binds = plan_count(s->plan, PLAN_BIND) + plan_count(s->plan, PLAN_OVERRIDE) > 0;
+        bool binds = plan_count(s->plan, PLAN_BIND) + plan_count(s->plan, PLAN_OVERRIDE) +
+                     plan_count(s->plan, PLAN_RELEASE) > 0;
 
         /* What this version plans and shows but does not carry out yet: refused
          * before anything changes, never silently skipped. */
@@ -483,6 +589,9 @@ static int run_apply(struct run_state *s) {
 static int run_check(struct run_state *s) {
         for (size_t i = 0; i < s->plan->n; i++) {
                 const struct plan_item *it = &s->plan->items[i];
+                if (it->action == PLAN_RELEASE)
+                        (void)strv_pushf(&s->rec.drift, "%s would be given back: %s", it->address,
+                                         it->reason);
                 if (it->action == PLAN_OVERRIDE)
                         (void)strv_pushf(&s->rec.drift, "%s is on %s, not settled on %s",
                                          it->address,
@@ -519,8 +628,15 @@ static int run_steps(struct run_state *s) {
         r = load_host(s);
         if (r)
                 return r;
-        if (!s->rec.enabled)
-                return 0;
+        if (!s->rec.enabled) {
+                /* Passthrough off or no devices: still give back what onepci did. */
+                r = read_owned(s);
+                if (r)
+                        return r;
+                if (s->owned.n == 0)
+                        return 0;
+                s->rec.enabled = true;
+        }
 
         /* Without an IOMMU every device would be refused for lacking a group;
          * say the real reason once instead. */

@@ -48,6 +48,10 @@ static const char *action_phrase(const struct run_record *rec, enum plan_action 
                 return planning ? "would set" : "set";
         case PLAN_VFS:
                 return "SR-IOV PF";
+        case PLAN_RELEASE:
+                if (STREQ(rec->command, "check") || STREQ(rec->command, "register"))
+                        return "DRIFT";
+                return planning ? "would release" : "released";
         case PLAN_EXCLUDED:
                 return "excluded";
         default:

@@ -9,6 +9,7 @@
 #include "iommu.h"
 #include "macros.h"
 #include "name-format.h"
+#include "owned.h"
 #include "pci-filter.h"
 #include "strv.h"
 
@@ -19,11 +20,13 @@ static const char *const action_names[] = {
         [PLAN_OVERRIDE] = "override",
         [PLAN_VFS] = "vfs",
         [PLAN_EXCLUDED] = "excluded",
+        [PLAN_RELEASE] = "release",
         [PLAN_REFUSE_MISSING] = "refuse-missing",
         [PLAN_REFUSE_DEVICE] = "refuse-device",
         [PLAN_REFUSE_GUARD] = "refuse-guard",
         [PLAN_REFUSE_GROUP] = "refuse-group",
         [PLAN_REFUSE_NAME] = "refuse-name",
+        [PLAN_REFUSE_HELD] = "refuse-held",
 };
 
 const char *plan_action_name(enum plan_action a) {
@@ -142,7 +145,7 @@ static enum plan_action judge_device(const struct device_selector *sel, const st
                 if (STREQ(d->driver, sel->driver) && STREQ(d->driver_override, sel->driver) &&
                     STREQ(d->saved_override, sel->driver)) {
                         snprintf(why, size, "already on %s with a saved override", sel->driver);
-                        return PLAN_LEAVE;
+                        return PLAN_LEAVE; /* the caller records the driver */
                 }
                 snprintf(why, size, "%s -> %s", d->driver[0] ? d->driver : "unbound", sel->driver);
                 return PLAN_OVERRIDE;
@@ -404,7 +407,7 @@ int plan_compute_with_macs(const struct host_config *cfg, const struct pci_snaps
                 entry_place(sel, s, it->entry, sizeof(it->entry));
                 it->unlisted = sel->unlisted;
                 it->order = c.first;
-                if (a == PLAN_OVERRIDE)
+                if (a == PLAN_OVERRIDE || (a == PLAN_LEAVE && !sel->omit_driver && sel->driver[0]))
                         snprintf(it->driver, sizeof(it->driver), "%s", sel->driver);
                 if (a == PLAN_VFS)
                         it->numvfs = sel->numvfs == SELECTOR_NUMVFS_MAX ? d->sriov_totalvfs
@@ -453,4 +456,60 @@ int plan_pci_filter(const struct plan *p, char **ret) {
                         return r;
         }
         return pci_filter_join(ids, strv_length(ids), ret);
+}
+
+int plan_add_releases(struct plan *p, const struct pci_snapshot *snap, const struct owned *owned) {
+        size_t cap = p->n;
+        bool added = false;
+        for (size_t i = 0; owned && i < owned->n; i++) {
+                const struct owned_override *o = &owned->overrides[i];
+                const struct plan_item *it = find_item(p, o->address);
+                if (it) {
+                        bool vfio = STREQ(o->driver, "vfio-pci");
+                        if (plan_action_is_refusal(it->action) ||
+                            (vfio && plan_action_ends_on_vfio(it->action)) ||
+                            (!vfio && it->driver[0] && STREQ(it->driver, o->driver)))
+                                continue;
+                }
+                const struct pci_device *d = pci_snapshot_find(snap, o->address);
+                char why[384];
+                if (!d)
+                        snprintf(why, sizeof(why), "onepci set its %s override, and the device "
+                                                   "is gone: its saved override is removed",
+                                 o->driver);
+                else
+                        snprintf(why, sizeof(why), "onepci set its %s override and the inventory "
+                                                   "no longer asks for it%s: driverctl "
+                                                   "unset-override (the default driver comes back)",
+                                 o->driver,
+                                 it && it->action == PLAN_VFS    ? " (a PF that gets VFs)"
+                                 : it                              ? " on that driver"
+                                                                   : "");
+                if (it) {
+                        /* The plan has an item for it (leave, excluded, vfs): it
+                         * becomes the release, keeping the deciding entry (and what
+                         * an exclusion overrode). */
+                        struct plan_item *m = (struct plan_item *)it;
+                        if (m->action == PLAN_EXCLUDED) {
+                                char both[sizeof(m->reason)];
+                                snprintf(both, sizeof(both), "%.250s; onepci set its %s override: "
+                                         "driverctl unset-override", m->reason, o->driver);
+                                snprintf(why, sizeof(why), "%s", both);
+                        }
+                        m->action = PLAN_RELEASE;
+                        snprintf(m->reason, sizeof(m->reason), "%s", why);
+                        snprintf(m->driver, sizeof(m->driver), "%s", o->driver);
+                        continue;
+                }
+                int r = append_item(p, &cap, o->address, PLAN_RELEASE, d, SIZE_MAX, why);
+                if (r < 0)
+                        return r;
+                struct plan_item *m = &p->items[p->n - 1];
+                snprintf(m->driver, sizeof(m->driver), "%s", o->driver);
+                snprintf(m->entry, sizeof(m->entry), "the state file (no pci_devices entry)");
+                added = true;
+        }
+        if (added && p->n > 1)
+                qsort(p->items, p->n, sizeof(*p->items), compare_items);
+        return 0;
 }

@@ -18,11 +18,13 @@ enum plan_action {
         PLAN_OVERRIDE,       /* run driverctl set-override ADDR DRIVER (not vfio-pci) */
         PLAN_VFS,            /* an SR-IOV PF that gets VFs: stays on its host driver */
         PLAN_EXCLUDED,       /* excluded although a later entry matches too (shown) */
+        PLAN_RELEASE,        /* onepci set its override, the inventory no longer asks: give back */
         PLAN_REFUSE_MISSING, /* an exact address that is not on the bus */
         PLAN_REFUSE_DEVICE,  /* a bridge, no IOMMU group, a PF with VFs enabled */
         PLAN_REFUSE_GUARD,   /* carries the default route / holds the root disk */
         PLAN_REFUSE_GROUP,   /* another member of the IOMMU group blocks it */
         PLAN_REFUSE_NAME,    /* set_name cannot be formatted, is too long or taken */
+        PLAN_REFUSE_HELD,    /* to be given back, but a process holds its /dev/vfio/N */
 };
 
 struct plan_item {
@@ -60,6 +62,15 @@ bool plan_action_is_refusal(enum plan_action a);
 /* Does a device with this action end on vfio-pci (bind or keep)?  The one
  * definition the plan, the report, the output and the run use. */
 bool plan_action_ends_on_vfio(enum plan_action a);
+struct owned;
+/* Adds a PLAN_RELEASE item for each override onepci set (owned, from the
+ * state file) that the plan no longer asks for: the device is not planned
+ * to end on that driver (dropped from pci_devices, excluded, set_driver
+ * changed or omit, a PF that now gets VFs).  A device refused by the plan
+ * is not released (apply stops on refusals anyway).  Never anything onepci
+ * did not do. */
+int plan_add_releases(struct plan *p, const struct pci_snapshot *snap, const struct owned *owned);
+
 /* Does the device end on vfio-pci and get listed for OpenNebula? */
 bool plan_item_is_listed(const struct plan_item *it);
 /* Counts of each kind, for summaries and exit codes. */

@@ -36,6 +36,7 @@ expect_output "excluded by $inv:"
 expect_output "overrides the later match of $inv:"
 
 step "the last matching entry wins whole"
+use_root sriov-node # onepci owns nothing here yet: nothing to give back
 inv=$(inventory_for_n1 last.yml '            - vendor: "10de"
               device: "26b9"
               set_driver: omit
