@@ -35,6 +35,7 @@
 #include "registrar-url.h"
 #include "report.h"
 #include "run-record.h"
+#include "sriov.h"
 #include "state-file.h"
 #include "strv.h"
 #include "vfio-holders.h"
@@ -156,33 +157,57 @@ static int read_owned(struct run_state *s) {
 
 /* A device to be given back that a process holds (its /dev/vfio/N is open)
  * is refused, naming the process, unless --force. */
+/* The IOMMU group of a device to give back, or of one of a PF's VFs on
+ * vfio-pci when its VFs are to go: -1 when none is on vfio-pci. */
+static int held_group(const struct run_state *s, const struct plan_item *it, size_t *pos) {
+        if (it->action == PLAN_RELEASE) {
+                if (*pos > 0 || !it->dev || it->dev->iommu_group < 0 ||
+                    !STREQ(it->dev->driver, "vfio-pci"))
+                        return -1;
+                (*pos)++;
+                return it->dev->iommu_group;
+        }
+        for (; *pos < s->snap->n; (*pos)++) {
+                const struct pci_device *d = &s->snap->devices[*pos];
+                if (STREQ(d->physfn, it->address) && STREQ(d->driver, "vfio-pci") &&
+                    d->iommu_group >= 0) {
+                        (*pos)++;
+                        return d->iommu_group;
+                }
+        }
+        return -1;
+}
+
 static int check_holders(struct run_state *s) {
         for (size_t i = 0; i < s->plan->n; i++) {
                 struct plan_item *it = &s->plan->items[i];
-                if (it->action != PLAN_RELEASE || !it->dev || it->dev->iommu_group < 0 ||
-                    !STREQ(it->dev->driver, "vfio-pci"))
+                if (it->action != PLAN_RELEASE && it->action != PLAN_RELEASE_VFS)
                         continue;
+                size_t pos = 0;
+                int group;
                 _cleanup_strv_free_ char **holders = NULL;
-                int r = vfio_group_holders(s->ctx, it->dev->iommu_group, &holders);
-                if (r < 0)
-                        return fail(s, EXIT_INTERNAL, "cannot look for users of /dev/vfio/%d: %s",
-                                    it->dev->iommu_group, strerror(-r));
+                while (!holders && (group = held_group(s, it, &pos)) >= 0) {
+                        int r = vfio_group_holders(s->ctx, group, &holders);
+                        if (r < 0)
+                                return fail(s, EXIT_INTERNAL, "cannot look for users of "
+                                            "/dev/vfio/%d: %s", group, strerror(-r));
+                }
                 if (!holders)
                         continue;
                 char who[240];
                 size_t more = strv_length(holders) - 1;
                 snprintf(who, sizeof(who), "%.200s%s", holders[0], more ? " and others" : "");
-                char why[sizeof(it->reason)];
+                char why[sizeof(it->reason) + sizeof(who) + 64];
                 if (s->o->force) {
-                        snprintf(why, sizeof(why), "%.100s; /dev/vfio/%d is held by PID %.240s "
-                                 "(--force)", it->reason, it->dev->iommu_group, who);
-                        snprintf(it->reason, sizeof(it->reason), "%s", why);
+                        snprintf(why, sizeof(why), "%.100s; /dev/vfio/%d is held by PID %s "
+                                 "(--force)", it->reason, group, who);
+                        snprintf(it->reason, sizeof(it->reason), "%.380s", why);
                         continue;
                 }
                 snprintf(why, sizeof(why), "to be given back, but /dev/vfio/%d is held by "
-                         "PID %s; stop it (or use --force)", it->dev->iommu_group, who);
+                         "PID %s; stop it (or use --force)", group, who);
                 it->action = PLAN_REFUSE_HELD;
-                snprintf(it->reason, sizeof(it->reason), "%s", why);
+                snprintf(it->reason, sizeof(it->reason), "%.380s", why);
         }
         return 0;
 }
@@ -291,15 +316,37 @@ static int release_device(struct run_state *s, const char *driverctl, const stru
         return 0;
 }
 
+/* Gives back a PF's VFs onepci enabled: 0 VFs, the eswitch back to legacy
+ * when onepci set switchdev. */
+static int release_vfs(struct run_state *s, const struct plan_item *it) {
+        const struct owned_vfs *o = owned_find_vfs(&s->owned, it->address);
+        bool legacy = o && o->switchdev;
+        _cleanup_free_ char *devlink = NULL;
+        struct error_message err = { 0 };
+        if (legacy && devlink_locate(s->ctx, &devlink) < 0)
+                return fail(s, EXIT_PREFLIGHT, "devlink (iproute2) is needed to set the eswitch of "
+                            "%s back to legacy%s", it->address,
+                            s->ctx->live ? "" : " (under --root, give --devlink)");
+        s->rec.changed = true;
+        if (sriov_release_pf(s->ctx, it->address, legacy, devlink, NULL, &err) < 0)
+                return fail(s, EXIT_APPLY, "%s", err.text);
+        owned_remove_vfs(&s->owned, it->address);
+        return 0;
+}
+
 static int bind_devices(struct run_state *s, const char *driverctl) {
         int64_t start = monotonic_ms();
         int code = 0;
+        /* Overrides are given back first (a VF's before its PF loses its VFs),
+         * then VFs, then binds. */
+        for (size_t i = 0; i < s->plan->n && code == 0; i++)
+                if (s->plan->items[i].action == PLAN_RELEASE)
+                        code = release_device(s, driverctl, &s->plan->items[i]);
+        for (size_t i = 0; i < s->plan->n && code == 0; i++)
+                if (s->plan->items[i].action == PLAN_RELEASE_VFS)
+                        code = release_vfs(s, &s->plan->items[i]);
         for (size_t i = 0; i < s->plan->n && code == 0; i++) {
                 const struct plan_item *it = &s->plan->items[i];
-                if (it->action == PLAN_RELEASE) {
-                        code = release_device(s, driverctl, it);
-                        continue;
-                }
                 if (it->action != PLAN_BIND && it->action != PLAN_OVERRIDE)
                         continue;
                 const char *driver = it->action == PLAN_BIND ? "vfio-pci" : it->driver;
@@ -536,33 +583,136 @@ static void preview_report(struct run_state *s) {
                 s->rec.report_url = NULL;
 }
 
+/* SR-IOV first, so VFs exist before anything binds them: for each PF the
+ * plan gives VFs, its override goes, switchdev, the count (agent/sriov.h).
+ * When anything changed, the bus is read and the plan made again. */
+static int change_vfs(struct run_state *s) {
+        _cleanup_free_ char *driverctl = NULL, *devlink = NULL;
+        bool changed = false;
+        for (size_t i = 0; i < s->plan->n; i++) {
+                const struct plan_item *it = &s->plan->items[i];
+                if (it->action != PLAN_VFS || !it->dev || it->selector >= s->cfg->n_selectors)
+                        continue;
+                const struct device_selector *sel = &s->cfg->selectors[it->selector];
+                const struct owned_vfs *o = owned_find_vfs(&s->owned, it->address);
+                struct sriov_pf_change c = {
+                        .address = it->address,
+                        .current = it->dev->sriov_numvfs,
+                        .want = it->numvfs,
+                        .has_override = it->dev->saved_override[0] || it->dev->driver_override[0],
+                        .switchdev = sel->switchdev,
+                        .switchdev_done = o && o->switchdev,
+                        .legacy = o && o->switchdev && !sel->switchdev,
+                };
+                if (!sriov_change_needed(&c))
+                        continue;
+                if (c.has_override && !driverctl) {
+                        int r = preflight(s, &driverctl);
+                        if (r)
+                                return r;
+                }
+                if ((c.switchdev || c.legacy) && !devlink &&
+                    devlink_locate(s->ctx, &devlink) < 0)
+                        return fail(s, EXIT_PREFLIGHT, "devlink (iproute2) is needed for "
+                                    "set_switchdev on %s%s", it->address,
+                                    s->ctx->live ? ": install iproute2" : " (under --root, give --devlink)");
+                struct error_message err = { 0 };
+                s->rec.changed = true;
+                changed = true;
+                if (sriov_change_pf(s->ctx, &c, driverctl, devlink, NULL, &err) < 0)
+                        return fail(s, EXIT_APPLY, "%s", err.text);
+                const char *drv = it->dev->driver[0] && !STREQ(it->dev->driver, "vfio-pci")
+                                          ? it->dev->driver : "unknown";
+                if (owned_add_vfs(&s->owned, it->address, drv, c.want, c.switchdev) < 0)
+                        return fail(s, EXIT_INTERNAL, "out of memory");
+        }
+        if (!changed)
+                return 0;
+        /* The VFs are new devices: read the bus and plan again. */
+        plan_free(TAKE_PTR(s->plan));
+        s->rec.plan = NULL;
+        pci_snapshot_free(TAKE_PTR(s->snap));
+        guard_facts_free(TAKE_PTR(s->guards));
+        free(TAKE_PTR(s->rec.pci_filter));
+        return make_plan(s);
+}
+
+/* ROOT/etc/udev/rules.d/70-onepci-sriov.rules: the VFs the inventory asks
+ * for, made again at boot.  Removed when none is asked. */
+static int install_sriov_rule(struct run_state *s, bool write) {
+        _cleanup_free_ struct sriov_rule_pf *pfs = calloc(s->plan->n + 1, sizeof(*pfs));
+        _cleanup_free_ char *path = ctx_path(s->ctx, SRIOV_RULE_PATH);
+        _cleanup_free_ char *want = NULL, *have = NULL, *devlink = NULL;
+        size_t n = 0;
+        if (!pfs || !path)
+                return fail(s, EXIT_INTERNAL, "out of memory");
+        for (size_t i = 0; i < s->plan->n; i++) {
+                const struct plan_item *it = &s->plan->items[i];
+                if (it->action != PLAN_VFS || it->selector >= s->cfg->n_selectors)
+                        continue;
+                pfs[n++] = (struct sriov_rule_pf){ .address = it->address, .numvfs = it->numvfs,
+                                                   .switchdev = s->cfg->selectors[it->selector].switchdev };
+        }
+        bool exists = read_file_bounded(path, 256 * 1024, &have, NULL) == 0;
+        if (n == 0 && !exists)
+                return 0;
+        (void)devlink_locate(s->ctx, &devlink);
+        if (sriov_rule_render(pfs, n, s->ctx->live ? devlink : NULL, &want) < 0)
+                return fail(s, EXIT_INTERNAL, "out of memory");
+        bool differs = n == 0 ? exists : !exists || !STREQ(have, want);
+        if (!differs)
+                return 0;
+        if (!write) {
+                (void)strv_pushf(&s->rec.drift, "%s is missing or differs from the VFs the "
+                                 "inventory asks for", path);
+                return 0;
+        }
+        s->rec.changed = true;
+        int r = n == 0 ? (unlink(path) < 0 ? -errno : 0)
+                       : write_file_atomic(path, want, strlen(want), 0644);
+        if (r < 0)
+                return fail(s, EXIT_APPLY, "cannot write %s: %s", path, strerror(-r));
+        return 0;
+}
+
+/* What this version plans and shows but does not carry out yet (set_name):
+ * refused before anything changes, never silently skipped.  VFs made now
+ * could get names too: an entry with set_name and VFs to make is refused. */
+static int refuse_not_carried_out(struct run_state *s) {
+        bool any_name = false, makes_vfs = false;
+        for (size_t i = 0; i < s->cfg->n_selectors; i++)
+                any_name = any_name || (s->cfg->selectors[i].name[0] && !s->cfg->selectors[i].excluded);
+        for (size_t i = 0; i < s->plan->n; i++) {
+                const struct plan_item *it = &s->plan->items[i];
+                makes_vfs = makes_vfs || (it->action == PLAN_VFS && it->dev &&
+                                          it->dev->sriov_numvfs != it->numvfs);
+                if (it->name[0])
+                        return fail(s, EXIT_CONFIG,
+                                    "%s: set_name is planned but not carried out by this version "
+                                    "of onepci-agent yet (%s); nothing was changed",
+                                    it->address, it->entry);
+        }
+        if (any_name && makes_vfs)
+                return fail(s, EXIT_CONFIG,
+                            "set_name is not carried out by this version of onepci-agent yet, and "
+                            "the VFs to be made may get names; nothing was changed");
+        return 0;
+}
+
 static int run_apply(struct run_state *s) {
         _cleanup_free_ char *driverctl = NULL;
         _cleanup_(vfio_watch_freep) struct vfio_watch *watch = NULL;
+        int r = refuse_not_carried_out(s);
+        if (r)
+                return r;
+        r = change_vfs(s);
+        if (r)
+                return r;
         bool binds = plan_count(s->plan, PLAN_BIND) + plan_count(s->plan, PLAN_OVERRIDE) +
-                     plan_count(s->plan, PLAN_RELEASE) > 0;
-
-        /* What this version plans and shows but does not carry out yet: refused
-         * before anything changes, never silently skipped. */
-        for (size_t i = 0; i < s->plan->n; i++) {
-                const struct plan_item *it = &s->plan->items[i];
-                const struct device_selector *sel = &s->cfg->selectors[it->selector];
-                const char *what = NULL;
-                if (it->action == PLAN_VFS && it->dev && it->numvfs != it->dev->sriov_numvfs)
-                        what = "creating or removing VFs (set_numvfs)";
-                else if (it->action == PLAN_VFS && sel->switchdev)
-                        what = "set_switchdev";
-                else if (it->name[0])
-                        what = "set_name";
-                if (what)
-                        return fail(s, EXIT_CONFIG,
-                                    "%s: %s is planned but not carried out by this version of "
-                                    "onepci-agent yet (%s); nothing was changed",
-                                    it->address, what, it->entry);
-        }
+                     plan_count(s->plan, PLAN_RELEASE) + plan_count(s->plan, PLAN_RELEASE_VFS) > 0;
 
         if (binds) {
-                int r = preflight(s, &driverctl);
+                r = preflight(s, &driverctl);
                 if (r)
                         return r;
                 /* The monitor must be listening before the first bind. */
@@ -573,10 +723,13 @@ static int run_apply(struct run_state *s) {
                 if (r)
                         return r;
         }
-        int r = verify_bound(s);
+        r = verify_bound(s);
         if (r)
                 return r;
         r = install_rule(s, true);
+        if (r)
+                return r;
+        r = install_sriov_rule(s, true);
         if (r)
                 return r;
         r = settle_vfio_nodes(s, watch);
@@ -589,9 +742,12 @@ static int run_apply(struct run_state *s) {
 static int run_check(struct run_state *s) {
         for (size_t i = 0; i < s->plan->n; i++) {
                 const struct plan_item *it = &s->plan->items[i];
-                if (it->action == PLAN_RELEASE)
+                if (it->action == PLAN_RELEASE || it->action == PLAN_RELEASE_VFS)
                         (void)strv_pushf(&s->rec.drift, "%s would be given back: %s", it->address,
                                          it->reason);
+                if (it->action == PLAN_VFS && it->dev && it->dev->sriov_numvfs != it->numvfs)
+                        (void)strv_pushf(&s->rec.drift, "%s has %d VFs, the inventory asks for %d",
+                                         it->address, it->dev->sriov_numvfs, it->numvfs);
                 if (it->action == PLAN_OVERRIDE)
                         (void)strv_pushf(&s->rec.drift, "%s is on %s, not settled on %s",
                                          it->address,
@@ -603,6 +759,9 @@ static int run_check(struct run_state *s) {
                                          it->dev->saved_override[0] ? "" : " (no saved driverctl override)");
         }
         int r = install_rule(s, false);
+        if (r)
+                return r;
+        r = install_sriov_rule(s, false);
         if (r)
                 return r;
         if (s->rec.rule_changed)
@@ -622,6 +781,8 @@ static int run_steps(struct run_state *s) {
         if (r < 0)
                 return fail(s, EXIT_USAGE, "--root %s: %s", o->root, strerror(-r));
         if (o->driverctl && !(s->ctx->driverctl = strdup(o->driverctl)))
+                return fail(s, EXIT_INTERNAL, "out of memory");
+        if (o->devlink && !(s->ctx->devlink = strdup(o->devlink)))
                 return fail(s, EXIT_INTERNAL, "out of memory");
         s->ctx->no_install = o->no_install;
 

@@ -49,6 +49,7 @@ static const char *action_phrase(const struct run_record *rec, enum plan_action 
         case PLAN_VFS:
                 return "SR-IOV PF";
         case PLAN_RELEASE:
+        case PLAN_RELEASE_VFS:
                 if (STREQ(rec->command, "check") || STREQ(rec->command, "register"))
                         return "DRIFT";
                 return planning ? "would release" : "released";

@@ -31,8 +31,45 @@ static bool valid_driver(const char *s) {
 
 void owned_clear(struct owned *o) {
         free(o->overrides);
-        o->overrides = NULL;
-        o->n = 0;
+        free(o->vfs);
+        *o = (struct owned){0};
+}
+
+const struct owned_vfs *owned_find_vfs(const struct owned *o, const char *pf) {
+        for (size_t i = 0; i < o->n_vfs; i++)
+                if (STREQ(o->vfs[i].pf, pf))
+                        return &o->vfs[i];
+        return NULL;
+}
+
+int owned_add_vfs(struct owned *o, const char *pf, const char *driver, int numvfs, bool switchdev) {
+        char canon[PCI_ADDRESS_MAX];
+        if (pci_address_normalize(pf, canon) < 0 || !valid_driver(driver) || numvfs < 0 ||
+            numvfs > 4096)
+                return -EINVAL;
+        struct owned_vfs *e = (struct owned_vfs *)owned_find_vfs(o, canon);
+        if (!e) {
+                struct owned_vfs *n = realloc(o->vfs, (o->n_vfs + 1) * sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                o->vfs = n;
+                e = &o->vfs[o->n_vfs++];
+                memset(e, 0, sizeof(*e));
+                memcpy(e->pf, canon, sizeof(canon));
+        }
+        snprintf(e->driver, sizeof(e->driver), "%s", driver);
+        e->numvfs = numvfs;
+        e->switchdev = switchdev;
+        return 0;
+}
+
+void owned_remove_vfs(struct owned *o, const char *pf) {
+        for (size_t i = 0; i < o->n_vfs; i++)
+                if (STREQ(o->vfs[i].pf, pf)) {
+                        memmove(&o->vfs[i], &o->vfs[i + 1], (o->n_vfs - i - 1) * sizeof(o->vfs[0]));
+                        o->n_vfs--;
+                        return;
+                }
 }
 
 const struct owned_override *owned_find(const struct owned *o, const char *address) {
@@ -81,10 +118,26 @@ static const char *get_str(struct json_object *obj, const char *key) {
 }
 
 int owned_from_state(struct json_object *state, struct owned *ret) {
-        struct json_object *owned, *list;
+        struct json_object *owned, *list, *vfs;
         *ret = (struct owned){0};
-        if (!state || !json_object_object_get_ex(state, "owned", &owned) ||
-            !json_object_object_get_ex(owned, "overrides", &list) ||
+        if (!state || !json_object_object_get_ex(state, "owned", &owned))
+                return 0;
+        if (json_object_object_get_ex(owned, "vfs", &vfs) &&
+            json_object_is_type(vfs, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(vfs); i++) {
+                        struct json_object *e = json_object_array_get_idx(vfs, i), *n, *sd;
+                        const char *pf = get_str(e, "pf"), *drv = get_str(e, "driver");
+                        if (!pf || !drv || !json_object_object_get_ex(e, "numvfs", &n) ||
+                            !json_object_is_type(n, json_type_int))
+                                continue;
+                        bool switchdev = json_object_object_get_ex(e, "switchdev", &sd) &&
+                                         json_object_get_boolean(sd);
+                        if (owned_add_vfs(ret, pf, drv, json_object_get_int(n), switchdev) == -ENOMEM) {
+                                owned_clear(ret);
+                                return -ENOMEM;
+                        }
+                }
+        if (!json_object_object_get_ex(owned, "overrides", &list) ||
             !json_object_is_type(list, json_type_array))
                 return 0;
         for (size_t i = 0; i < json_object_array_length(list); i++) {
@@ -110,6 +163,20 @@ struct json_object *owned_to_json(const struct owned *o) {
                 return NULL;
         }
         json_object_object_add(root, "overrides", list);
+        struct json_object *vfs = json_object_new_array();
+        if (!vfs)
+                return NULL;
+        json_object_object_add(root, "vfs", vfs);
+        for (size_t i = 0; i < o->n_vfs; i++) {
+                struct json_object *e = json_object_new_object();
+                if (!e)
+                        return NULL;
+                json_object_array_add(vfs, e);
+                json_object_object_add(e, "pf", json_object_new_string(o->vfs[i].pf));
+                json_object_object_add(e, "driver", json_object_new_string(o->vfs[i].driver));
+                json_object_object_add(e, "numvfs", json_object_new_int(o->vfs[i].numvfs));
+                json_object_object_add(e, "switchdev", json_object_new_boolean(o->vfs[i].switchdev));
+        }
         for (size_t i = 0; i < o->n; i++) {
                 struct json_object *e = json_object_new_object();
                 if (!e)

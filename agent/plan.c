@@ -21,6 +21,7 @@ static const char *const action_names[] = {
         [PLAN_VFS] = "vfs",
         [PLAN_EXCLUDED] = "excluded",
         [PLAN_RELEASE] = "release",
+        [PLAN_RELEASE_VFS] = "release-vfs",
         [PLAN_REFUSE_MISSING] = "refuse-missing",
         [PLAN_REFUSE_DEVICE] = "refuse-device",
         [PLAN_REFUSE_GUARD] = "refuse-guard",
@@ -507,6 +508,34 @@ int plan_add_releases(struct plan *p, const struct pci_snapshot *snap, const str
                 struct plan_item *m = &p->items[p->n - 1];
                 snprintf(m->driver, sizeof(m->driver), "%s", o->driver);
                 snprintf(m->entry, sizeof(m->entry), "the state file (no pci_devices entry)");
+                added = true;
+        }
+        for (size_t i = 0; owned && i < owned->n_vfs; i++) {
+                const struct owned_vfs *o = &owned->vfs[i];
+                const struct plan_item *it = find_item(p, o->pf);
+                /* Still asked, refused, or the device is planned otherwise (its
+                 * VFs stay until it is only left or excluded). */
+                if (it && it->action != PLAN_LEAVE && it->action != PLAN_EXCLUDED)
+                        continue;
+                const struct pci_device *d = pci_snapshot_find(snap, o->pf);
+                if (!d)
+                        continue; /* the PF is gone, and its VFs with it */
+                char why[384];
+                snprintf(why, sizeof(why), "onepci enabled %d VFs%s and the inventory no longer "
+                                           "asks for them: 0 VFs%s",
+                         o->numvfs, o->switchdev ? " in switchdev mode" : "",
+                         o->switchdev ? ", eswitch back to legacy" : "");
+                if (it) {
+                        struct plan_item *m = (struct plan_item *)it;
+                        m->action = PLAN_RELEASE_VFS;
+                        snprintf(m->reason, sizeof(m->reason), "%s", why);
+                        continue;
+                }
+                int r = append_item(p, &cap, o->pf, PLAN_RELEASE_VFS, d, SIZE_MAX, why);
+                if (r < 0)
+                        return r;
+                snprintf(p->items[p->n - 1].entry, sizeof(p->items[0].entry),
+                         "the state file (no pci_devices entry)");
                 added = true;
         }
         if (added && p->n > 1)

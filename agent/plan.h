@@ -19,6 +19,7 @@ enum plan_action {
         PLAN_VFS,            /* an SR-IOV PF that gets VFs: stays on its host driver */
         PLAN_EXCLUDED,       /* excluded although a later entry matches too (shown) */
         PLAN_RELEASE,        /* onepci set its override, the inventory no longer asks: give back */
+        PLAN_RELEASE_VFS,    /* onepci enabled the PF's VFs, no longer asked: 0 VFs (legacy) */
         PLAN_REFUSE_MISSING, /* an exact address that is not on the bus */
         PLAN_REFUSE_DEVICE,  /* a bridge, no IOMMU group, a PF with VFs enabled */
         PLAN_REFUSE_GUARD,   /* carries the default route / holds the root disk */
