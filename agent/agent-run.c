@@ -29,6 +29,7 @@
 #include "pci-snapshot.h"
 #include "plan.h"
 #include "preflight.h"
+#include "name-rules.h"
 #include "node-key.h"
 #include "owned.h"
 #include "registrar-client.h"
@@ -675,37 +676,58 @@ static int install_sriov_rule(struct run_state *s, bool write) {
         return 0;
 }
 
-/* What this version plans and shows but does not carry out yet (set_name):
- * refused before anything changes, never silently skipped.  VFs made now
- * could get names too: an entry with set_name and VFs to make is refused. */
-static int refuse_not_carried_out(struct run_state *s) {
-        bool any_name = false, makes_vfs = false;
-        for (size_t i = 0; i < s->cfg->n_selectors; i++)
-                any_name = any_name || (s->cfg->selectors[i].name[0] && !s->cfg->selectors[i].excluded);
+/* ROOT/etc/udev/rules.d/99-onepci-names.rules from the names the plan made
+ * (agent/name-rules.h); removed when there are none. */
+static int install_names_rule(struct run_state *s, bool write) {
+        _cleanup_free_ struct name_rule *rules = calloc(s->plan->n + 1, sizeof(*rules));
+        _cleanup_free_ char *path = ctx_path(s->ctx, NAME_RULES_PATH);
+        _cleanup_free_ char *want = NULL, *have = NULL;
+        size_t n = 0;
+        if (!rules || !path)
+                return fail(s, EXIT_INTERNAL, "out of memory");
         for (size_t i = 0; i < s->plan->n; i++) {
                 const struct plan_item *it = &s->plan->items[i];
-                makes_vfs = makes_vfs || (it->action == PLAN_VFS && it->dev &&
-                                          it->dev->sriov_numvfs != it->numvfs);
-                if (it->name[0])
-                        return fail(s, EXIT_CONFIG,
-                                    "%s: set_name is planned but not carried out by this version "
-                                    "of onepci-agent yet (%s); nothing was changed",
-                                    it->address, it->entry);
+                if (!it->name[0] || plan_action_is_refusal(it->action) ||
+                    it->action == PLAN_RELEASE || it->action == PLAN_EXCLUDED)
+                        continue;
+                bool vfio = plan_action_ends_on_vfio(it->action);
+                bool net = it->dev && (it->dev->ifname[0] || strncmp(it->dev->class6, "02", 2) == 0);
+                if (!vfio && !net)
+                        continue; /* only interfaces and vfio devices are named (as the role) */
+                rules[n++] = (struct name_rule){ .address = it->address, .name = it->name,
+                                                 .vfio = vfio };
         }
-        if (any_name && makes_vfs)
-                return fail(s, EXIT_CONFIG,
-                            "set_name is not carried out by this version of onepci-agent yet, and "
-                            "the VFs to be made may get names; nothing was changed");
+        bool exists = read_file_bounded(path, 256 * 1024, &have, NULL) == 0;
+        if (n == 0 && !exists)
+                return 0;
+        if (name_rules_render(rules, n, &want) < 0)
+                return fail(s, EXIT_INTERNAL, "out of memory");
+        bool differs = n == 0 ? exists : !exists || !STREQ(have, want);
+        if (!differs)
+                return 0;
+        if (!write) {
+                (void)strv_pushf(&s->rec.drift, "%s is missing or differs from the names the "
+                                 "inventory asks for", path);
+                return 0;
+        }
+        s->rec.changed = true;
+        int r = n == 0 ? (unlink(path) < 0 ? -errno : 0)
+                       : write_file_atomic(path, want, strlen(want), 0644);
+        if (r < 0)
+                return fail(s, EXIT_APPLY, "cannot write %s: %s", path, strerror(-r));
+        for (size_t i = 0; i < n; i++)
+                if (!rules[i].vfio)
+                        (void)strv_pushf(&s->rec.warnings, "%s will be named %s when it is added "
+                                         "again (a reboot, or its driver unbound and bound): the "
+                                         "kernel does not rename an interface that is up",
+                                         rules[i].address, rules[i].name);
         return 0;
 }
 
 static int run_apply(struct run_state *s) {
         _cleanup_free_ char *driverctl = NULL;
         _cleanup_(vfio_watch_freep) struct vfio_watch *watch = NULL;
-        int r = refuse_not_carried_out(s);
-        if (r)
-                return r;
-        r = change_vfs(s);
+        int r = change_vfs(s);
         if (r)
                 return r;
         bool binds = plan_count(s->plan, PLAN_BIND) + plan_count(s->plan, PLAN_OVERRIDE) +
@@ -730,6 +752,10 @@ static int run_apply(struct run_state *s) {
         if (r)
                 return r;
         r = install_sriov_rule(s, true);
+        if (r)
+                return r;
+        /* Before udev is reloaded and the vfio devices re-triggered. */
+        r = install_names_rule(s, true);
         if (r)
                 return r;
         r = settle_vfio_nodes(s, watch);
@@ -762,6 +788,9 @@ static int run_check(struct run_state *s) {
         if (r)
                 return r;
         r = install_sriov_rule(s, false);
+        if (r)
+                return r;
+        r = install_names_rule(s, false);
         if (r)
                 return r;
         if (s->rec.rule_changed)

@@ -10,6 +10,7 @@
 
 #include "macros.h"
 #include "name-format.h"
+#include "name-rules.h"
 
 static const struct name_args vf = {
         .a0 = {"0000", "03", "02", "1"},
@@ -87,11 +88,23 @@ static void test_check_and_fields(void **state) {
         assert_int_equal(name_format_fields("{0[1]}x{3:02d}"), 1u | (1u << 3));
 }
 
+static void test_rules(void **state) {
+        struct name_rule r[] = { { "0000:0d:00.0", "lan0d", false }, { "0000:09:00.0", "gpu03", true } };
+        _cleanup_free_ char *text = NULL;
+        assert_int_equal(name_rules_render(r, 2, &text), 0);
+        assert_non_null(strstr(text, "# 0000:0d:00.0 <- lan0d\nSUBSYSTEM==\"net\", ACTION==\"add\", "
+                                     "SUBSYSTEMS==\"pci\", KERNELS==\"0000:0d:00.0\", NAME=\"lan0d\"\n"));
+        assert_non_null(strstr(text, "SUBSYSTEM==\"vfio\", ACTION!=\"remove\", PROGRAM=\"/usr/bin/test "
+                                     "/sys/bus/pci/devices/0000:09:00.0/iommu_group -ef "
+                                     "/sys/kernel/iommu_groups/%k\", SYMLINK+=\"vfio/by-tag/gpu03\"\n"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_python_cases),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_check_and_fields),
+                cmocka_unit_test(test_rules),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
