@@ -35,6 +35,7 @@
 #include "registrar-client.h"
 #include "registrar-url.h"
 #include "report.h"
+#include "run-program.h"
 #include "run-record.h"
 #include "sriov.h"
 #include "state-file.h"
@@ -676,6 +677,35 @@ static int install_sriov_rule(struct run_state *s, bool write) {
         return 0;
 }
 
+/* A changed names rule reaches existing /dev/vfio/N (their by-tag links)
+ * only through a new event: reload udev and re-trigger those nodes
+ * ("change"), waiting for udev.  Interfaces are renamed only when added. */
+static void names_retrigger(struct run_state *s, const struct name_rule *rules, size_t n) {
+        _cleanup_free_ char *udevadm = NULL;
+        if (program_find("udevadm", &udevadm) < 0) {
+                (void)strv_push(&s->rec.warnings, "udevadm not found: /dev/vfio/by-tag links "
+                                                  "appear at the next boot");
+                return;
+        }
+        const char *reload[] = { "control", "--reload", NULL };
+        (void)run_program(udevadm, reload, NULL, 30 * 1000, NULL);
+        for (size_t i = 0; i < n; i++) {
+                const struct plan_item *it = NULL;
+                for (size_t j = 0; j < s->plan->n && !it; j++)
+                        if (STREQ(s->plan->items[j].address, rules[i].address))
+                                it = &s->plan->items[j];
+                if (!rules[i].vfio || !it || !it->dev || it->dev->iommu_group < 0)
+                        continue;
+                char sys[64];
+                snprintf(sys, sizeof(sys), "/sys/devices/virtual/vfio/%d", it->dev->iommu_group);
+                const char *args[] = { "trigger", "--action=change", "--settle", sys, NULL };
+                if (run_program(udevadm, args, NULL, 30 * 1000, NULL) < 0)
+                        (void)strv_pushf(&s->rec.warnings, "udevadm trigger %s failed: the "
+                                         "by-tag link of %s appears at the next boot", sys,
+                                         rules[i].address);
+        }
+}
+
 /* ROOT/etc/udev/rules.d/99-onepci-names.rules from the names the plan made
  * (agent/name-rules.h); removed when there are none. */
 static int install_names_rule(struct run_state *s, bool write) {
@@ -715,6 +745,8 @@ static int install_names_rule(struct run_state *s, bool write) {
                        : write_file_atomic(path, want, strlen(want), 0644);
         if (r < 0)
                 return fail(s, EXIT_APPLY, "cannot write %s: %s", path, strerror(-r));
+        if (s->ctx->live)
+                names_retrigger(s, rules, n);
         for (size_t i = 0; i < n; i++)
                 if (!rules[i].vfio)
                         (void)strv_pushf(&s->rec.warnings, "%s will be named %s when it is added "
