@@ -131,12 +131,12 @@ fi
 echo "$markers"
 fail=()
 [ $qrc = 124 ] || [ $qrc = 137 ] && fail+=("the guest did not finish within $timeout_s s")
-for n in 0 1 2 3 4 5 6 7 8 9; do
+for n in 0 1 2 3 4 5 6 7 8 9 10; do
         line=$(printf '%s\n' "$markers" | grep -m1 "^ONEPCI-STEP $n ")
         case $line in
         "ONEPCI-STEP $n PASS "*) ;;
         "ONEPCI-STEP 5 SKIP "*) [ $register = 0 ] || fail+=("step 5 skipped although the registrar runs") ;;
-        "ONEPCI-STEP "[89]" SKIP "*"not a stand-in's job") ;; # the driverctl stand-in (selftest)
+        "ONEPCI-STEP "[89]" SKIP "*"not a stand-in's job" | "ONEPCI-STEP 10 SKIP "*"not a stand-in's job") ;; # the driverctl stand-in (selftest)
         "") fail+=("no marker for step $n") ;;
         *) fail+=("step $n failed") ;;
         esac
