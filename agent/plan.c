@@ -126,6 +126,11 @@ static enum plan_action judge_device(const struct device_selector *sel, const st
                                  d->sriov_totalvfs);
                         return PLAN_REFUSE_DEVICE;
                 }
+                if (want != d->sriov_numvfs && !d->driver[0]) {
+                        snprintf(why, size, "set_numvfs: the PF has no driver bound, and the "
+                                            "kernel makes VFs through it: load its module");
+                        return PLAN_REFUSE_DEVICE;
+                }
                 snprintf(why, size, "SR-IOV PF: %d VFs wanted, %d now%s; stays on %s", want,
                          d->sriov_numvfs, sel->switchdev ? ", eswitch switchdev" : "",
                          d->driver[0] ? d->driver : "its host driver (unbound now)");

@@ -389,6 +389,15 @@ static void pf_with_numvfs_stays_on_its_driver(void **state) {
         assert_false(plan_action_ends_on_vfio(PLAN_VFS));
         assert_int_equal(item(p, "0000:09:00.0")->action, PLAN_REFUSE_DEVICE);
         assert_non_null(strstr(item(p, "0000:09:00.0")->reason, "not an SR-IOV"));
+        plan_free(p);
+        /* No driver bound: the kernel cannot make VFs. */
+        char saved[sizeof(devices[1].driver)];
+        memcpy(saved, devices[1].driver, sizeof(saved));
+        devices[1].driver[0] = '\0';
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(item(p, "0000:03:00.0")->action, PLAN_REFUSE_DEVICE);
+        assert_non_null(strstr(item(p, "0000:03:00.0")->reason, "no driver bound"));
+        memcpy(devices[1].driver, saved, sizeof(saved));
         devices[1].sriov_totalvfs = devices[2].sriov_totalvfs = 0;
         plan_free(p);
 }
