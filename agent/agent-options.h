@@ -13,8 +13,10 @@ struct agent_options {
         const char *inventory;     /* default /etc/onepci/inventory.yml */
         const char *host;          /* --host, NULL: find it */
         const char *driverctl;     /* --driverctl, NULL: search */
+        const char *devlink;       /* --devlink, NULL: search */
         bool no_install;
         bool no_register;
+        bool force;                /* give back devices a process holds */
         bool json;
         const char *registrar_url; /* --registrar */
         const char *key_file;      /* default NODE_KEY_DEFAULT_PATH */

@@ -31,13 +31,18 @@
 #include "pci-snapshot.h"
 #include "plan.h"
 #include "preflight.h"
+#include "name-rules.h"
 #include "node-key.h"
+#include "owned.h"
 #include "registrar-client.h"
 #include "registrar-url.h"
 #include "report.h"
+#include "run-program.h"
 #include "run-record.h"
+#include "sriov.h"
 #include "state-file.h"
 #include "strv.h"
+#include "vfio-holders.h"
 #include "vfio-rule.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct inv_value *, inv_value_unref)
@@ -56,11 +61,14 @@ struct run_state {
         struct pci_snapshot *after;
         struct guard_facts *guards;
         struct plan *plan;
+        struct owned owned;       /* what onepci did, from the state file; updated by apply */
+        bool owned_read;
         struct run_record rec;
 };
 
 static void run_state_clear(struct run_state *s) {
         run_record_clear(&s->rec);
+        owned_clear(&s->owned);
         plan_free(s->plan);
         guard_facts_free(s->guards);
         pci_snapshot_free(s->after);
@@ -142,6 +150,80 @@ static int load_host(struct run_state *s) {
         return 0;
 }
 
+/* What onepci did before, from the state file (once per run). */
+static int read_owned(struct run_state *s) {
+        if (s->owned_read)
+                return 0;
+        s->owned_read = true;
+        _cleanup_(json_object_putp) struct json_object *st = NULL;
+        int r = state_file_read(s->ctx, &st);
+        if (r == -EBADMSG)
+                (void)strv_pushf(&s->rec.warnings, "the state file %s is not what onepci wrote: "
+                                                   "nothing is given back this run", STATE_FILE_PATH);
+        if (r < 0)
+                return 0;
+        if (owned_from_state(st, &s->owned) < 0)
+                return fail(s, EXIT_INTERNAL, "out of memory");
+        return 0;
+}
+
+/* A device to be given back that a process holds (its /dev/vfio/N is open)
+ * is refused, naming the process, unless --force. */
+/* The IOMMU group of a device to give back, or of one of a PF's VFs on
+ * vfio-pci when its VFs are to go: -1 when none is on vfio-pci. */
+static int held_group(const struct run_state *s, const struct plan_item *it, size_t *pos) {
+        if (it->action == PLAN_RELEASE) {
+                if (*pos > 0 || !it->dev || it->dev->iommu_group < 0 ||
+                    !STREQ(it->dev->driver, "vfio-pci"))
+                        return -1;
+                (*pos)++;
+                return it->dev->iommu_group;
+        }
+        for (; *pos < s->snap->n; (*pos)++) {
+                const struct pci_device *d = &s->snap->devices[*pos];
+                if (STREQ(d->physfn, it->address) && STREQ(d->driver, "vfio-pci") &&
+                    d->iommu_group >= 0) {
+                        (*pos)++;
+                        return d->iommu_group;
+                }
+        }
+        return -1;
+}
+
+static int check_holders(struct run_state *s) {
+        for (size_t i = 0; i < s->plan->n; i++) {
+                struct plan_item *it = &s->plan->items[i];
+                if (it->action != PLAN_RELEASE && it->action != PLAN_RELEASE_VFS)
+                        continue;
+                size_t pos = 0;
+                int group;
+                _cleanup_strv_free_ char **holders = NULL;
+                while (!holders && (group = held_group(s, it, &pos)) >= 0) {
+                        int r = vfio_group_holders(s->ctx, group, &holders);
+                        if (r < 0)
+                                return fail(s, EXIT_INTERNAL, "cannot look for users of "
+                                            "/dev/vfio/%d: %s", group, strerror(-r));
+                }
+                if (!holders)
+                        continue;
+                char who[240];
+                size_t more = strv_length(holders) - 1;
+                snprintf(who, sizeof(who), "%.200s%s", holders[0], more ? " and others" : "");
+                char why[sizeof(it->reason) + sizeof(who) + 64];
+                if (s->o->force) {
+                        snprintf(why, sizeof(why), "%.100s; /dev/vfio/%d is held by PID %s "
+                                 "(--force)", it->reason, group, who);
+                        snprintf(it->reason, sizeof(it->reason), "%.380s", why);
+                        continue;
+                }
+                snprintf(why, sizeof(why), "to be given back, but /dev/vfio/%d is held by "
+                         "PID %s; stop it (or use --force)", group, who);
+                it->action = PLAN_REFUSE_HELD;
+                snprintf(it->reason, sizeof(it->reason), "%.380s", why);
+        }
+        return 0;
+}
+
 /* Snapshot, guards and plan.  Refusals decide the exit code. */
 static int make_plan(struct run_state *s) {
         struct error_message err = { 0 };
@@ -153,9 +235,21 @@ static int make_plan(struct run_state *s) {
         if (r < 0)
                 return fail(s, EXIT_PREFLIGHT, "cannot tell which devices the host depends on: %s",
                             strerror(-r));
-        r = plan_compute(s->cfg, s->snap, s->guards, &s->plan);
+        r = read_owned(s);
+        if (r)
+                return r;
+        _cleanup_strv_free_ char **macs = NULL;
+        if (owned_macs(&s->owned, &macs) < 0)
+                return fail(s, EXIT_INTERNAL, "out of memory");
+        r = plan_compute_with_macs(s->cfg, s->snap, s->guards, macs, &s->plan);
         if (r < 0)
                 return fail(s, EXIT_INTERNAL, "planning failed: %s", strerror(-r));
+        r = plan_add_releases(s->plan, s->snap, &s->owned);
+        if (r < 0)
+                return fail(s, EXIT_INTERNAL, "planning failed: %s", strerror(-r));
+        r = check_holders(s);
+        if (r)
+                return r;
         s->rec.plan = s->plan;
         r = plan_pci_filter(s->plan, &s->rec.pci_filter);
         if (r < 0)
@@ -166,7 +260,8 @@ static int make_plan(struct run_state *s) {
                 const struct plan_item *it = &s->plan->items[i];
                 if (!plan_action_is_refusal(it->action))
                         continue;
-                bool preflight = it->action == PLAN_REFUSE_MISSING || it->action == PLAN_REFUSE_DEVICE;
+                bool preflight = it->action == PLAN_REFUSE_MISSING || /* held: a guard */
+                                 it->action == PLAN_REFUSE_DEVICE || it->action == PLAN_REFUSE_NAME;
                 int c = preflight ? EXIT_PREFLIGHT : EXIT_GUARD;
                 /* A pre-flight failure outranks a guard refusal: fix the inventory first. */
                 if (code == 0 || c == EXIT_PREFLIGHT)
@@ -209,20 +304,75 @@ static size_t vfio_groups(const struct plan *p, int *groups) {
         return n;
 }
 
+/* Gives back a device whose override onepci set: driverctl unset-override
+ * (the default driver comes back, the saved override goes), or, for a
+ * device no longer on the bus, its saved override file only. */
+static int release_device(struct run_state *s, const char *driverctl, const struct plan_item *it) {
+        s->rec.changed = true;
+        if (!it->dev) {
+                _cleanup_free_ char *saved = ctx_pathf(s->ctx, "etc/driverctl.d/pci-%s", it->address);
+                if (!saved)
+                        return fail(s, EXIT_INTERNAL, "out of memory");
+                if (unlink(saved) < 0 && errno != ENOENT)
+                        return fail(s, EXIT_APPLY, "cannot remove %s: %s", saved, strerror(errno));
+                owned_remove(&s->owned, it->address);
+                return 0;
+        }
+        _cleanup_free_ char *err = NULL;
+        int r = driverctl_unset_override(driverctl, it->address, DRIVERCTL_TIMEOUT_MS, &err);
+        if (r < 0)
+                return fail(s, EXIT_APPLY, "driverctl unset-override %s failed (%s)%s%s",
+                            it->address, r == -ETIMEDOUT ? "timed out" : strerror(-r),
+                            err && err[0] ? ": " : "", err ? err : "");
+        owned_remove(&s->owned, it->address);
+        return 0;
+}
+
+/* Gives back a PF's VFs onepci enabled: 0 VFs, the eswitch back to legacy
+ * when onepci set switchdev. */
+static int release_vfs(struct run_state *s, const struct plan_item *it) {
+        const struct owned_vfs *o = owned_find_vfs(&s->owned, it->address);
+        bool legacy = o && o->switchdev;
+        _cleanup_free_ char *devlink = NULL;
+        struct error_message err = { 0 };
+        if (legacy && devlink_locate(s->ctx, &devlink) < 0)
+                return fail(s, EXIT_PREFLIGHT, "devlink (iproute2) is needed to set the eswitch of "
+                            "%s back to legacy%s", it->address,
+                            s->ctx->live ? "" : " (under --root, give --devlink)");
+        s->rec.changed = true;
+        if (sriov_release_pf(s->ctx, it->address, legacy, devlink, NULL, &err) < 0)
+                return fail(s, EXIT_APPLY, "%s", err.text);
+        owned_remove_vfs(&s->owned, it->address);
+        return 0;
+}
+
 static int bind_devices(struct run_state *s, const char *driverctl) {
         int64_t start = monotonic_ms();
         int code = 0;
+        /* Overrides are given back first (a VF's before its PF loses its VFs),
+         * then VFs, then binds. */
+        for (size_t i = 0; i < s->plan->n && code == 0; i++)
+                if (s->plan->items[i].action == PLAN_RELEASE)
+                        code = release_device(s, driverctl, &s->plan->items[i]);
+        for (size_t i = 0; i < s->plan->n && code == 0; i++)
+                if (s->plan->items[i].action == PLAN_RELEASE_VFS)
+                        code = release_vfs(s, &s->plan->items[i]);
         for (size_t i = 0; i < s->plan->n && code == 0; i++) {
                 const struct plan_item *it = &s->plan->items[i];
-                if (it->action != PLAN_BIND)
+                if (it->action != PLAN_BIND && it->action != PLAN_OVERRIDE)
                         continue;
+                const char *driver = it->action == PLAN_BIND ? "vfio-pci" : it->driver;
                 _cleanup_free_ char *err = NULL;
-                int r = driverctl_set_override(driverctl, it->address, "vfio-pci",
+                int r = driverctl_set_override(driverctl, it->address, driver,
                                                DRIVERCTL_TIMEOUT_MS, &err);
                 s->rec.changed = true;
+                if (r == 0 && owned_add(&s->owned, it->address, driver,
+                                        it->dev ? it->dev->mac : NULL) < 0)
+                        code = fail(s, EXIT_INTERNAL, "out of memory");
                 if (r < 0)
-                        code = fail(s, EXIT_APPLY, "driverctl set-override %s vfio-pci failed (%s)%s%s",
-                                    it->address, r == -ETIMEDOUT ? "timed out" : strerror(-r),
+                        code = fail(s, EXIT_APPLY, "driverctl set-override %s %s failed (%s)%s%s",
+                                    it->address, driver,
+                                    r == -ETIMEDOUT ? "timed out" : strerror(-r),
                                     err && err[0] ? ": " : "", err ? err : "");
         }
         s->rec.driverctl_s = (double)(monotonic_ms() - start) / 1000.0;
@@ -241,9 +391,23 @@ static int verify_bound(struct run_state *s) {
         int code = 0;
         for (size_t i = 0; i < s->plan->n; i++) {
                 const struct plan_item *it = &s->plan->items[i];
+                const struct pci_device *d = pci_snapshot_find(s->after, it->address);
+                if (it->action == PLAN_RELEASE) {
+                        if (d && (d->saved_override[0] || STREQ(d->driver_override, it->driver)))
+                                code = fail(s, EXIT_APPLY, "%s still has an override after "
+                                            "driverctl unset-override", it->address);
+                        continue;
+                }
+                if (it->action == PLAN_OVERRIDE) {
+                        if (!(d && STREQ(d->driver, it->driver)))
+                                code = fail(s, EXIT_APPLY, "%s is not on %s after binding: %s",
+                                            it->address, it->driver,
+                                            !d ? "the device disappeared"
+                                               : d->driver[0] ? d->driver : "no driver is bound");
+                        continue;
+                }
                 if (!plan_action_ends_on_vfio(it->action))
                         continue;
-                const struct pci_device *d = pci_snapshot_find(s->after, it->address);
                 if (d && STREQ(d->driver, "vfio-pci"))
                         continue;
                 code = fail(s, EXIT_APPLY, "%s is not on vfio-pci after binding: %s", it->address,
@@ -315,6 +479,7 @@ static void write_state(struct run_state *s) {
         strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
         char digest[65];
         json_object_object_add(st, "schema", json_object_new_int(1));
+        json_object_object_add(st, "owned", owned_to_json(&s->owned));
         json_object_object_add(st, "applied_at", json_object_new_string(stamp));
         if (file_sha256_hex(s->o->inventory, digest) == 0)
                 json_object_object_add(st, "inventory_sha256", json_object_new_string(digest));
@@ -436,13 +601,188 @@ static void preview_report(struct run_state *s) {
                 s->rec.report_url = NULL;
 }
 
+/* SR-IOV first, so VFs exist before anything binds them: for each PF the
+ * plan gives VFs, its override goes, switchdev, the count (agent/sriov.h).
+ * When anything changed, the bus is read and the plan made again. */
+static int change_vfs(struct run_state *s) {
+        _cleanup_free_ char *driverctl = NULL, *devlink = NULL;
+        bool changed = false;
+        for (size_t i = 0; i < s->plan->n; i++) {
+                const struct plan_item *it = &s->plan->items[i];
+                if (it->action != PLAN_VFS || !it->dev || it->selector >= s->cfg->n_selectors)
+                        continue;
+                const struct device_selector *sel = &s->cfg->selectors[it->selector];
+                const struct owned_vfs *o = owned_find_vfs(&s->owned, it->address);
+                struct sriov_pf_change c = {
+                        .address = it->address,
+                        .current = it->dev->sriov_numvfs,
+                        .want = it->numvfs,
+                        .has_override = it->dev->saved_override[0] || it->dev->driver_override[0],
+                        .switchdev = sel->switchdev,
+                        .switchdev_done = o && o->switchdev,
+                        .legacy = o && o->switchdev && !sel->switchdev,
+                };
+                if (!sriov_change_needed(&c))
+                        continue;
+                if (c.has_override && !driverctl) {
+                        int r = preflight(s, &driverctl);
+                        if (r)
+                                return r;
+                }
+                if ((c.switchdev || c.legacy) && !devlink &&
+                    devlink_locate(s->ctx, &devlink) < 0)
+                        return fail(s, EXIT_PREFLIGHT, "devlink (iproute2) is needed for "
+                                    "set_switchdev on %s%s", it->address,
+                                    s->ctx->live ? ": install iproute2" : " (under --root, give --devlink)");
+                struct error_message err = { 0 };
+                s->rec.changed = true;
+                changed = true;
+                if (sriov_change_pf(s->ctx, &c, driverctl, devlink, NULL, &err) < 0)
+                        return fail(s, EXIT_APPLY, "%s", err.text);
+                const char *drv = it->dev->driver[0] && !STREQ(it->dev->driver, "vfio-pci")
+                                          ? it->dev->driver : "unknown";
+                if (owned_add_vfs(&s->owned, it->address, drv, c.want, c.switchdev) < 0)
+                        return fail(s, EXIT_INTERNAL, "out of memory");
+        }
+        if (!changed)
+                return 0;
+        /* The VFs are new devices: read the bus and plan again. */
+        plan_free(TAKE_PTR(s->plan));
+        s->rec.plan = NULL;
+        pci_snapshot_free(TAKE_PTR(s->snap));
+        guard_facts_free(TAKE_PTR(s->guards));
+        free(TAKE_PTR(s->rec.pci_filter));
+        return make_plan(s);
+}
+
+/* ROOT/etc/udev/rules.d/70-onepci-sriov.rules: the VFs the inventory asks
+ * for, made again at boot.  Removed when none is asked. */
+static int install_sriov_rule(struct run_state *s, bool write) {
+        _cleanup_free_ struct sriov_rule_pf *pfs = calloc(s->plan->n + 1, sizeof(*pfs));
+        _cleanup_free_ char *path = ctx_path(s->ctx, SRIOV_RULE_PATH);
+        _cleanup_free_ char *want = NULL, *have = NULL, *devlink = NULL;
+        size_t n = 0;
+        if (!pfs || !path)
+                return fail(s, EXIT_INTERNAL, "out of memory");
+        for (size_t i = 0; i < s->plan->n; i++) {
+                const struct plan_item *it = &s->plan->items[i];
+                if (it->action != PLAN_VFS || it->selector >= s->cfg->n_selectors)
+                        continue;
+                pfs[n++] = (struct sriov_rule_pf){ .address = it->address, .numvfs = it->numvfs,
+                                                   .switchdev = s->cfg->selectors[it->selector].switchdev };
+        }
+        bool exists = read_file_bounded(path, 256 * 1024, &have, NULL) == 0;
+        if (n == 0 && !exists)
+                return 0;
+        (void)devlink_locate(s->ctx, &devlink);
+        if (sriov_rule_render(pfs, n, s->ctx->live ? devlink : NULL, &want) < 0)
+                return fail(s, EXIT_INTERNAL, "out of memory");
+        bool differs = n == 0 ? exists : !exists || !STREQ(have, want);
+        if (!differs)
+                return 0;
+        if (!write) {
+                (void)strv_pushf(&s->rec.drift, "%s is missing or differs from the VFs the "
+                                 "inventory asks for", path);
+                return 0;
+        }
+        s->rec.changed = true;
+        int r = n == 0 ? (unlink(path) < 0 ? -errno : 0)
+                       : write_file_atomic(path, want, strlen(want), 0644);
+        if (r < 0)
+                return fail(s, EXIT_APPLY, "cannot write %s: %s", path, strerror(-r));
+        return 0;
+}
+
+/* A changed names rule reaches existing /dev/vfio/N (their by-tag links)
+ * only through a new event: reload udev and re-trigger those nodes
+ * ("change"), waiting for udev.  Interfaces are renamed only when added. */
+static void names_retrigger(struct run_state *s, const struct name_rule *rules, size_t n) {
+        _cleanup_free_ char *udevadm = NULL;
+        if (program_find("udevadm", &udevadm) < 0) {
+                (void)strv_push(&s->rec.warnings, "udevadm not found: /dev/vfio/by-tag links "
+                                                  "appear at the next boot");
+                return;
+        }
+        const char *reload[] = { "control", "--reload", NULL };
+        (void)run_program(udevadm, reload, NULL, 30 * 1000, NULL);
+        for (size_t i = 0; i < n; i++) {
+                const struct plan_item *it = NULL;
+                for (size_t j = 0; j < s->plan->n && !it; j++)
+                        if (STREQ(s->plan->items[j].address, rules[i].address))
+                                it = &s->plan->items[j];
+                if (!rules[i].vfio || !it || !it->dev || it->dev->iommu_group < 0)
+                        continue;
+                char sys[64];
+                snprintf(sys, sizeof(sys), "/sys/devices/virtual/vfio/%d", it->dev->iommu_group);
+                const char *args[] = { "trigger", "--action=change", "--settle", sys, NULL };
+                if (run_program(udevadm, args, NULL, 30 * 1000, NULL) < 0)
+                        (void)strv_pushf(&s->rec.warnings, "udevadm trigger %s failed: the "
+                                         "by-tag link of %s appears at the next boot", sys,
+                                         rules[i].address);
+        }
+}
+
+/* ROOT/etc/udev/rules.d/99-onepci-names.rules from the names the plan made
+ * (agent/name-rules.h); removed when there are none. */
+static int install_names_rule(struct run_state *s, bool write) {
+        _cleanup_free_ struct name_rule *rules = calloc(s->plan->n + 1, sizeof(*rules));
+        _cleanup_free_ char *path = ctx_path(s->ctx, NAME_RULES_PATH);
+        _cleanup_free_ char *want = NULL, *have = NULL;
+        size_t n = 0;
+        if (!rules || !path)
+                return fail(s, EXIT_INTERNAL, "out of memory");
+        for (size_t i = 0; i < s->plan->n; i++) {
+                const struct plan_item *it = &s->plan->items[i];
+                if (!it->name[0] || plan_action_is_refusal(it->action) ||
+                    it->action == PLAN_RELEASE || it->action == PLAN_EXCLUDED)
+                        continue;
+                bool vfio = plan_action_ends_on_vfio(it->action);
+                bool net = it->dev && (it->dev->ifname[0] || strncmp(it->dev->class6, "02", 2) == 0);
+                if (!vfio && !net)
+                        continue; /* only interfaces and vfio devices are named (as the role) */
+                rules[n++] = (struct name_rule){ .address = it->address, .name = it->name,
+                                                 .vfio = vfio };
+        }
+        bool exists = read_file_bounded(path, 256 * 1024, &have, NULL) == 0;
+        if (n == 0 && !exists)
+                return 0;
+        if (name_rules_render(rules, n, &want) < 0)
+                return fail(s, EXIT_INTERNAL, "out of memory");
+        bool differs = n == 0 ? exists : !exists || !STREQ(have, want);
+        if (!differs)
+                return 0;
+        if (!write) {
+                (void)strv_pushf(&s->rec.drift, "%s is missing or differs from the names the "
+                                 "inventory asks for", path);
+                return 0;
+        }
+        s->rec.changed = true;
+        int r = n == 0 ? (unlink(path) < 0 ? -errno : 0)
+                       : write_file_atomic(path, want, strlen(want), 0644);
+        if (r < 0)
+                return fail(s, EXIT_APPLY, "cannot write %s: %s", path, strerror(-r));
+        if (s->ctx->live)
+                names_retrigger(s, rules, n);
+        for (size_t i = 0; i < n; i++)
+                if (!rules[i].vfio)
+                        (void)strv_pushf(&s->rec.warnings, "%s will be named %s when it is added "
+                                         "again (a reboot, or its driver unbound and bound): the "
+                                         "kernel does not rename an interface that is up",
+                                         rules[i].address, rules[i].name);
+        return 0;
+}
+
 static int run_apply(struct run_state *s) {
         _cleanup_free_ char *driverctl = NULL;
         _cleanup_(vfio_watch_freep) struct vfio_watch *watch = NULL;
-        bool binds = plan_count(s->plan, PLAN_BIND) > 0;
+        int r = change_vfs(s);
+        if (r)
+                return r;
+        bool binds = plan_count(s->plan, PLAN_BIND) + plan_count(s->plan, PLAN_OVERRIDE) +
+                     plan_count(s->plan, PLAN_RELEASE) + plan_count(s->plan, PLAN_RELEASE_VFS) > 0;
 
         if (binds) {
-                int r = preflight(s, &driverctl);
+                r = preflight(s, &driverctl);
                 if (r)
                         return r;
                 /* The monitor must be listening before the first bind. */
@@ -453,10 +793,17 @@ static int run_apply(struct run_state *s) {
                 if (r)
                         return r;
         }
-        int r = verify_bound(s);
+        r = verify_bound(s);
         if (r)
                 return r;
         r = install_rule(s, true);
+        if (r)
+                return r;
+        r = install_sriov_rule(s, true);
+        if (r)
+                return r;
+        /* Before udev is reloaded and the vfio devices re-triggered. */
+        r = install_names_rule(s, true);
         if (r)
                 return r;
         r = settle_vfio_nodes(s, watch);
@@ -469,12 +816,29 @@ static int run_apply(struct run_state *s) {
 static int run_check(struct run_state *s) {
         for (size_t i = 0; i < s->plan->n; i++) {
                 const struct plan_item *it = &s->plan->items[i];
+                if (it->action == PLAN_RELEASE || it->action == PLAN_RELEASE_VFS)
+                        (void)strv_pushf(&s->rec.drift, "%s would be given back: %s", it->address,
+                                         it->reason);
+                if (it->action == PLAN_VFS && it->dev && it->dev->sriov_numvfs != it->numvfs)
+                        (void)strv_pushf(&s->rec.drift, "%s has %d VFs, the inventory asks for %d",
+                                         it->address, it->dev->sriov_numvfs, it->numvfs);
+                if (it->action == PLAN_OVERRIDE)
+                        (void)strv_pushf(&s->rec.drift, "%s is on %s, not settled on %s",
+                                         it->address,
+                                         it->dev->driver[0] ? it->dev->driver : "no driver",
+                                         it->driver);
                 if (it->action == PLAN_BIND)
                         (void)strv_pushf(&s->rec.drift, "%s is on %s, not settled on vfio-pci%s",
                                          it->address, it->dev->driver[0] ? it->dev->driver : "no driver",
                                          it->dev->saved_override[0] ? "" : " (no saved driverctl override)");
         }
         int r = install_rule(s, false);
+        if (r)
+                return r;
+        r = install_sriov_rule(s, false);
+        if (r)
+                return r;
+        r = install_names_rule(s, false);
         if (r)
                 return r;
         if (s->rec.rule_changed)
@@ -495,13 +859,22 @@ static int run_steps(struct run_state *s) {
                 return fail(s, EXIT_USAGE, "--root %s: %s", o->root, strerror(-r));
         if (o->driverctl && !(s->ctx->driverctl = strdup(o->driverctl)))
                 return fail(s, EXIT_INTERNAL, "out of memory");
+        if (o->devlink && !(s->ctx->devlink = strdup(o->devlink)))
+                return fail(s, EXIT_INTERNAL, "out of memory");
         s->ctx->no_install = o->no_install;
 
         r = load_host(s);
         if (r)
                 return r;
-        if (!s->rec.enabled)
-                return 0;
+        if (!s->rec.enabled) {
+                /* Passthrough off or no devices: still give back what onepci did. */
+                r = read_owned(s);
+                if (r)
+                        return r;
+                if (s->owned.n == 0)
+                        return 0;
+                s->rec.enabled = true;
+        }
 
         /* Without an IOMMU every device would be refused for lacking a group;
          * say the real reason once instead. */

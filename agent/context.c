@@ -37,6 +37,7 @@ void onepci_context_free(struct onepci_context *ctx) {
                 return;
         free(ctx->root);
         free(ctx->driverctl);
+        free(ctx->devlink);
         free(ctx);
 }
 

@@ -14,6 +14,7 @@ struct onepci_context {
         char *root;          /* "/" on a live system */
         bool live;           /* root is "/" */
         char *driverctl;     /* driverctl program; NULL: search PATH */
+        char *devlink;       /* devlink program (switchdev); NULL: search PATH */
         bool no_install;     /* do not install driverctl when missing */
 };
 

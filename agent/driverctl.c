@@ -35,6 +35,12 @@ int driverctl_set_override(const char *program, const char *address, const char 
         return run_program(program, args, NULL, timeout_ms, ret_stderr);
 }
 
+int driverctl_unset_override(const char *program, const char *address, int timeout_ms,
+                             char **ret_stderr) {
+        const char *args[] = { "unset-override", address, NULL };
+        return run_program(program, args, NULL, timeout_ms, ret_stderr);
+}
+
 struct package_manager {
         const char *program;
         const char *const *install_args; /* after the program name */

@@ -24,3 +24,8 @@ int driverctl_install(const struct onepci_context *ctx, struct error_message *re
 /* `program set-override ADDRESS DRIVER` through run_program() (lib/run-program.h). */
 int driverctl_set_override(const char *program, const char *address, const char *driver,
                            int timeout_ms, char **ret_stderr);
+
+/* `program unset-override ADDRESS`: the default driver comes back and
+ * driverctl's saved override goes. */
+int driverctl_unset_override(const char *program, const char *address, int timeout_ms,
+                             char **ret_stderr);

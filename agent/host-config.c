@@ -10,6 +10,7 @@
 
 #include "error-message.h"
 #include "macros.h"
+#include "name-format.h"
 #include "pci-address.h"
 
 
@@ -110,6 +111,43 @@ static int want_bool(const struct inv_value *v, const char *what, bool *ret,
         return -EINVAL;
 }
 
+/* A MAC-address glob: six groups of one or two hex digits or glob
+ * characters, as one-deploy tells them apart (exactly five ':'). */
+static bool count_colons_is_mac(const char *s) {
+        size_t n = 0;
+        for (; *s; s++)
+                n += *s == ':';
+        return n == 5;
+}
+
+static int parse_mac(const struct inv_value *v, const char *what, const char *s,
+                     struct device_selector *sel, struct error_message *err) {
+        size_t len = strlen(s), group = 0;
+        if (len >= sizeof(sel->mac))
+                goto bad;
+        for (size_t i = 0; i <= len; i++) {
+                char c = s[i];
+                if (c == ':' || c == '\0') {
+                        if (group == 0)
+                                goto bad;
+                        group = 0;
+                } else if (isxdigit((unsigned char)c) || c == '*' || c == '?') {
+                        group++;
+                        if (group > 2 && !strchr(s, '*'))
+                                goto bad;
+                } else
+                        goto bad;
+                sel->mac[i] = (char)tolower((unsigned char)c);
+        }
+        return 0;
+bad:
+        inv_value_error(err, v,
+                        "%s is not a MAC-address glob (six groups of hex digits, * or ?, "
+                        "e.g. \"52:54:00:12:3*:*\")",
+                        what);
+        return -EINVAL;
+}
+
 static int parse_address(const struct inv_value *v, const char *what, struct device_selector *sel,
                          struct error_message *err) {
         const char *s;
@@ -120,6 +158,8 @@ static int parse_address(const struct inv_value *v, const char *what, struct dev
                 inv_value_error(err, v, "%s is empty", what);
                 return -EINVAL;
         }
+        if (count_colons_is_mac(s))
+                return parse_mac(v, what, s, sel, err);
         r = pci_address_glob_normalize(s, sel->address, sizeof(sel->address));
         if (r == 0 && !has_glob(sel->address)) {
                 char canon[PCI_ADDRESS_MAX];
@@ -171,13 +211,117 @@ static int parse_id(const struct inv_value *v, const char *what, bool is_class, 
         return 0;
 }
 
+/* A non-negative integer written in decimal, as Ansible reads it (an int). */
+static int want_count(const struct inv_value *v, const char *what, long max, long *ret,
+                      struct error_message *err) {
+        const char *s = inv_value_str(v);
+        if (inv_value_type(v) != INV_SCALAR || inv_value_kind(v) != INV_KIND_INT || !s) {
+                inv_value_error(err, v, "%s must be an integer (0 or more)%s", what,
+                                inv_value_kind(v) == INV_KIND_STR ? "; it is quoted, so it is text" : "");
+                return -EINVAL;
+        }
+        char *end;
+        errno = 0;
+        long n = strtol(s, &end, 10);
+        if (errno || *end || n < 0 || n > max || (s[0] == '0' && s[1])) {
+                inv_value_error(err, v, "%s must be written in decimal, from 0 to %ld", what, max);
+                return -EINVAL;
+        }
+        *ret = n;
+        return 0;
+}
+
+static bool valid_driver_name(const char *s) {
+        size_t len = strlen(s);
+        if (len == 0 || len >= 64)
+                return false;
+        for (; *s; s++)
+                if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '-'))
+                        return false;
+        return true;
+}
+
+static int parse_set_driver(const struct inv_value *v, const char *what,
+                            struct device_selector *sel, struct error_message *err) {
+        const char *s;
+        int r = want_string(v, what, &s, err);
+        if (r < 0)
+                return r;
+        if (s && STREQ(s, "omit")) {
+                sel->omit_driver = true;
+                sel->driver[0] = '\0';
+        } else if (s && valid_driver_name(s)) {
+                sel->omit_driver = false;
+                snprintf(sel->driver, sizeof(sel->driver), "%s", s);
+        } else {
+                inv_value_error(err, v,
+                                "%s must be a driver name (such as \"vfio-pci\" or "
+                                "\"mlx5_core\") or \"omit\"",
+                                what);
+                return -EINVAL;
+        }
+        sel->driver_explicit = true;
+        return 0;
+}
+
+static int parse_numvfs(const struct inv_value *v, const char *what, struct device_selector *sel,
+                        struct error_message *err) {
+        if (inv_value_type(v) == INV_SCALAR && inv_value_kind(v) == INV_KIND_STR &&
+            STREQ(inv_value_str(v), "max")) {
+                sel->numvfs = SELECTOR_NUMVFS_MAX;
+                return 0;
+        }
+        long n;
+        if (inv_value_type(v) == INV_SCALAR && inv_value_kind(v) == INV_KIND_STR) {
+                inv_value_error(err, v, "%s must be an integer (0 or more) or \"max\"", what);
+                return -EINVAL;
+        }
+        int r = want_count(v, what, 4096, &n, err);
+        if (r < 0)
+                return r;
+        sel->numvfs = (int)n;
+        return 0;
+}
+
+static int parse_set_name(const struct inv_value *v, const char *what, struct device_selector *sel,
+                          struct error_message *err) {
+        const char *s;
+        char why[160];
+        int r = want_string(v, what, &s, err);
+        if (r < 0)
+                return r;
+        if (s && STREQ(s, "omit"))
+                return 0; /* the role's default, written out */
+        if (!s || !s[0] || strlen(s) >= sizeof(sel->name)) {
+                inv_value_error(err, v, "%s must be a name of 1 to %zu bytes", what,
+                                sizeof(sel->name) - 1);
+                return -EINVAL;
+        }
+        if (name_format_check(s, why, sizeof(why)) < 0) {
+                inv_value_error(err, v, "%s: %s (Python's str.format would fail too)", what, why);
+                return -EINVAL;
+        }
+        for (const char *p = s; *p; p++)
+                if (*p == '/' || isspace((unsigned char)*p) || (unsigned char)*p < 0x20) {
+                        inv_value_error(err, v, "%s: a name has no '/', no whitespace and no "
+                                                "control characters", what);
+                        return -EINVAL;
+                }
+        snprintf(sel->name, sizeof(sel->name), "%s", s);
+        return 0;
+}
+
 static int parse_selector(const struct inv_value *entry, size_t idx, struct device_selector *sel,
                           struct error_message *err) {
         char what[96];
         bool any = false;
 
         *sel = (struct device_selector){.line = inv_value_line(entry),
-                                        .column = inv_value_column(entry)};
+                                        .column = inv_value_column(entry),
+                                        .driver = "vfio-pci",
+                                        .counter = SELECTOR_COUNTER_UNSET};
+        snprintf(sel->file, sizeof(sel->file), "%s",
+                 inv_value_file(entry) ? inv_value_file(entry) : "");
         if (inv_value_type(entry) != INV_MAPPING) {
                 inv_value_error(err, entry,
                               "pci_devices[%zu] must be a mapping such as "
@@ -207,20 +351,27 @@ static int parse_selector(const struct inv_value *entry, size_t idx, struct devi
                         r = want_bool(v, what, &sel->excluded, err);
                 } else if (STREQ(key, "unguarded")) {
                         r = want_bool(v, what, &sel->unguarded, err);
+                } else if (STREQ(key, "unlisted")) {
+                        r = want_bool(v, what, &sel->unlisted, err);
+                } else if (STREQ(key, "virtual")) {
+                        r = want_bool(v, what, &sel->is_virtual, err);
+                } else if (STREQ(key, "set_switchdev")) {
+                        r = want_bool(v, what, &sel->switchdev, err);
                 } else if (STREQ(key, "set_driver")) {
-                        const char *s;
-                        r = want_string(v, what, &s, err);
-                        if (r == 0 && s && STREQ(s, "omit"))
-                                sel->omit_driver = true;
-                        else if (r == 0 && !(s && STREQ(s, "vfio-pci"))) {
-                                inv_value_error(err, v, "%s must be \"vfio-pci\" or \"omit\"", what);
-                                r = -EINVAL;
-                        }
+                        r = parse_set_driver(v, what, sel, err);
+                } else if (STREQ(key, "set_numvfs")) {
+                        r = parse_numvfs(v, what, sel, err);
+                } else if (STREQ(key, "set_name")) {
+                        r = parse_set_name(v, what, sel, err);
+                } else if (STREQ(key, "set_counter")) {
+                        r = want_count(v, what, 1000000, &sel->counter, err);
                 } else {
                         /* A typo must not silently select nothing. */
                         inv_value_error(err, entry,
                                       "pci_devices[%zu]: unknown key \"%s\" (known: address, "
-                                      "vendor, device, class, excluded, unguarded, set_driver)",
+                                      "vendor, device, class, excluded, unguarded, unlisted, virtual, "
+                                      "set_driver, set_numvfs, set_switchdev, set_name, "
+                                      "set_counter)",
                                       idx, key);
                         if (err)
                                 snprintf(err->value, sizeof(err->value), "%s", key);
@@ -236,7 +387,33 @@ static int parse_selector(const struct inv_value *entry, size_t idx, struct devi
                               idx);
                 return -EINVAL;
         }
+        if (sel->mac[0] && (sel->vendor[0] || sel->device[0] || sel->class_[0])) {
+                inv_value_error(err, entry,
+                                "pci_devices[%zu]: a MAC-address selector takes no vendor, "
+                                "device or class (one-deploy ignores them; say which you mean)",
+                                idx);
+                return -EINVAL;
+        }
+        if (device_selector_wants_vfs(sel) && sel->driver_explicit && !sel->omit_driver) {
+                /* The role silently ignores it: a PF that gets VFs keeps its driver. */
+                inv_value_error(err, entry,
+                                "pci_devices[%zu]: set_driver with set_numvfs: a PF that gets "
+                                "VFs stays on its host driver; put set_driver on the VFs' entry",
+                                idx);
+                return -EINVAL;
+        }
+        if (sel->switchdev && !device_selector_wants_vfs(sel)) {
+                inv_value_error(err, entry,
+                                "pci_devices[%zu]: set_switchdev needs set_numvfs (max or more "
+                                "than 0): the eswitch mode is set before the VFs are created",
+                                idx);
+                return -EINVAL;
+        }
         return 0;
+}
+
+bool device_selector_wants_vfs(const struct device_selector *sel) {
+        return sel->numvfs == SELECTOR_NUMVFS_MAX || sel->numvfs > 0;
 }
 
 static bool valid_group_name(const char *s) {
@@ -424,7 +601,10 @@ static bool glob_match(const char *glob, const char *text) {
 }
 
 bool device_selector_match(const struct device_selector *sel, const char *address,
-                           const char *vendor, const char *device, const char *class6) {
+                           const char *vendor, const char *device, const char *class6,
+                           const char *mac) {
+        if (sel->mac[0])
+                return mac && mac[0] && fnmatch(sel->mac, mac, 0) == 0;
         if (sel->address[0] && !(address && glob_match(sel->address, address)))
                 return false;
         if (!glob_match(sel->vendor, vendor) || !glob_match(sel->device, device))

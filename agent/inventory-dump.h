@@ -9,7 +9,7 @@
  * `ansible-inventory --list` (tests/compat) and for a person checking how
  * an inventory is read. */
 
-#include "agent-run.h"
+#include "agent-options.h"
 
 struct inv_value;
 struct json_object;

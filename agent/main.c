@@ -57,6 +57,10 @@ static void usage(FILE *f) {
               "  --driverctl PATH   the driverctl program to run\n"
               "  --no-install       do not install driverctl when it is missing\n"
               "  --no-register      do not register after apply (image builds)\n"
+              "  --devlink PROGRAM  devlink (iproute2) for set_switchdev (default: search PATH;\n"
+              "                     required with --root)\n"
+              "  --force            apply: give a device back even while a process holds\n"
+              "                     its /dev/vfio/N\n"
               "  --registrar URL    registrar (default: pci_registrar_url, else the first\n"
               "                     frontend host on port 8474)\n"
               "  --key-file FILE    node key (default /etc/onepci/node.key)\n"
@@ -89,7 +93,7 @@ int main(int argc, char **argv) {
         enum {
                 OPT_INVENTORY = 0x100, OPT_HOST, OPT_ROOT, OPT_DRIVERCTL, OPT_NO_INSTALL,
                 OPT_NO_REGISTER, OPT_REGISTRAR, OPT_KEY_FILE, OPT_CA_FILE, OPT_DEADLINE,
-                OPT_UDEV_TIMEOUT, OPT_JSON, OPT_VERSION, OPT_OUTPUT,
+                OPT_UDEV_TIMEOUT, OPT_JSON, OPT_VERSION, OPT_OUTPUT, OPT_FORCE, OPT_DEVLINK,
         };
         static const struct option options[] = {
                 { "inventory", required_argument, NULL, OPT_INVENTORY },
@@ -98,6 +102,8 @@ int main(int argc, char **argv) {
                 { "driverctl", required_argument, NULL, OPT_DRIVERCTL },
                 { "no-install", no_argument, NULL, OPT_NO_INSTALL },
                 { "no-register", no_argument, NULL, OPT_NO_REGISTER },
+                { "force", no_argument, NULL, OPT_FORCE },
+                { "devlink", required_argument, NULL, OPT_DEVLINK },
                 { "registrar", required_argument, NULL, OPT_REGISTRAR },
                 { "key-file", required_argument, NULL, OPT_KEY_FILE },
                 { "ca-file", required_argument, NULL, OPT_CA_FILE },
@@ -128,6 +134,8 @@ int main(int argc, char **argv) {
                 case OPT_DRIVERCTL: o.driverctl = optarg; break;
                 case OPT_NO_INSTALL: o.no_install = true; break;
                 case OPT_NO_REGISTER: o.no_register = true; break;
+                case OPT_FORCE: o.force = true; break;
+                case OPT_DEVLINK: o.devlink = optarg; break;
                 case OPT_REGISTRAR: o.registrar_url = optarg; break;
                 case OPT_KEY_FILE: o.key_file = optarg; break;
                 case OPT_CA_FILE: o.ca_file = optarg; break;

@@ -42,6 +42,19 @@ static const char *action_phrase(const struct run_record *rec, enum plan_action 
                 return "unchanged";
         case PLAN_LEAVE:
                 return "left alone";
+        case PLAN_OVERRIDE:
+                if (STREQ(rec->command, "check") || STREQ(rec->command, "register"))
+                        return "DRIFT";
+                return planning ? "would set" : "set";
+        case PLAN_VFS:
+                return "SR-IOV PF";
+        case PLAN_RELEASE:
+        case PLAN_RELEASE_VFS:
+                if (STREQ(rec->command, "check") || STREQ(rec->command, "register"))
+                        return "DRIFT";
+                return planning ? "would release" : "released";
+        case PLAN_EXCLUDED:
+                return "excluded";
         default:
                 return "REFUSED";
         }
@@ -73,6 +86,11 @@ void output_text(const struct run_record *rec, FILE *f) {
                         it->reason);
                 if (d && (d->vendor_name[0] || d->device_name[0]))
                         fprintf(f, "                %s %s\n", d->vendor_name, d->device_name);
+                if (it->entry[0])
+                        fprintf(f, "                decided by %s%s%s%s%s\n", it->entry,
+                                it->name[0] ? "; name " : "", it->name,
+                                it->unlisted ? "; unlisted (not for OpenNebula)" : "",
+                                it->action == PLAN_VFS ? "" : "");
         }
         if (rec->plan && rec->plan->n == 0)
                 fprintf(f, "  no device on this node matches pci_devices\n");
@@ -130,6 +148,16 @@ static struct json_object *item_to_json(const struct run_record *rec, const stru
         json_object_object_add(o, "address", json_object_new_string(it->address));
         json_object_object_add(o, "action", json_object_new_string(plan_action_name(it->action)));
         json_object_object_add(o, "reason", json_object_new_string(it->reason));
+        if (it->entry[0])
+                json_object_object_add(o, "entry", json_object_new_string(it->entry));
+        if (it->name[0])
+                json_object_object_add(o, "name", json_object_new_string(it->name));
+        if (it->unlisted)
+                json_object_object_add(o, "unlisted", json_object_new_boolean(1));
+        if (it->action == PLAN_VFS)
+                json_object_object_add(o, "numvfs", json_object_new_int(it->numvfs));
+        if (it->action == PLAN_OVERRIDE)
+                json_object_object_add(o, "set_driver", json_object_new_string(it->driver));
         if (d) {
                 json_object_object_add(o, "vendor", json_object_new_string(d->vendor));
                 json_object_object_add(o, "device", json_object_new_string(d->device));

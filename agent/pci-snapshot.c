@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "pci-snapshot.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,7 +19,14 @@
 
 #include "fileio.h"
 #include "macros.h"
+#include "pci-address.h"
 #include "pci-ids.h"
+
+static void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+#define _cleanup_closedir_ _cleanup_(closedirp)
 
 /* libpci's error callback must not return (its default calls exit(1)), and it
  * takes no user pointer: it jumps back to the scan with its message kept
@@ -233,6 +242,59 @@ static int read_optional(const char *path, char *buf, size_t size) {
         return r;
 }
 
+/* A VF's PF and index (the PF's virtfnN link that points back at it), and
+ * the device's first network interface with its MAC address. */
+static int fill_vf_and_net(const char *dir, struct pci_device *d) {
+        _cleanup_free_ char *physfn = path_join(dir, "physfn");
+        _cleanup_free_ char *net = path_join(dir, "net");
+        if (!physfn || !net)
+                return -ENOMEM;
+        char target[PATH_MAX];
+        ssize_t n = readlink(physfn, target, sizeof(target) - 1);
+        if (n > 0) {
+                target[n] = '\0';
+                const char *base = strrchr(target, '/');
+                base = base ? base + 1 : target;
+                char canon[PCI_ADDRESS_MAX];
+                if (pci_address_normalize(base, canon) == 0) {
+                        memcpy(d->physfn, canon, sizeof(canon));
+                        _cleanup_free_ char *pf_dir = path_join(dir, "physfn");
+                        _cleanup_closedir_ DIR *pd = pf_dir ? opendir(pf_dir) : NULL;
+                        struct dirent *de;
+                        while (pd && (de = readdir(pd))) {
+                                if (strncmp(de->d_name, "virtfn", 6) != 0)
+                                        continue;
+                                char link[PATH_MAX];
+                                _cleanup_free_ char *lp = path_join(pf_dir, de->d_name);
+                                ssize_t m = lp ? readlink(lp, link, sizeof(link) - 1) : -1;
+                                if (m <= 0)
+                                        continue;
+                                link[m] = '\0';
+                                const char *lb = strrchr(link, '/');
+                                if (STREQ(lb ? lb + 1 : link, d->address))
+                                        d->vf_index = atoi(de->d_name + 6);
+                        }
+                }
+        }
+        _cleanup_closedir_ DIR *nd = opendir(net);
+        struct dirent *de;
+        while (nd && (de = readdir(nd))) {
+                if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(d->ifname))
+                        continue;
+                if (d->ifname[0] && strcmp(de->d_name, d->ifname) > 0)
+                        continue; /* the first by name, for a stable answer */
+                _cleanup_free_ char *addr = path_join(net, de->d_name);
+                _cleanup_free_ char *ap = addr ? path_join(addr, "address") : NULL;
+                char mac[32];
+                if (!ap || read_attr(ap, mac, sizeof(mac)) < 0 || strlen(mac) != 17)
+                        continue;
+                snprintf(d->ifname, sizeof(d->ifname), "%s", de->d_name);
+                for (size_t i = 0; i < 18; i++)
+                        d->mac[i] = (char)tolower((unsigned char)mac[i]);
+        }
+        return 0;
+}
+
 /* The attributes libpci does not report, plus driverctl's saved override. */
 static int fill_from_sysfs(const struct onepci_context *ctx, struct pci_device *d,
                            struct error_message *ret_error) {
@@ -276,6 +338,21 @@ static int fill_from_sysfs(const struct onepci_context *ctx, struct pci_device *
                 return r;
         }
         d->has_vfs = vfs > 0;
+        d->sriov_numvfs = vfs;
+        d->sriov_totalvfs = -1;
+        d->vf_index = -1;
+        _cleanup_free_ char *total = path_join(dir, "sriov_totalvfs");
+        if (!total)
+                return -ENOMEM;
+        if (read_optional(total, buf, sizeof(buf)) == 0 && buf[0] &&
+            parse_int(buf, &d->sriov_totalvfs) < 0)
+                d->sriov_totalvfs = -1;
+
+        r = fill_vf_and_net(dir, d);
+        if (r < 0) {
+                error_set(ret_error, "cannot read %s: %s", dir, strerror(-r));
+                return r;
+        }
 
         _cleanup_free_ char *boot_vga = path_join(dir, "boot_vga");
         _cleanup_free_ char *physfn = path_join(dir, "physfn");

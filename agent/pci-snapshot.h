@@ -29,6 +29,12 @@ struct pci_device {
         bool has_vfs;            /* SR-IOV PF with sriov_numvfs > 0 */
         bool is_vf;              /* has a physfn link */
         bool boot_vga;           /* boot_vga reads 1 */
+        int sriov_totalvfs;      /* -1: not an SR-IOV PF */
+        int sriov_numvfs;        /* VFs enabled now (0 when not a PF) */
+        char physfn[PCI_ADDRESS_MAX]; /* a VF's PF, "" otherwise */
+        int vf_index;            /* a VF's N (the PF's virtfnN link), -1 otherwise */
+        char ifname[16];         /* first network interface (net/NAME), "" when none */
+        char mac[18];            /* its address, lower case, "" when none */
 };
 
 struct pci_snapshot {

@@ -8,6 +8,8 @@
 
 #include "iommu.h"
 #include "macros.h"
+#include "name-format.h"
+#include "owned.h"
 #include "pci-filter.h"
 #include "strv.h"
 
@@ -15,10 +17,17 @@ static const char *const action_names[] = {
         [PLAN_BIND] = "bind",
         [PLAN_KEEP] = "keep",
         [PLAN_LEAVE] = "leave",
+        [PLAN_OVERRIDE] = "override",
+        [PLAN_VFS] = "vfs",
+        [PLAN_EXCLUDED] = "excluded",
+        [PLAN_RELEASE] = "release",
+        [PLAN_RELEASE_VFS] = "release-vfs",
         [PLAN_REFUSE_MISSING] = "refuse-missing",
         [PLAN_REFUSE_DEVICE] = "refuse-device",
         [PLAN_REFUSE_GUARD] = "refuse-guard",
         [PLAN_REFUSE_GROUP] = "refuse-group",
+        [PLAN_REFUSE_NAME] = "refuse-name",
+        [PLAN_REFUSE_HELD] = "refuse-held",
 };
 
 const char *plan_action_name(enum plan_action a) {
@@ -45,20 +54,38 @@ void plan_free(struct plan *p) {
         free(p);
 }
 
-/* Which selector targets the device: the first non-excluded one that matches,
- * unless any excluded selector matches too.  SIZE_MAX when none. */
-static size_t choose_selector(const struct host_config *cfg, const struct pci_device *d) {
-        size_t chosen = SIZE_MAX;
+/* Which entries match the device: the last one wins whole (one-deploy's
+ * rule), but any matching excluded entry excludes it (onepci's).  first: the
+ * first matching entry, which orders the device for the counter. */
+struct choice {
+        size_t chosen;   /* last matching entry that is not excluded; SIZE_MAX none */
+        size_t excluded; /* first matching excluded entry; SIZE_MAX none */
+        size_t first;
+};
+
+static struct choice choose_selector(const struct host_config *cfg, const struct pci_device *d,
+                                     const char *mac) {
+        struct choice c = {SIZE_MAX, SIZE_MAX, SIZE_MAX};
         for (size_t i = 0; i < cfg->n_selectors; i++) {
                 const struct device_selector *sel = &cfg->selectors[i];
-                if (!device_selector_match(sel, d->address, d->vendor, d->device, d->class6))
+                if (!device_selector_match(sel, d->address, d->vendor, d->device, d->class6, mac))
                         continue;
-                if (sel->excluded)
-                        return SIZE_MAX;
-                if (chosen == SIZE_MAX)
-                        chosen = i;
+                if (c.first == SIZE_MAX)
+                        c.first = i;
+                if (sel->excluded) {
+                        if (c.excluded == SIZE_MAX)
+                                c.excluded = i;
+                } else
+                        c.chosen = i;
         }
-        return chosen;
+        return c;
+}
+
+static void entry_place(const struct device_selector *sel, size_t idx, char *buf, size_t size) {
+        if (sel->file[0])
+                snprintf(buf, size, "%.200s:%u (pci_devices[%zu])", sel->file, sel->line, idx);
+        else
+                snprintf(buf, size, "pci_devices[%zu]", idx);
 }
 
 static int append_item(struct plan *p, size_t *cap, const char *address, enum plan_action action,
@@ -78,16 +105,56 @@ static int append_item(struct plan *p, size_t *cap, const char *address, enum pl
         it->dev = dev;
         it->selector = selector;
         snprintf(it->reason, sizeof(it->reason), "%s", reason);
+        it->numvfs = 0;
         return 0;
 }
 
 /* The verdict for one targeted device before IOMMU-group viability. */
 static enum plan_action judge_device(const struct device_selector *sel, const struct pci_device *d,
                                      const struct guard_facts *guards, char *why, size_t size) {
+        /* A glob or ID entry with set_numvfs may match devices that have no
+         * SR-IOV (the role skips them for VFs); an exact address must be a PF. */
+        if (device_selector_wants_vfs(sel) && (d->sriov_totalvfs >= 0 || sel->is_exact)) {
+                int want = sel->numvfs == SELECTOR_NUMVFS_MAX ? d->sriov_totalvfs : sel->numvfs;
+                if (d->sriov_totalvfs < 0) {
+                        snprintf(why, size, "set_numvfs: this device is not an SR-IOV physical "
+                                            "function (no sriov_totalvfs)");
+                        return PLAN_REFUSE_DEVICE;
+                }
+                if (want > d->sriov_totalvfs) {
+                        snprintf(why, size, "set_numvfs: %d is more than sriov_totalvfs (%d)", want,
+                                 d->sriov_totalvfs);
+                        return PLAN_REFUSE_DEVICE;
+                }
+                if (want != d->sriov_numvfs && !d->driver[0]) {
+                        snprintf(why, size, "set_numvfs: the PF has no driver bound, and the "
+                                            "kernel makes VFs through it: load its module");
+                        return PLAN_REFUSE_DEVICE;
+                }
+                snprintf(why, size, "SR-IOV PF: %d VFs wanted, %d now%s; stays on %s", want,
+                         d->sriov_numvfs, sel->switchdev ? ", eswitch switchdev" : "",
+                         d->driver[0] ? d->driver : "its host driver (unbound now)");
+                return PLAN_VFS;
+        }
         if (sel->omit_driver) {
                 snprintf(why, size, "set_driver: omit; driver left as it is (%s)",
                          d->driver[0] ? d->driver : "unbound");
                 return PLAN_LEAVE;
+        }
+        if (sel->driver[0] && !STREQ(sel->driver, "vfio-pci")) {
+                const struct guard_hit *h = guards ? guard_facts_find(guards, d->address) : NULL;
+                if (h && !sel->unguarded && !STREQ(d->driver, sel->driver)) {
+                        snprintf(why, size, "%s; rebinding it could cut the host off. Mark the "
+                                            "entry `unguarded: true` to do it anyway", h->why);
+                        return PLAN_REFUSE_GUARD;
+                }
+                if (STREQ(d->driver, sel->driver) && STREQ(d->driver_override, sel->driver) &&
+                    STREQ(d->saved_override, sel->driver)) {
+                        snprintf(why, size, "already on %s with a saved override", sel->driver);
+                        return PLAN_LEAVE; /* the caller records the driver */
+                }
+                snprintf(why, size, "%s -> %s", d->driver[0] ? d->driver : "unbound", sel->driver);
+                return PLAN_OVERRIDE;
         }
         if (d->is_bridge) {
                 snprintf(why, size, "is a PCI bridge (class %s); vfio-pci does not take bridges",
@@ -121,6 +188,10 @@ static enum plan_action judge_device(const struct device_selector *sel, const st
 
 bool plan_action_ends_on_vfio(enum plan_action a) {
         return a == PLAN_BIND || a == PLAN_KEEP;
+}
+
+bool plan_item_is_listed(const struct plan_item *it) {
+        return plan_action_ends_on_vfio(it->action) && !it->unlisted;
 }
 
 /* Refuses devices whose IOMMU group has a member that stays with the host.
@@ -161,8 +232,138 @@ static int compare_items(const void *a, const void *b) {
                       ((const struct plan_item *)b)->address);
 }
 
+static const char *remembered_mac(const struct pci_device *d, char *const *macs) {
+        if (d->mac[0])
+                return d->mac;
+        size_t len = strlen(d->address);
+        for (size_t i = 0; macs && macs[i]; i++)
+                if (strncmp(macs[i], d->address, len) == 0 && macs[i][len] == '=')
+                        return macs[i] + len + 1;
+        return NULL;
+}
+
+static void address_groups(const char *address, char groups[4][5]) {
+        /* dddd:bb:dd.f */
+        snprintf(groups[0], 5, "%.4s", address);
+        snprintf(groups[1], 5, "%.2s", address + 5);
+        snprintf(groups[2], 5, "%.2s", address + 8);
+        snprintf(groups[3], 5, "%.1s", address + 11);
+}
+
+static int compare_order(const void *a, const void *b) {
+        const struct plan_item *x = *(const struct plan_item *const *)a;
+        const struct plan_item *y = *(const struct plan_item *const *)b;
+        if (x->order != y->order)
+                return x->order < y->order ? -1 : 1;
+        return strcmp(x->address, y->address);
+}
+
+static struct plan_item *find_item(struct plan *p, const char *address) {
+        for (size_t i = 0; i < p->n; i++)
+                if (STREQ(p->items[i].address, address))
+                        return &p->items[i];
+        return NULL;
+}
+
+static void refuse_name(struct plan_item *it, const char *fmt, const char *what) {
+        char why[sizeof(it->reason)];
+        snprintf(why, sizeof(why), "set_name of %.200s: %.170s", it->entry, what);
+        (void)fmt;
+        it->action = PLAN_REFUSE_NAME;
+        snprintf(it->reason, sizeof(it->reason), "%s", why);
+}
+
+/* Names and the counter as one-deploy's role makes them: the devices in
+ * the role's list order (first matching entry, then address); the counter
+ * starts at 0, an entry's set_counter resets it at the first device that
+ * entry decides, and every listed device takes a number.  PFs are named
+ * first, so a VF's {4} can use its PF's name.  Names are checked: no more
+ * than 15 bytes for a network interface, unique on the node. */
+static int plan_names(const struct host_config *cfg, struct plan *p) {
+        _cleanup_free_ struct plan_item **order = calloc(p->n + 1, sizeof(*order));
+        _cleanup_free_ long *counters = calloc(p->n + 1, sizeof(*counters));
+        _cleanup_free_ bool *reset_used = calloc(cfg->n_selectors + 1, sizeof(bool));
+        size_t n = 0;
+        if (!order || !counters || !reset_used)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n; i++)
+                if (p->items[i].dev && p->items[i].action != PLAN_EXCLUDED &&
+                    p->items[i].action != PLAN_REFUSE_MISSING)
+                        order[n++] = &p->items[i];
+        qsort(order, n, sizeof(*order), compare_order);
+        long counter = 0;
+        for (size_t k = 0; k < n; k++) {
+                const struct device_selector *sel = &cfg->selectors[order[k]->selector];
+                if (sel->counter != SELECTOR_COUNTER_UNSET && !reset_used[order[k]->selector]) {
+                        counter = sel->counter;
+                        /* An address/ID entry resets at its first device; a MAC entry at each. */
+                        reset_used[order[k]->selector] = !sel->mac[0];
+                }
+                counters[k] = counter++;
+        }
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t k = 0; k < n; k++) {
+                        struct plan_item *it = order[k];
+                        const struct device_selector *sel = &cfg->selectors[it->selector];
+                        const struct pci_device *d = it->dev;
+                        if (!sel->name[0] || (pass == 0) == d->is_vf)
+                                continue;
+                        char g0[4][5], g1[4][5], idx[16] = "", why[160];
+                        struct name_args a = {.a3 = counters[k], .a2 = ""};
+                        address_groups(d->address, g0);
+                        for (int j = 0; j < 4; j++)
+                                a.a0[j] = g0[j];
+                        if (d->physfn[0]) {
+                                address_groups(d->physfn, g1);
+                                for (int j = 0; j < 4; j++)
+                                        a.a1[j] = g1[j];
+                                a.has_pf = true;
+                                if (d->vf_index >= 0)
+                                        snprintf(idx, sizeof(idx), "%d", d->vf_index);
+                                a.a2 = idx;
+                                const struct plan_item *pf = find_item(p, d->physfn);
+                                if (pf && pf->name[0] && pf->dev && pf->dev->driver[0])
+                                        a.a4 = pf->name;
+                        }
+                        if (name_format(sel->name, &a, it->name, sizeof(it->name), why,
+                                        sizeof(why)) < 0) {
+                                it->name[0] = '\0';
+                                refuse_name(it, sel->name, why);
+                                continue;
+                        }
+                        bool is_net = d->ifname[0] || strncmp(d->class6, "02", 2) == 0;
+                        if (is_net && strlen(it->name) > 15) {
+                                snprintf(why, sizeof(why), "\"%s\" is longer than the 15 bytes of "
+                                                           "an interface name", it->name);
+                                refuse_name(it, sel->name, why);
+                                continue;
+                        }
+                        if (!it->name[0] || strchr(it->name, '/') || STREQ(it->name, ".") ||
+                            STREQ(it->name, "..")) {
+                                snprintf(why, sizeof(why), "\"%s\" is not a usable name", it->name);
+                                refuse_name(it, sel->name, why);
+                                continue;
+                        }
+                }
+        /* Unique on the node. */
+        for (size_t i = 0; i < p->n; i++)
+                for (size_t j = i + 1; j < p->n; j++)
+                        if (p->items[i].name[0] && STREQ(p->items[i].name, p->items[j].name)) {
+                                char why[160];
+                                snprintf(why, sizeof(why), "\"%s\" is also the name of %s",
+                                         p->items[j].name, p->items[i].address);
+                                refuse_name(&p->items[j], NULL, why);
+                        }
+        return 0;
+}
+
 int plan_compute(const struct host_config *cfg, const struct pci_snapshot *snap,
                  const struct guard_facts *guards, struct plan **ret) {
+        return plan_compute_with_macs(cfg, snap, guards, NULL, ret);
+}
+
+int plan_compute_with_macs(const struct host_config *cfg, const struct pci_snapshot *snap,
+                           const struct guard_facts *guards, char *const *macs, struct plan **ret) {
         struct plan *p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
@@ -176,25 +377,54 @@ int plan_compute(const struct host_config *cfg, const struct pci_snapshot *snap,
         int r;
         for (size_t i = 0; i < snap->n; i++) {
                 const struct pci_device *d = &snap->devices[i];
-                size_t s = choose_selector(cfg, d);
-                if (s == SIZE_MAX)
+                const char *mac = remembered_mac(d, macs);
+                struct choice c = choose_selector(cfg, d, mac);
+                char why[384], place[280], other[280];
+                if (c.excluded != SIZE_MAX) {
+                        if (c.chosen == SIZE_MAX || c.chosen < c.excluded ||
+                            (d->is_bridge && !cfg->selectors[c.chosen].is_exact))
+                                continue;
+                        /* one-deploy would let the later entry win: say so. */
+                        entry_place(&cfg->selectors[c.excluded], c.excluded, place, sizeof(place));
+                        entry_place(&cfg->selectors[c.chosen], c.chosen, other, sizeof(other));
+                        snprintf(why, sizeof(why),
+                                 "excluded by %.140s, which overrides the later match of %.140s "
+                                 "(in onepci `excluded` is absolute)",
+                                 place, other);
+                        r = append_item(p, &cap, d->address, PLAN_EXCLUDED, d, c.excluded, why);
+                        if (r < 0)
+                                goto fail;
+                        snprintf(p->items[p->n - 1].entry, sizeof(p->items[0].entry), "%s", place);
                         continue;
+                }
+                if (c.chosen == SIZE_MAX)
+                        continue;
+                size_t s = c.chosen;
                 const struct device_selector *sel = &cfg->selectors[s];
                 /* A glob or ID selector never picks bridges; an exact address may,
                  * and is then refused with a reason. */
                 if (d->is_bridge && !sel->is_exact)
                         continue;
-                char why[256];
                 enum plan_action a = judge_device(sel, d, guards, why, sizeof(why));
                 r = append_item(p, &cap, d->address, a, d, s, why);
                 if (r < 0)
                         goto fail;
+                struct plan_item *it = &p->items[p->n - 1];
+                entry_place(sel, s, it->entry, sizeof(it->entry));
+                it->unlisted = sel->unlisted;
+                it->order = c.first;
+                if (a == PLAN_OVERRIDE || (a == PLAN_LEAVE && !sel->omit_driver && sel->driver[0]))
+                        snprintf(it->driver, sizeof(it->driver), "%s", sel->driver);
+                if (a == PLAN_VFS)
+                        it->numvfs = sel->numvfs == SELECTOR_NUMVFS_MAX ? d->sriov_totalvfs
+                                                                        : sel->numvfs;
         }
 
         /* Exact addresses that are not on the bus. */
         for (size_t s = 0; s < cfg->n_selectors; s++) {
                 const struct device_selector *sel = &cfg->selectors[s];
-                if (!sel->is_exact || sel->excluded || pci_snapshot_find(snap, sel->address))
+                if (!sel->is_exact || sel->excluded || sel->is_virtual ||
+                    pci_snapshot_find(snap, sel->address))
                         continue;
                 r = append_item(p, &cap, sel->address, PLAN_REFUSE_MISSING, NULL, s,
                                 "no such device on this node's PCI bus");
@@ -202,6 +432,9 @@ int plan_compute(const struct host_config *cfg, const struct pci_snapshot *snap,
                         goto fail;
         }
 
+        r = plan_names(cfg, p);
+        if (r < 0)
+                goto fail;
         r = refuse_unviable_groups(p, snap);
         if (r < 0)
                 goto fail;
@@ -222,11 +455,95 @@ int plan_pci_filter(const struct plan *p, char **ret) {
                 return -EINVAL;
         for (size_t i = 0; i < p->n; i++) {
                 const struct plan_item *it = &p->items[i];
-                if (!plan_action_ends_on_vfio(it->action) || !it->dev)
+                if (!plan_item_is_listed(it) || !it->dev)
                         continue;
                 r = strv_pushf(&ids, "%s:%s", it->dev->vendor, it->dev->device);
                 if (r < 0)
                         return r;
         }
         return pci_filter_join(ids, strv_length(ids), ret);
+}
+
+int plan_add_releases(struct plan *p, const struct pci_snapshot *snap, const struct owned *owned) {
+        size_t cap = p->n;
+        bool added = false;
+        for (size_t i = 0; owned && i < owned->n; i++) {
+                const struct owned_override *o = &owned->overrides[i];
+                const struct plan_item *it = find_item(p, o->address);
+                if (it) {
+                        bool vfio = STREQ(o->driver, "vfio-pci");
+                        if (plan_action_is_refusal(it->action) ||
+                            (vfio && plan_action_ends_on_vfio(it->action)) ||
+                            (!vfio && it->driver[0] && STREQ(it->driver, o->driver)))
+                                continue;
+                }
+                const struct pci_device *d = pci_snapshot_find(snap, o->address);
+                char why[384];
+                if (!d)
+                        snprintf(why, sizeof(why), "onepci set its %s override, and the device "
+                                                   "is gone: its saved override is removed",
+                                 o->driver);
+                else
+                        snprintf(why, sizeof(why), "onepci set its %s override and the inventory "
+                                                   "no longer asks for it%s: driverctl "
+                                                   "unset-override (the default driver comes back)",
+                                 o->driver,
+                                 it && it->action == PLAN_VFS    ? " (a PF that gets VFs)"
+                                 : it                              ? " on that driver"
+                                                                   : "");
+                if (it) {
+                        /* The plan has an item for it (leave, excluded, vfs): it
+                         * becomes the release, keeping the deciding entry (and what
+                         * an exclusion overrode). */
+                        struct plan_item *m = (struct plan_item *)it;
+                        if (m->action == PLAN_EXCLUDED) {
+                                char both[sizeof(m->reason)];
+                                snprintf(both, sizeof(both), "%.250s; onepci set its %s override: "
+                                         "driverctl unset-override", m->reason, o->driver);
+                                snprintf(why, sizeof(why), "%s", both);
+                        }
+                        m->action = PLAN_RELEASE;
+                        snprintf(m->reason, sizeof(m->reason), "%s", why);
+                        snprintf(m->driver, sizeof(m->driver), "%s", o->driver);
+                        continue;
+                }
+                int r = append_item(p, &cap, o->address, PLAN_RELEASE, d, SIZE_MAX, why);
+                if (r < 0)
+                        return r;
+                struct plan_item *m = &p->items[p->n - 1];
+                snprintf(m->driver, sizeof(m->driver), "%s", o->driver);
+                snprintf(m->entry, sizeof(m->entry), "the state file (no pci_devices entry)");
+                added = true;
+        }
+        for (size_t i = 0; owned && i < owned->n_vfs; i++) {
+                const struct owned_vfs *o = &owned->vfs[i];
+                const struct plan_item *it = find_item(p, o->pf);
+                /* Still asked, refused, or the device is planned otherwise (its
+                 * VFs stay until it is only left or excluded). */
+                if (it && it->action != PLAN_LEAVE && it->action != PLAN_EXCLUDED)
+                        continue;
+                const struct pci_device *d = pci_snapshot_find(snap, o->pf);
+                if (!d)
+                        continue; /* the PF is gone, and its VFs with it */
+                char why[384];
+                snprintf(why, sizeof(why), "onepci enabled %d VFs%s and the inventory no longer "
+                                           "asks for them: 0 VFs%s",
+                         o->numvfs, o->switchdev ? " in switchdev mode" : "",
+                         o->switchdev ? ", eswitch back to legacy" : "");
+                if (it) {
+                        struct plan_item *m = (struct plan_item *)it;
+                        m->action = PLAN_RELEASE_VFS;
+                        snprintf(m->reason, sizeof(m->reason), "%s", why);
+                        continue;
+                }
+                int r = append_item(p, &cap, o->pf, PLAN_RELEASE_VFS, d, SIZE_MAX, why);
+                if (r < 0)
+                        return r;
+                snprintf(p->items[p->n - 1].entry, sizeof(p->items[0].entry),
+                         "the state file (no pci_devices entry)");
+                added = true;
+        }
+        if (added && p->n > 1)
+                qsort(p->items, p->n, sizeof(*p->items), compare_items);
+        return 0;
 }

@@ -15,10 +15,17 @@ enum plan_action {
         PLAN_BIND,           /* run driverctl set-override ADDR vfio-pci */
         PLAN_KEEP,           /* already settled on vfio-pci: leave it alone */
         PLAN_LEAVE,          /* set_driver: omit, driver left as it is */
+        PLAN_OVERRIDE,       /* run driverctl set-override ADDR DRIVER (not vfio-pci) */
+        PLAN_VFS,            /* an SR-IOV PF that gets VFs: stays on its host driver */
+        PLAN_EXCLUDED,       /* excluded although a later entry matches too (shown) */
+        PLAN_RELEASE,        /* onepci set its override, the inventory no longer asks: give back */
+        PLAN_RELEASE_VFS,    /* onepci enabled the PF's VFs, no longer asked: 0 VFs (legacy) */
         PLAN_REFUSE_MISSING, /* an exact address that is not on the bus */
         PLAN_REFUSE_DEVICE,  /* a bridge, no IOMMU group, a PF with VFs enabled */
         PLAN_REFUSE_GUARD,   /* carries the default route / holds the root disk */
         PLAN_REFUSE_GROUP,   /* another member of the IOMMU group blocks it */
+        PLAN_REFUSE_NAME,    /* set_name cannot be formatted, is too long or taken */
+        PLAN_REFUSE_HELD,    /* to be given back, but a process holds its /dev/vfio/N */
 };
 
 struct plan_item {
@@ -26,7 +33,13 @@ struct plan_item {
         enum plan_action action;
         const struct pci_device *dev; /* NULL for PLAN_REFUSE_MISSING */
         size_t selector;              /* index of the selector that chose it */
-        char reason[256];             /* why, for people */
+        char entry[280];              /* that entry as FILE:LINE, for people */
+        char reason[384];             /* why, for people */
+        char driver[64];              /* PLAN_OVERRIDE: the driver */
+        bool unlisted;                /* never in PCI_FILTER / PCI_SHORT_ADDRESS */
+        int numvfs;                   /* PLAN_VFS: the count wanted (max resolved) */
+        char name[64];                /* set_name formatted; "" = none */
+        size_t order;                 /* first matching entry (the role's list order) */
 };
 
 struct plan {
@@ -37,6 +50,12 @@ struct plan {
 
 int plan_compute(const struct host_config *cfg, const struct pci_snapshot *snap,
                  const struct guard_facts *guards, struct plan **ret);
+/* The same, with the MAC addresses the state file remembers for devices that
+ * have no network interface now ("ADDRESS=MAC" strings; NULL: none), so a
+ * MAC selector keeps matching a device once it is on vfio-pci. */
+int plan_compute_with_macs(const struct host_config *cfg, const struct pci_snapshot *snap,
+                           const struct guard_facts *guards, char *const *remembered_macs,
+                           struct plan **ret);
 void plan_free(struct plan *p);
 
 const char *plan_action_name(enum plan_action a); /* "bind", "keep", ... */
@@ -44,6 +63,17 @@ bool plan_action_is_refusal(enum plan_action a);
 /* Does a device with this action end on vfio-pci (bind or keep)?  The one
  * definition the plan, the report, the output and the run use. */
 bool plan_action_ends_on_vfio(enum plan_action a);
+struct owned;
+/* Adds a PLAN_RELEASE item for each override onepci set (owned, from the
+ * state file) that the plan no longer asks for: the device is not planned
+ * to end on that driver (dropped from pci_devices, excluded, set_driver
+ * changed or omit, a PF that now gets VFs).  A device refused by the plan
+ * is not released (apply stops on refusals anyway).  Never anything onepci
+ * did not do. */
+int plan_add_releases(struct plan *p, const struct pci_snapshot *snap, const struct owned *owned);
+
+/* Does the device end on vfio-pci and get listed for OpenNebula? */
+bool plan_item_is_listed(const struct plan_item *it);
 /* Counts of each kind, for summaries and exit codes. */
 size_t plan_count(const struct plan *p, enum plan_action a);
 

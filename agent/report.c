@@ -107,8 +107,8 @@ static const struct pci_device *reported_device(const struct plan_item *it,
                                                 const struct pci_snapshot *snap, bool bind_done) {
         const struct pci_device *d;
 
-        if (!plan_action_ends_on_vfio(it->action))
-                return NULL;
+        if (!plan_item_is_listed(it))
+                return NULL; /* unlisted: configured, never offered to OpenNebula */
         d = pci_snapshot_find(snap, it->address);
         if (!d)
                 return NULL; /* gone from the bus: nothing to expose */

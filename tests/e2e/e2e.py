@@ -432,6 +432,48 @@ class E2E(unittest.TestCase):
         # The twin 0a:00.0, same ids and still the host's, is not exposed.
         self.assertEqual(e.host(1)["pci_devices"], ["0000:09:00.0"])
 
+    def n1_inventory(self, e, name, devices_yaml):
+        """The demo inventory with n1's pci_devices replaced."""
+        with open(INVENTORY) as f:
+            text = f.read()
+        old = ('      pci_devices:\n        - address: "0000:09:00.0"\n'
+               '        - address: "0000:0a:00.0"\n')
+        self.assertIn(old, text)
+        return e.path(name, text.replace(old, "      pci_devices:" + devices_yaml))
+
+    def test_unlisted_stays_out_of_the_filter(self):
+        e = self.env()
+        inv = self.n1_inventory(e, "unlisted.yml", '\n        - address: "0000:09:00.0"\n'
+                                '        - address: "0000:0a:00.0"\n          unlisted: true\n')
+        self.assertAgent(e.agent("n1", extra=["--inventory", inv]), 0)
+        t = e.host(0)["template"]
+        self.assertEqual(t["PCI_FILTER"], "10de:26b9")
+        # 0a:00.0 is on vfio-pci but unlisted: the identical 09:00.0 is exposed by address.
+        self.assertEqual(t["PCI_SHORT_ADDRESS"], "09:00.0")
+        self.assertEqual(e.host(0)["pci_devices"], ["0000:09:00.0"])
+
+    def test_giving_back_narrows_the_filter(self):
+        e = self.env()
+        self.assertAgent(e.agent("n1"), 0)
+        self.assertEqual(e.host(0)["pci_devices"], ["0000:09:00.0", "0000:0a:00.0"])
+        one = self.n1_inventory(e, "one.yml", '\n        - address: "0000:09:00.0"\n')
+        self.assertAgent(e.agent("n1", extra=["--inventory", one]), 0)
+        t = e.host(0)["template"]
+        # 0a:00.0 went back to nvidia: now a twin, so slots narrow the filter.
+        self.assertEqual(t["PCI_FILTER"], "10de:26b9")
+        self.assertEqual(t["PCI_SHORT_ADDRESS"], "09:00.0")
+        self.assertEqual(e.host(0)["pci_devices"], ["0000:09:00.0"])
+        # The list emptied: everything given back, and the host exposes nothing,
+        # with a filter that matches nothing (never an empty PCI_SHORT_ADDRESS).
+        empty = self.n1_inventory(e, "empty.yml", " []\n")
+        self.assertAgent(e.agent("n1", extra=["--inventory", empty]), 0)
+        t = e.host(0)["template"]
+        self.assertEqual(t["PCI_FILTER"], "0:0")
+        self.assertNotEqual(t.get("PCI_SHORT_ADDRESS", "09:00.0"), "")
+        self.assertEqual(e.host(0)["pci_devices"], [])
+        with open(os.path.join(e.root("n1"), "driverctl.log")) as f:
+            self.assertIn("unset-override 0000:09:00.0", f.read())
+
     def test_disabled_host_stays_disabled(self):
         hosts = seed_hosts()
         hosts[1]["state"] = 4  # n2's host is DISABLED

@@ -64,13 +64,13 @@ node:
 EOF2
 
 step "set_driver with a bogus value"
-bad bogus-driver 'bogus' "bogus" <<'EOF2'
+bad bogus-driver 'vfio pci' "driver name" <<'EOF2'
 node:
   hosts:
     n1:
       pci_devices:
         - address: "0000:09:00.0"
-          set_driver: bogus
+          set_driver: "vfio pci"
 EOF2
 
 step "a missing inventory is a config error too"

@@ -210,8 +210,45 @@ struct bad_case {
 
 static void test_selector_errors(void **state) {
         static const struct bad_case cases[] = {
-                {"      pci_devices: [{address: \"0000:09:00.0\", set_driver: nvidia}]\n", "nvidia",
-                 "set_driver must be \"vfio-pci\" or \"omit\""},
+                {"      pci_devices: [{address: \"0000:09:00.0\", set_driver: \"nv idia\"}]\n",
+                 "nv idia", "must be a driver name"},
+                /* The keys of the reworked role, strictly. */
+                {"      pci_devices: [{address: \"0000:09:00.0\", set_numvfs: MAX}]\n", "MAX",
+                 "or \"max\""},
+                {"      pci_devices: [{address: \"0000:09:00.0\", set_numvfs: -1}]\n", "-1",
+                 "from 0 to"},
+                {"      pci_devices: [{address: \"0000:09:00.0\", set_numvfs: 04}]\n", "04",
+                 "decimal"},
+                {"      pci_devices: [{address: \"0000:09:00.0\", set_numvfs: \"2\"}]\n", "2",
+                 "or \"max\""},
+                {"      pci_devices: [{address: \"0000:09:00.0\", set_numvfs: 2, "
+                 "set_driver: vfio-pci}]\n", "", "stays on its host driver"},
+                {"      pci_devices: [{address: \"0000:09:00.0\", set_switchdev: true}]\n", "",
+                 "set_switchdev needs set_numvfs"},
+                {"      pci_devices: [{address: \"0000:09:00.0\", set_switchdev: \"yes\"}]\n",
+                 "yes", "quoted"},
+                {"      pci_devices: [{address: \"0000:09:00.0\", unlisted: 1}]\n", "1",
+                 "true or false"},
+                {"      pci_devices: [{address: \"0000:09:00.0\", virtual: \"no\"}]\n", "no",
+                 "true or false"},
+                {"      pci_devices: [{address: \"0000:09:00.0\", set_counter: x}]\n", "x",
+                 "must be an integer"},
+                {"      pci_devices: [{address: \"0000:09:00.0\", set_name: \"u{0{2}}\"}]\n",
+                 "u{0{2}}", "unexpected '{' in field name"},
+                {"      pci_devices: [{address: \"0000:09:00.0\", set_name: \"v{2:02d}\"}]\n",
+                 "v{2:02d}", "unknown format code 'd'"},
+                {"      pci_devices: [{address: \"0000:09:00.0\", set_name: \"v{5}\"}]\n",
+                 "v{5}", "fields 0 to 4"},
+                {"      pci_devices: [{address: \"0000:09:00.0\", set_name: \"v{0}\"}]\n",
+                 "v{0}", "is a list"},
+                {"      pci_devices: [{address: \"0000:09:00.0\", set_name: \"a b\"}]\n",
+                 "a b", "no whitespace"},
+                {"      pci_devices: [{address: \"0000:09:00.0\", set_name: \"a/b\"}]\n",
+                 "a/b", "no '/'"},
+                {"      pci_devices: [{address: \"52:54:00:12:3g:*\"}]\n", "52:54:00:12:3g:*",
+                 "MAC-address glob"},
+                {"      pci_devices: [{address: \"52:54:00:12:34:*\", vendor: \"8086\"}]\n", "",
+                 "takes no vendor"},
                 {"      pci_devices: [{address: \"0000:09:20.0\"}]\n", "0000:09:20.0",
                  "not a PCI address"},
                 {"      pci_devices: [{address: \"0000:09:00.8\"}]\n", "0000:09:00.8",
@@ -307,33 +344,81 @@ static void test_no_vars(void **state) {
         host_config_free(cfg);
 }
 
+static void test_role_keys(void **state) {
+        struct host_config *cfg = NULL;
+        struct error_message err;
+        assert_int_equal(config_vars("      pci_devices:\n"
+                                     "      - address: \"0000:04:00.0\"\n"
+                                     "        set_numvfs: max\n"
+                                     "        set_switchdev: true\n"
+                                     "        set_name: pf{0[1]}\n"
+                                     "      - address: 52:54:00:12:3*:*\n"
+                                     "        set_name: \"n{3:02d}\"\n"
+                                     "        set_counter: 7\n"
+                                     "        unlisted: true\n"
+                                     "      - vendor: \"15b3\"\n"
+                                     "        virtual: true\n"
+                                     "        set_driver: mlx5_core\n"
+                                     "        set_numvfs: 0\n"
+                                     "      - address: \"0000:0c:00.0\"\n"
+                                     "        set_driver: omit\n"
+                                     "        set_numvfs: 2\n",
+                                     &cfg, &err),
+                         0);
+        assert_int_equal(cfg->n_selectors, 4);
+        const struct device_selector *s = cfg->selectors;
+        assert_true(s[3].omit_driver && s[3].numvfs == 2); /* omit is no driver: allowed */
+        assert_int_equal(s[0].numvfs, SELECTOR_NUMVFS_MAX);
+        assert_true(s[0].switchdev && device_selector_wants_vfs(&s[0]));
+        assert_string_equal(s[0].name, "pf{0[1]}");
+        assert_string_equal(s[0].driver, "vfio-pci");
+        assert_false(s[0].driver_explicit);
+        assert_string_equal(s[1].mac, "52:54:00:12:3*:*");
+        assert_string_equal(s[1].address, "");
+        assert_int_equal(s[1].counter, 7);
+        assert_true(s[1].unlisted && !s[1].is_virtual);
+        assert_true(s[2].is_virtual && s[2].driver_explicit);
+        assert_string_equal(s[2].driver, "mlx5_core");
+        assert_int_equal(s[2].counter, SELECTOR_COUNTER_UNSET);
+        assert_false(device_selector_wants_vfs(&s[2]));
+        assert_int_not_equal(s[2].line, 0);
+        assert_string_equal(s[2].file, "hc.yml");
+        /* A MAC selector matches only through the MAC address. */
+        assert_true(device_selector_match(&s[1], "0000:03:00.0", "8086", "10d3", "020000",
+                                          "52:54:00:12:34:56"));
+        assert_false(device_selector_match(&s[1], "0000:03:00.0", "8086", "10d3", "020000",
+                                           "52:54:00:12:44:56"));
+        assert_false(device_selector_match(&s[1], "0000:03:00.0", "8086", "10d3", "020000", NULL));
+        host_config_free(cfg);
+}
+
 static void test_match(void **state) {
         struct device_selector s = {0};
         strcpy(s.address, "0000:09:00.0");
-        assert_true(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", "030200"));
-        assert_false(device_selector_match(&s, "0000:09:00.1", "10de", "26b9", "030200"));
+        assert_true(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", "030200", NULL));
+        assert_false(device_selector_match(&s, "0000:09:00.1", "10de", "26b9", "030200", NULL));
         strcpy(s.address, "0000:03:00.*");
-        assert_true(device_selector_match(&s, "0000:03:00.1", "8086", "1521", "020000"));
-        assert_false(device_selector_match(&s, "0000:04:00.1", "8086", "1521", "020000"));
+        assert_true(device_selector_match(&s, "0000:03:00.1", "8086", "1521", "020000", NULL));
+        assert_false(device_selector_match(&s, "0000:04:00.1", "8086", "1521", "020000", NULL));
 
         s = (struct device_selector){0};
         strcpy(s.vendor, "10de");
         strcpy(s.class_, "0302");
-        assert_true(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", "030200"));
-        assert_true(device_selector_match(&s, "0000:09:00.0", "10DE", "26B9", "030200"));
-        assert_false(device_selector_match(&s, "0000:09:00.1", "10de", "22ba", "040300"));
-        assert_false(device_selector_match(&s, "0000:09:00.0", "1002", "26b9", "030200"));
+        assert_true(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", "030200", NULL));
+        assert_true(device_selector_match(&s, "0000:09:00.0", "10DE", "26B9", "030200", NULL));
+        assert_false(device_selector_match(&s, "0000:09:00.1", "10de", "22ba", "040300", NULL));
+        assert_false(device_selector_match(&s, "0000:09:00.0", "1002", "26b9", "030200", NULL));
         strcpy(s.class_, "030200");
-        assert_true(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", "030200"));
-        assert_false(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", "030201"));
+        assert_true(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", "030200", NULL));
+        assert_false(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", "030201", NULL));
         strcpy(s.class_, "03*");
-        assert_true(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", "030000"));
-        assert_false(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", NULL));
+        assert_true(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", "030000", NULL));
+        assert_false(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", NULL, NULL));
 
         s = (struct device_selector){0};
         strcpy(s.device, "26b?");
-        assert_true(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", "030200"));
-        assert_false(device_selector_match(&s, "0000:09:00.0", "10de", "26c9", "030200"));
+        assert_true(device_selector_match(&s, "0000:09:00.0", "10de", "26b9", "030200", NULL));
+        assert_false(device_selector_match(&s, "0000:09:00.0", "10de", "26c9", "030200", NULL));
 }
 
 int main(void) {
@@ -343,6 +428,7 @@ int main(void) {
                 cmocka_unit_test(test_selectors),     cmocka_unit_test(test_selector_errors),
                 cmocka_unit_test(test_vfio_and_url),  cmocka_unit_test(test_no_vars),
                 cmocka_unit_test(test_match),
+                cmocka_unit_test(test_role_keys),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* plan_compute over in-memory snapshots: every action and refusal. */
+#include <errno.h>
+#include <json-c/json.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "macros.h"
+#include "owned.h"
 #include "pci-filter.h"
+#include "strv.h"
 #include "plan.h"
 
 static struct pci_device dev(const char *addr, const char *vendor, const char *device,
@@ -280,6 +285,221 @@ static void ends_on_vfio_is_bind_or_keep(void **state) {
         assert_false(plan_action_ends_on_vfio(PLAN_REFUSE_GROUP));
 }
 
+/* one-deploy's rule: the last matching entry wins whole. */
+static void last_entry_wins_whole(void **state) {
+        struct device_selector s[] = { sel_addr("0000:0*:00.0"), sel_addr("0000:09:00.0") };
+        s[0].omit_driver = true;
+        struct host_config c = config(s, 2);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(item(p, "0000:09:00.0")->action, PLAN_BIND);
+        assert_int_equal(item(p, "0000:09:00.0")->selector, 1);
+        assert_non_null(strstr(item(p, "0000:09:00.0")->entry, "pci_devices[1]"));
+        assert_int_equal(item(p, "0000:0a:00.0")->action, PLAN_LEAVE);
+        assert_int_equal(item(p, "0000:0a:00.0")->selector, 0);
+        plan_free(p);
+}
+
+/* onepci's: an exclusion is absolute, and the plan says when it overrides a
+ * later match (which one-deploy would have let win). */
+static void exclusion_is_absolute_and_shown(void **state) {
+        struct device_selector s[] = { sel_addr("0000:09:00.0"), sel_addr("0000:0*:00.0") };
+        s[0].excluded = true;
+        struct host_config c = config(s, 2);
+        struct plan *p = NULL;
+        _cleanup_free_ char *filter = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        const struct plan_item *it = item(p, "0000:09:00.0");
+        assert_int_equal(it->action, PLAN_EXCLUDED);
+        assert_false(plan_action_is_refusal(it->action));
+        assert_non_null(strstr(it->reason, "overrides the later match of pci_devices[1]"));
+        assert_int_equal(item(p, "0000:0a:00.0")->action, PLAN_BIND);
+        assert_int_equal(plan_pci_filter(p, &filter), 0);
+        assert_string_equal(filter, "10de:26b9,8086:1572"); /* 0a and the NIC; 0b: group */
+        plan_free(p);
+
+        /* Exclusion after the match: excluded, as in the role, nothing to say. */
+        struct device_selector t[] = { sel_addr("0000:0*:00.0"), sel_addr("0000:09:00.0") };
+        t[1].excluded = true;
+        c = config(t, 2);
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_null(find(p, "0000:09:00.0"));
+        plan_free(p);
+}
+
+static void unlisted_stays_out_of_the_filter(void **state) {
+        struct device_selector s[] = { sel_addr("0000:09:00.0"), sel_addr("0000:0a:00.0") };
+        s[0].unlisted = true;
+        struct host_config c = config(s, 2);
+        struct plan *p = NULL;
+        _cleanup_free_ char *filter = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(item(p, "0000:09:00.0")->action, PLAN_BIND); /* configured */
+        assert_true(item(p, "0000:09:00.0")->unlisted);
+        assert_false(plan_item_is_listed(item(p, "0000:09:00.0")));
+        assert_true(plan_item_is_listed(item(p, "0000:0a:00.0")));
+        plan_free(p);
+
+        s[1].unlisted = true;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(plan_pci_filter(p, &filter), 0);
+        assert_string_equal(filter, "0:0"); /* nothing listed: exposes nothing */
+        plan_free(p);
+}
+
+static void names_and_counter(void **state) {
+        struct device_selector s[] = { sel_addr("0000:0[9a]:00.0"), sel_addr("0000:0b:00.0") };
+        snprintf(s[0].name, sizeof(s[0].name), "gpu{3}");
+        s[0].counter = 5;
+        s[1].counter = SELECTOR_COUNTER_UNSET;
+        snprintf(s[1].name, sizeof(s[1].name), "gpu{3}x{0[1]}");
+        struct host_config c = config(s, 2);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_string_equal(item(p, "0000:09:00.0")->name, "gpu5");
+        assert_string_equal(item(p, "0000:0a:00.0")->name, "gpu6");
+        assert_string_equal(item(p, "0000:0b:00.0")->name, "gpu7x0b");
+        plan_free(p);
+
+        /* {1[n]} on a device that is not a VF, and a name taken twice. */
+        snprintf(s[0].name, sizeof(s[0].name), "vf{1[1]}");
+        snprintf(s[1].name, sizeof(s[1].name), "same");
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(item(p, "0000:09:00.0")->action, PLAN_REFUSE_NAME);
+        assert_non_null(strstr(item(p, "0000:09:00.0")->reason, "not a VF"));
+        plan_free(p);
+        snprintf(s[0].name, sizeof(s[0].name), "same");
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(item(p, "0000:0a:00.0")->action, PLAN_REFUSE_NAME);
+        assert_non_null(strstr(item(p, "0000:0a:00.0")->reason, "also the name of 0000:09:00.0"));
+        plan_free(p);
+}
+
+static void pf_with_numvfs_stays_on_its_driver(void **state) {
+        struct device_selector s[] = { sel_addr("0000:03:00.0"), sel_addr("0000:09:00.0") };
+        s[0].numvfs = SELECTOR_NUMVFS_MAX;
+        s[1].numvfs = 2;
+        devices[1].sriov_totalvfs = 8;
+        devices[2].sriov_totalvfs = -1;
+        struct host_config c = config(s, 2);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(item(p, "0000:03:00.0")->action, PLAN_VFS);
+        assert_int_equal(item(p, "0000:03:00.0")->numvfs, 8);
+        assert_false(plan_action_ends_on_vfio(PLAN_VFS));
+        assert_int_equal(item(p, "0000:09:00.0")->action, PLAN_REFUSE_DEVICE);
+        assert_non_null(strstr(item(p, "0000:09:00.0")->reason, "not an SR-IOV"));
+        plan_free(p);
+        /* No driver bound: the kernel cannot make VFs. */
+        char saved[sizeof(devices[1].driver)];
+        memcpy(saved, devices[1].driver, sizeof(saved));
+        devices[1].driver[0] = '\0';
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(item(p, "0000:03:00.0")->action, PLAN_REFUSE_DEVICE);
+        assert_non_null(strstr(item(p, "0000:03:00.0")->reason, "no driver bound"));
+        memcpy(devices[1].driver, saved, sizeof(saved));
+        devices[1].sriov_totalvfs = devices[2].sriov_totalvfs = 0;
+        plan_free(p);
+}
+
+static void virtual_entry_may_match_nothing(void **state) {
+        struct device_selector s[] = { sel_addr("0000:41:02.1") };
+        struct host_config c = config(s, 1);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(item(p, "0000:41:02.1")->action, PLAN_REFUSE_MISSING);
+        plan_free(p);
+        s[0].is_virtual = true;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(p->n, 0);
+        plan_free(p);
+}
+
+/* Giving back exactly what onepci did, from the state file's "owned". */
+static void releases_what_onepci_set(void **state) {
+        struct owned o = { 0 };
+        assert_int_equal(owned_add(&o, "0000:09:00.0", "vfio-pci", "3c:fd:fe:a0:00:09"), 0);
+        assert_int_equal(owned_add(&o, "0000:0a:00.0", "vfio-pci", NULL), 0);
+        assert_int_equal(owned_add(&o, "0000:41:00.0", "vfio-pci", NULL), 0); /* gone */
+        assert_int_equal(owned_add(&o, "0000:0a:00.0", "vfio-pci", NULL), 0); /* no duplicate */
+        assert_int_equal(o.n, 3);
+        assert_int_equal(owned_add(&o, "bogus", "vfio-pci", NULL), -EINVAL);
+
+        struct device_selector s[] = { sel_addr("0000:09:00.0") };
+        struct host_config c = config(s, 1);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(plan_add_releases(p, &snap, &o), 0);
+        assert_int_equal(item(p, "0000:09:00.0")->action, PLAN_BIND); /* still asked */
+        assert_int_equal(item(p, "0000:0a:00.0")->action, PLAN_RELEASE);
+        assert_non_null(strstr(item(p, "0000:0a:00.0")->reason, "unset-override"));
+        assert_int_equal(item(p, "0000:41:00.0")->action, PLAN_RELEASE);
+        assert_null(item(p, "0000:41:00.0")->dev);
+        assert_null(find(p, "0000:0b:00.0")); /* never what onepci did not do */
+        for (size_t i = 1; i < p->n; i++) /* still sorted */
+                assert_true(strcmp(p->items[i - 1].address, p->items[i].address) < 0);
+        plan_free(p);
+
+        /* set_driver: omit now, and excluded: both given back; a refusal is not. */
+        s[0].omit_driver = true;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(plan_add_releases(p, &snap, &o), 0);
+        assert_int_equal(item(p, "0000:09:00.0")->action, PLAN_RELEASE);
+        plan_free(p);
+        struct device_selector t[] = { sel_addr("0000:0a:00.0"), sel_addr("0000:0*:00.0") };
+        t[0].excluded = true;
+        c = config(t, 2);
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(plan_add_releases(p, &snap, &o), 0);
+        assert_int_equal(item(p, "0000:0a:00.0")->action, PLAN_RELEASE);
+        assert_non_null(strstr(item(p, "0000:0a:00.0")->reason, "excluded by pci_devices[0]"));
+        assert_non_null(strstr(item(p, "0000:0a:00.0")->reason, "unset-override"));
+        plan_free(p);
+        struct device_selector g[] = { sel_addr("0000:05:00.0") }; /* no IOMMU group */
+        owned_add(&o, "0000:05:00.0", "vfio-pci", NULL);
+        c = config(g, 1);
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(plan_add_releases(p, &snap, &o), 0);
+        assert_int_equal(item(p, "0000:05:00.0")->action, PLAN_REFUSE_DEVICE);
+        plan_free(p);
+
+        /* The state file's form, and the MACs it gives the plan. */
+        _cleanup_json_ struct json_object *j = owned_to_json(&o);
+        _cleanup_json_ struct json_object *st = json_object_new_object();
+        json_object_object_add(st, "owned", json_object_get(j));
+        struct owned back = { 0 };
+        assert_int_equal(owned_from_state(st, &back), 0);
+        assert_int_equal(back.n, o.n);
+        assert_string_equal(owned_find(&back, "0000:09:00.0")->mac, "3c:fd:fe:a0:00:09");
+        char **macs = NULL;
+        assert_int_equal(owned_macs(&back, &macs), 0);
+        assert_string_equal(macs[0], "0000:09:00.0=3c:fd:fe:a0:00:09");
+        assert_null(macs[1]);
+        strv_free(macs);
+        owned_remove(&back, "0000:09:00.0");
+        assert_null(owned_find(&back, "0000:09:00.0"));
+        owned_clear(&back);
+        owned_clear(&o);
+}
+
+/* A MAC selector keeps matching a device on vfio-pci (no interface any more)
+ * through the MAC the state file remembers. */
+static void mac_selector_uses_remembered_mac(void **state) {
+        struct device_selector s[1];
+        memset(s, 0, sizeof(s));
+        snprintf(s[0].mac, sizeof(s[0].mac), "3c:fd:fe:a0:00:*");
+        struct host_config c = config(s, 1);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_int_equal(p->n, 0);
+        plan_free(p);
+        char *macs[] = { (char *)"0000:09:00.0=3c:fd:fe:a0:00:09", NULL };
+        assert_int_equal(plan_compute_with_macs(&c, &snap, NULL, macs, &p), 0);
+        assert_int_equal(p->n, 1);
+        assert_int_equal(item(p, "0000:09:00.0")->action, PLAN_BIND);
+        plan_free(p);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(binds_both_gpus),
@@ -296,6 +516,14 @@ int main(void) {
                 cmocka_unit_test(items_are_sorted),
                 cmocka_unit_test(filter_is_unique_sorted_and_skips_refusals),
                 cmocka_unit_test(ends_on_vfio_is_bind_or_keep),
+                cmocka_unit_test(last_entry_wins_whole),
+                cmocka_unit_test(exclusion_is_absolute_and_shown),
+                cmocka_unit_test(unlisted_stays_out_of_the_filter),
+                cmocka_unit_test(names_and_counter),
+                cmocka_unit_test(pf_with_numvfs_stays_on_its_driver),
+                cmocka_unit_test(virtual_entry_may_match_nothing),
+                cmocka_unit_test(releases_what_onepci_set),
+                cmocka_unit_test(mac_selector_uses_remembered_mac),
         };
         return cmocka_run_group_tests(tests, setup, NULL);
 }

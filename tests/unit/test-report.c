@@ -123,6 +123,26 @@ static void test_refused_same_ids_is_twin(void **state) {
         assert_string_equal(addr_at(get(r, "twins"), 0), "0000:0a:00.0");
 }
 
+/* unlisted: bound, but not offered; an identical listed device makes it a twin,
+ * so the registrar narrows by address and does not expose it. */
+static void test_unlisted_is_not_reported(void **state) {
+        struct plan_item items[] = {
+                { .address = "0000:09:00.0", .action = PLAN_KEEP, .dev = &devs[1] },
+                { .address = "0000:0a:00.0", .action = PLAN_BIND, .dev = &devs[2],
+                  .unlisted = true },
+                { .address = "0000:0b:00.0", .action = PLAN_KEEP, .dev = &devs[3],
+                  .unlisted = true },
+        };
+        struct plan plan = { .enabled = true, .items = items, .n = ELEMENTSOF(items) };
+        _cleanup_json_ struct json_object *r = NULL;
+
+        assert_int_equal(report_build(&cfg, &plan, &snap, true, NULL, &r), 0);
+        assert_int_equal(json_object_array_length(get(r, "devices")), 1);
+        assert_string_equal(addr_at(get(r, "devices"), 0), "0000:09:00.0");
+        assert_int_equal(json_object_array_length(get(r, "twins")), 1);
+        assert_string_equal(addr_at(get(r, "twins"), 0), "0000:0a:00.0");
+}
+
 /* A failed run: what is bound is reported, with the errors. */
 static void test_failed_run(void **state) {
         struct plan_item items[] = {
@@ -297,6 +317,7 @@ int main(void) {
                 cmocka_unit_test(test_success),
                 cmocka_unit_test(test_no_twins_and_refusals),
                 cmocka_unit_test(test_refused_same_ids_is_twin),
+                cmocka_unit_test(test_unlisted_is_not_reported),
                 cmocka_unit_test(test_failed_run),
                 cmocka_unit_test(test_failed_run_fresh_snapshot),
                 cmocka_unit_test(test_current),

@@ -29,7 +29,7 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
 # The modules the scenario needs; their dependencies are added from modinfo.
-wanted_modules=(vfio vfio_iommu_type1 vfio-pci-core vfio-pci irqbypass e1000e)
+wanted_modules=(vfio vfio_iommu_type1 vfio-pci-core vfio-pci irqbypass e1000e nvme nvme-core t10-pi)
 # Packages whose files go into the base (their versions key the cache).
 base_packages=(busybox-static bash kmod udev driverctl libc6)
 

@@ -94,6 +94,10 @@ for mac in 52:54:00:0e:00:01 52:54:00:0e:00:02 52:54:00:0e:00:03 52:54:00:0e:00:
                -netdev "user,id=n$i,restrict=on$fwd"
                -device "e1000e,netdev=n$i,bus=rp$i,mac=$mac")
 done
+# An SR-IOV NVMe controller (issue 11): up to 4 VFs, behind its own root port.
+nics+=(-device "pcie-root-port,id=rp5,bus=pcie.0,chassis=5,addr=0x15"
+       -device "nvme-subsys,id=s0,nqn=s0"
+       -device "nvme,serial=onepci0,bus=rp5,subsys=s0,sriov_max_vfs=4,sriov_vq_flexible=8,sriov_vi_flexible=8,max_ioqpairs=12,msix_qsize=12")
 
 echo "run-vm-test: booting ($timeout_s s at most), console in $log" >&2
 timeout --kill-after=10 "$timeout_s" $qemu \
@@ -131,11 +135,12 @@ fi
 echo "$markers"
 fail=()
 [ $qrc = 124 ] || [ $qrc = 137 ] && fail+=("the guest did not finish within $timeout_s s")
-for n in 0 1 2 3 4 5 6 7; do
+for n in 0 1 2 3 4 5 6 7 8 9 10 11; do
         line=$(printf '%s\n' "$markers" | grep -m1 "^ONEPCI-STEP $n ")
         case $line in
         "ONEPCI-STEP $n PASS "*) ;;
         "ONEPCI-STEP 5 SKIP "*) [ $register = 0 ] || fail+=("step 5 skipped although the registrar runs") ;;
+        "ONEPCI-STEP "[89]" SKIP "*"not a stand-in's job" | "ONEPCI-STEP 1"[01]" SKIP "*"not a stand-in's job") ;; # the driverctl stand-in (selftest)
         "") fail+=("no marker for step $n") ;;
         *) fail+=("step $n failed") ;;
         esac
