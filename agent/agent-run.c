@@ -655,12 +655,37 @@ static int change_vfs(struct run_state *s) {
         return make_plan(s);
 }
 
+/* Brings a generated rule file in line with want (NULL: the file should not
+ * exist).  Without write only the drift is recorded.  Returns 0, or fail()'s
+ * exit code; *ret_written says whether the file was written or removed. */
+static int settle_rule_file(struct run_state *s, const char *path, const char *want, bool write,
+                            const char *what, bool *ret_written) {
+        _cleanup_free_ char *have = NULL;
+        bool exists = read_file_bounded(path, 256 * 1024, &have, NULL) == 0;
+        bool differs = want ? !exists || !STREQ(have, want) : exists;
+        *ret_written = false;
+        if (!differs)
+                return 0;
+        if (!write) {
+                (void)strv_pushf(&s->rec.drift, "%s is missing or differs from the %s the "
+                                 "inventory asks for", path, what);
+                return 0;
+        }
+        s->rec.changed = true;
+        int r = want ? write_file_atomic(path, want, strlen(want), 0644)
+                     : (unlink(path) < 0 ? -errno : 0);
+        if (r < 0)
+                return fail(s, EXIT_APPLY, "cannot write %s: %s", path, strerror(-r));
+        *ret_written = true;
+        return 0;
+}
+
 /* ROOT/etc/udev/rules.d/70-onepci-sriov.rules: the VFs the inventory asks
  * for, made again at boot.  Removed when none is asked. */
 static int install_sriov_rule(struct run_state *s, bool write) {
         _cleanup_free_ struct sriov_rule_pf *pfs = calloc(s->plan->n + 1, sizeof(*pfs));
         _cleanup_free_ char *path = ctx_path(s->ctx, SRIOV_RULE_PATH);
-        _cleanup_free_ char *want = NULL, *have = NULL, *devlink = NULL;
+        _cleanup_free_ char *want = NULL, *devlink = NULL;
         size_t n = 0;
         if (!pfs || !path)
                 return fail(s, EXIT_INTERNAL, "out of memory");
@@ -671,26 +696,13 @@ static int install_sriov_rule(struct run_state *s, bool write) {
                 pfs[n++] = (struct sriov_rule_pf){ .address = it->address, .numvfs = it->numvfs,
                                                    .switchdev = s->cfg->selectors[it->selector].switchdev };
         }
-        bool exists = read_file_bounded(path, 256 * 1024, &have, NULL) == 0;
-        if (n == 0 && !exists)
-                return 0;
-        (void)devlink_locate(s->ctx, &devlink);
-        if (sriov_rule_render(pfs, n, s->ctx->live ? devlink : NULL, &want) < 0)
-                return fail(s, EXIT_INTERNAL, "out of memory");
-        bool differs = n == 0 ? exists : !exists || !STREQ(have, want);
-        if (!differs)
-                return 0;
-        if (!write) {
-                (void)strv_pushf(&s->rec.drift, "%s is missing or differs from the VFs the "
-                                 "inventory asks for", path);
-                return 0;
+        if (n > 0) {
+                (void)devlink_locate(s->ctx, &devlink);
+                if (sriov_rule_render(pfs, n, s->ctx->live ? devlink : NULL, &want) < 0)
+                        return fail(s, EXIT_INTERNAL, "out of memory");
         }
-        s->rec.changed = true;
-        int r = n == 0 ? (unlink(path) < 0 ? -errno : 0)
-                       : write_file_atomic(path, want, strlen(want), 0644);
-        if (r < 0)
-                return fail(s, EXIT_APPLY, "cannot write %s: %s", path, strerror(-r));
-        return 0;
+        bool written;
+        return settle_rule_file(s, path, want, write, "VFs", &written);
 }
 
 /* A changed names rule reaches existing /dev/vfio/N (their by-tag links)
@@ -727,7 +739,7 @@ static void names_retrigger(struct run_state *s, const struct name_rule *rules, 
 static int install_names_rule(struct run_state *s, bool write) {
         _cleanup_free_ struct name_rule *rules = calloc(s->plan->n + 1, sizeof(*rules));
         _cleanup_free_ char *path = ctx_path(s->ctx, NAME_RULES_PATH);
-        _cleanup_free_ char *want = NULL, *have = NULL;
+        _cleanup_free_ char *want = NULL;
         size_t n = 0;
         if (!rules || !path)
                 return fail(s, EXIT_INTERNAL, "out of memory");
@@ -743,24 +755,12 @@ static int install_names_rule(struct run_state *s, bool write) {
                 rules[n++] = (struct name_rule){ .address = it->address, .name = it->name,
                                                  .vfio = vfio };
         }
-        bool exists = read_file_bounded(path, 256 * 1024, &have, NULL) == 0;
-        if (n == 0 && !exists)
-                return 0;
-        if (name_rules_render(rules, n, &want) < 0)
+        if (n > 0 && name_rules_render(rules, n, &want) < 0)
                 return fail(s, EXIT_INTERNAL, "out of memory");
-        bool differs = n == 0 ? exists : !exists || !STREQ(have, want);
-        if (!differs)
-                return 0;
-        if (!write) {
-                (void)strv_pushf(&s->rec.drift, "%s is missing or differs from the names the "
-                                 "inventory asks for", path);
-                return 0;
-        }
-        s->rec.changed = true;
-        int r = n == 0 ? (unlink(path) < 0 ? -errno : 0)
-                       : write_file_atomic(path, want, strlen(want), 0644);
-        if (r < 0)
-                return fail(s, EXIT_APPLY, "cannot write %s: %s", path, strerror(-r));
+        bool written;
+        int r = settle_rule_file(s, path, want, write, "names", &written);
+        if (r != 0 || !written)
+                return r;
         if (s->ctx->live)
                 names_retrigger(s, rules, n);
         for (size_t i = 0; i < n; i++)

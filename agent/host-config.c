@@ -231,16 +231,6 @@ static int want_count(const struct inv_value *v, const char *what, long max, lon
         return 0;
 }
 
-static bool valid_driver_name(const char *s) {
-        size_t len = strlen(s);
-        if (len == 0 || len >= 64)
-                return false;
-        for (; *s; s++)
-                if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '-'))
-                        return false;
-        return true;
-}
-
 static int parse_set_driver(const struct inv_value *v, const char *what,
                             struct device_selector *sel, struct error_message *err) {
         const char *s;
@@ -250,7 +240,7 @@ static int parse_set_driver(const struct inv_value *v, const char *what,
         if (s && STREQ(s, "omit")) {
                 sel->omit_driver = true;
                 sel->driver[0] = '\0';
-        } else if (s && valid_driver_name(s)) {
+        } else if (s && pci_driver_name_valid(s)) {
                 sel->omit_driver = false;
                 snprintf(sel->driver, sizeof(sel->driver), "%s", s);
         } else {

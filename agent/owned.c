@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "macros.h"
+#include "pci-address.h"
 #include "strv.h"
 
 static bool valid_mac(const char *s) {
@@ -15,16 +16,6 @@ static bool valid_mac(const char *s) {
                 return false;
         for (int i = 0; i < 17; i++)
                 if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
-                        return false;
-        return true;
-}
-
-static bool valid_driver(const char *s) {
-        size_t len = strlen(s);
-        if (len == 0 || len >= 64)
-                return false;
-        for (; *s; s++)
-                if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '-'))
                         return false;
         return true;
 }
@@ -44,7 +35,7 @@ const struct owned_vfs *owned_find_vfs(const struct owned *o, const char *pf) {
 
 int owned_add_vfs(struct owned *o, const char *pf, const char *driver, int numvfs, bool switchdev) {
         char canon[PCI_ADDRESS_MAX];
-        if (pci_address_normalize(pf, canon) < 0 || !valid_driver(driver) || numvfs < 0 ||
+        if (pci_address_normalize(pf, canon) < 0 || !pci_driver_name_valid(driver) || numvfs < 0 ||
             numvfs > 4096)
                 return -EINVAL;
         struct owned_vfs *e = (struct owned_vfs *)owned_find_vfs(o, canon);
@@ -81,7 +72,7 @@ const struct owned_override *owned_find(const struct owned *o, const char *addre
 
 int owned_add(struct owned *o, const char *address, const char *driver, const char *mac) {
         char canon[PCI_ADDRESS_MAX];
-        if (pci_address_normalize(address, canon) < 0 || !valid_driver(driver) ||
+        if (pci_address_normalize(address, canon) < 0 || !pci_driver_name_valid(driver) ||
             (mac && mac[0] && !valid_mac(mac)))
                 return -EINVAL;
         struct owned_override *e = (struct owned_override *)owned_find(o, canon);

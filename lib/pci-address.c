@@ -117,3 +117,14 @@ int pci_id_glob_normalize(const char *in, size_t max_len, char *ret, size_t size
         ret[o] = '\0';
         return 0;
 }
+
+bool pci_driver_name_valid(const char *name) {
+        size_t len = name ? strlen(name) : 0;
+
+        if (len == 0 || len >= 64)
+                return false;
+        for (; *name; name++)
+                if (!(isalnum((unsigned char)*name) || *name == '_' || *name == '-'))
+                        return false;
+        return true;
+}

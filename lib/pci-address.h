@@ -28,3 +28,7 @@ bool pci_address_glob_match(const char *glob, const char *address);
  * lowercases into ret.  -EINVAL when it has other characters or is longer
  * than max_len. */
 int pci_id_glob_normalize(const char *in, size_t max_len, char *ret, size_t size);
+
+/* A kernel driver name as driverctl and sysfs take it: 1-63 characters of
+ * [A-Za-z0-9_-] (no '/', no '.', nothing a path could be made of). */
+bool pci_driver_name_valid(const char *name);

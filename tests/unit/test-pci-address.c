@@ -99,11 +99,28 @@ static void test_id_glob(void **state) {
         assert_int_equal(pci_id_glob_normalize(NULL, 6, out, sizeof(out)), -EINVAL);
 }
 
+static void test_driver_name(void **state) {
+        assert_true(pci_driver_name_valid("vfio-pci"));
+        assert_true(pci_driver_name_valid("snd_hda_intel"));
+        assert_true(pci_driver_name_valid("i40e"));
+        assert_false(pci_driver_name_valid(NULL));
+        assert_false(pci_driver_name_valid(""));
+        assert_false(pci_driver_name_valid("../vfio-pci"));
+        assert_false(pci_driver_name_valid("vfio pci"));
+        assert_false(pci_driver_name_valid("mlx5.core"));
+        char long_name[65];
+        memset(long_name, 'a', 64);
+        long_name[64] = '\0';
+        assert_false(pci_driver_name_valid(long_name));
+        long_name[63] = '\0';
+        assert_true(pci_driver_name_valid(long_name));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_normalize),      cmocka_unit_test(test_short_form),
                 cmocka_unit_test(test_glob_normalize), cmocka_unit_test(test_glob_match),
-                cmocka_unit_test(test_id_glob),
+                cmocka_unit_test(test_id_glob),        cmocka_unit_test(test_driver_name),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
