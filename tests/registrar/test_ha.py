@@ -315,7 +315,10 @@ class HATest(unittest.TestCase):
         n = 16
         z = self.zone(zone_seed(n + 1))
         slow = {"ONEPCI_ONEHOST_DELAY_MS": "1500"}
-        a = self.registrar(z, 1, env_extra=slow)
+        # a's pci.conf differs from b's (a local comment): its widened probe
+        # is not the one b synced, so a syncs too, while b updates hosts.
+        a = self.registrar(z, 1, env_extra=slow,
+                           pci_conf=tr.SHIPPED_PCI_CONF + "\n# front-end a\n")
         b = self.registrar(z, 2, env_extra=slow)
         # b's probe first: then a's sync runs while b updates hosts.
         status, _, ans = b.put(host_report(n))
@@ -338,6 +341,36 @@ class HATest(unittest.TestCase):
         self.assertEqual(lost, [], "updates answered 200 and lost")
         for i in range(n + 1):
             self.assertEqual(hosts[i][1].get("ONEPCI_STATUS"), "SUCCEEDED", i)
+
+    def test_two_frontends_sync_once(self):
+        """Each front-end widens its own pci.conf (a future leader needs it),
+        but the widened probe reaches the nodes from one place: the second
+        front-end finds the same probe recorded as synced in the lock
+        document and does not sync again."""
+        z = self.zone(zone_seed(2))
+        a = self.registrar(z, 1)
+        b = self.registrar(z, 2)
+        status, _, ans = a.put(host_report(0))
+        self.assertEqual(status, 200, ans)
+        status, _, ans = b.put(host_report(1))
+        self.assertEqual(status, 200, ans)
+        self.assertEqual(a.syncs() + b.syncs(), 1)
+        for reg in (a, b):
+            with open(os.path.join(reg.dir, "remotes", "kvm-probes.d", "pci.conf")) as f:
+                self.assertNotEqual(f.read(), tr.SHIPPED_PCI_CONF, "pci.conf not widened")
+        leader = z.rpc(z.wait_leader())
+        pool = ET.fromstring(leader.one.documentpool.info(SESSION, -2, -1, -1, 1472)[1])
+        self.assertEqual(len(pool), 1)
+        self.assertEqual(len(pool[0].findtext("TEMPLATE/SYNCED_PROBE") or ""), 64)
+        self.assertIsNone(pool[0].find("LOCK"))
+        # Later reports sync nothing anywhere.
+        self.assertEqual(b.put(host_report(0))[0], 200)
+        self.assertEqual(a.put(host_report(1))[0], 200)
+        self.assertEqual(a.syncs() + b.syncs(), 1)
+        hosts = z.hosts()
+        for i in (0, 1):
+            self.assertEqual(hosts[i][1].get("PCI_FILTER"), "10de:26b9", i)
+            self.assertEqual(hosts[i][0], MONITORED, i)
 
     def test_hung_leader_through_a_follower_strands_no_host(self):
         """The leader hangs (accepts, never answers): the registrar's
