@@ -372,6 +372,43 @@ class HATest(unittest.TestCase):
             self.assertEqual(hosts[i][1].get("PCI_FILTER"), "10de:26b9", i)
             self.assertEqual(hosts[i][0], MONITORED, i)
 
+    def test_start_up_scan_retried_until_a_leader(self):
+        """The registrar starts while the zone has no leader: its scan for
+        forced updates left PENDING fails, and is tried again in the
+        background until the new leader answers; the host left OFFLINE comes
+        back without any report.  SIGTERM stops a registrar promptly while
+        its scan waits."""
+        seed = zone_seed(2)
+        seed["hosts"][0]["state"] = OFFLINE
+        seed["hosts"][0]["template"].update(ONEPCI_FORCEUPDATE="PENDING",
+                                            ONEPCI_FORCEUPDATE_RESTORE="ENABLED")
+        # Longer than a call waits out an election (12 s): the first scan fails.
+        z = self.zone(seed, election_ms=30000)
+        self.assertEqual(z.rpc(2).double.kill_leader(), 0)
+        reg = self.registrar(z, 2)
+        other = Registrar(z, 1)
+        try:
+            time.sleep(3)   # within its first scan, in the election
+            self.assertIsNone(other.proc.poll())
+            start = time.time()
+            other.proc.send_signal(signal.SIGTERM)
+            other.proc.wait(timeout=30)
+            # Before: SIGTERM waited for the scan to give up on the election (18 s).
+            self.assertLess(time.time() - start, 12, "shutdown waited for the scan")
+        finally:
+            other.close()
+        self.assertIsNone(z.leader())   # still no leader: nothing finished yet
+        z.wait_leader(60)
+        state, tmpl = z.hosts()[0]
+        deadline = time.time() + 40
+        while time.time() < deadline and (state, tmpl.get("ONEPCI_FORCEUPDATE")) != (MONITORED,
+                                                                                     "DONE"):
+            time.sleep(0.5)
+            state, tmpl = z.hosts()[0]
+        self.assertEqual(tmpl.get("ONEPCI_FORCEUPDATE"), "DONE", reg.text())
+        self.assertEqual(state, MONITORED)
+        self.assertEqual(reg.syncs(), 0)
+
     def test_hung_leader_through_a_follower_strands_no_host(self):
         """The leader hangs (accepts, never answers): the registrar's
         follower times its forwards out ("RPC call timed out and aborted"),
