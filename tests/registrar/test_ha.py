@@ -409,6 +409,32 @@ class HATest(unittest.TestCase):
         self.assertEqual(state, MONITORED)
         self.assertEqual(reg.syncs(), 0)
 
+    def test_start_up_scan_retried_until_oned_answers(self):
+        """The registrar's own oned is down when it starts (the killed
+        leader): its one scan for forced updates left PENDING fails at once.
+        It is tried again with back-off; once that server is back (a
+        follower of the new leader), the host left OFFLINE comes back
+        without any report."""
+        seed = zone_seed(2)
+        seed["hosts"][0]["state"] = OFFLINE
+        seed["hosts"][0]["template"].update(ONEPCI_FORCEUPDATE="PENDING",
+                                            ONEPCI_FORCEUPDATE_RESTORE="ENABLED")
+        z = self.zone(seed, election_ms=3000)
+        self.assertEqual(z.rpc(2).double.kill_leader(), 0)
+        reg = self.registrar(z, 0)
+        time.sleep(5)
+        state, tmpl = z.hosts()[0]
+        self.assertEqual((state, tmpl.get("ONEPCI_FORCEUPDATE")), (OFFLINE, "PENDING"))
+        self.assertTrue(z.rpc(2).double.revive(0))
+        deadline = time.time() + 40
+        while time.time() < deadline and (state, tmpl.get("ONEPCI_FORCEUPDATE")) != (MONITORED,
+                                                                                     "DONE"):
+            time.sleep(0.5)
+            state, tmpl = z.hosts()[0]
+        self.assertEqual(tmpl.get("ONEPCI_FORCEUPDATE"), "DONE", reg.text())
+        self.assertEqual(state, MONITORED)
+        self.assertIn("forced monitoring updates still pending (attempt 1)", reg.text())
+
     def test_hung_leader_through_a_follower_strands_no_host(self):
         """The leader hangs (accepts, never answers): the registrar's
         follower times its forwards out ("RPC call timed out and aborted"),
