@@ -374,10 +374,10 @@ class HATest(unittest.TestCase):
 
     def test_start_up_scan_retried_until_a_leader(self):
         """The registrar starts while the zone has no leader: its scan for
-        forced updates left PENDING fails, and is tried again in the
-        background until the new leader answers; the host left OFFLINE comes
-        back without any report.  SIGTERM stops a registrar promptly while
-        its scan waits."""
+        forced updates left PENDING runs in the background (its calls wait
+        out the election; a failed scan is tried again) and the host left
+        OFFLINE comes back without any report.  SIGTERM stops a registrar
+        promptly while its scan waits (before, it waited for the scan)."""
         seed = zone_seed(2)
         seed["hosts"][0]["state"] = OFFLINE
         seed["hosts"][0]["template"].update(ONEPCI_FORCEUPDATE="PENDING",
