@@ -415,6 +415,8 @@ int apply_pending_forceupdates(struct registrar *r, unsigned *ret_done,
 
                 if (!str_eq(hosts[i].onepci_forceupdate, FORCEUPDATE_PENDING))
                         continue;
+                if (registrar_stopping(r))
+                        break;
                 k = finish_pending(r, hosts[i].name, hosts[i].id, &finished, &one);
                 if (k < 0 && first == 0) {
                         first = k;

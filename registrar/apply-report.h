@@ -37,6 +37,7 @@ void apply_report(struct registrar *r, const struct pci_report *rep, time_t now,
  * in a host's template), as that host's next report would: a host left
  * OFFLINE by it is brought back to the recorded state.  For the registrar's
  * start.  *ret_done counts the hosts finished; the first failure (the other
- * hosts are still tried) is returned, with its message. */
+ * hosts are still tried) is returned, with its message.  Stops between two
+ * hosts once registrar_stopping(). */
 int apply_pending_forceupdates(struct registrar *r, unsigned *ret_done,
                                struct error_message *ret_error);

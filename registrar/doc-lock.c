@@ -152,8 +152,25 @@ static int doc_id(struct doc_lock *l, int *ret, struct one_error *err) {
         return r;
 }
 
-static int read_doc(struct doc_lock *l, bool *ret_locked, long long *ret_time, long long *ret_seq,
-                    struct one_error *err) {
+int doc_lock_parse_synced(const char *xml, size_t len, char *buf, size_t size) {
+        xmlDoc *doc;
+        xmlNode *root = xml_read_root(xml, len, "DOCUMENT", &doc);
+        _cleanup_free_ char *v = NULL;
+
+        if (!root)
+                return -EBADMSG;
+        buf[0] = '\0';
+        v = xml_text(xml_child(xml_child(root, "TEMPLATE"), DOC_LOCK_SYNCED_ATTR));
+        xmlFreeDoc(doc);
+        if (v && strlen(v) < size)
+                snprintf(buf, size, "%s", v);
+        return 0;
+}
+
+/* synced (may be NULL): the document's SYNCED_PROBE, "" when none. */
+static int read_doc_synced(struct doc_lock *l, bool *ret_locked, long long *ret_time,
+                           long long *ret_seq, char *synced, size_t synced_size,
+                           struct one_error *err) {
         _cleanup_free_ char *xml = NULL;
         int id, r;
 
@@ -174,10 +191,17 @@ static int read_doc(struct doc_lock *l, bool *ret_locked, long long *ret_time, l
         }
         if (r >= 0)
                 r = doc_lock_parse(xml, strlen(xml), &id, ret_locked, ret_time, ret_seq);
+        if (r >= 0 && synced)
+                r = doc_lock_parse_synced(xml, strlen(xml), synced, synced_size);
         if (r == -EBADMSG && !err->message[0])
                 snprintf(err->message, sizeof(err->message),
                          "one.document.info: answer is not a DOCUMENT");
         return r;
+}
+
+static int read_doc(struct doc_lock *l, bool *ret_locked, long long *ret_time, long long *ret_seq,
+                    struct one_error *err) {
+        return read_doc_synced(l, ret_locked, ret_time, ret_seq, NULL, 0, err);
 }
 
 static void sleep_ms(unsigned ms) {
@@ -188,13 +212,20 @@ static void sleep_ms(unsigned ms) {
 }
 
 int doc_lock_sync_begin(struct doc_lock *l, struct error_message *ret_error) {
+        return doc_lock_sync_begin_probe(l, NULL, NULL, ret_error);
+}
+
+int doc_lock_sync_begin_probe(struct doc_lock *l, const char *probe, bool *ret_synced,
+                              struct error_message *ret_error) {
         int64_t deadline;
         struct one_error err = {};
-        char tmpl[64];
+        char tmpl[64], synced[DOC_LOCK_SYNCED_MAX];
         long long t, seq;
         bool locked;
         int id, r;
 
+        if (ret_synced)
+                *ret_synced = false;
         if (!l)
                 return 0;
         deadline = monotonic_ms() + l->wait_ms;
@@ -238,7 +269,13 @@ int doc_lock_sync_begin(struct doc_lock *l, struct error_message *ret_error) {
                 }
                 sleep_ms(POLL_MS);
         }
-        r = read_doc(l, &locked, &t, &seq, &err);
+        r = read_doc_synced(l, &locked, &t, &seq, synced, sizeof(synced), &err);
+        if (r >= 0 && probe && ret_synced && STREQ(synced, probe)) {
+                /* Another front-end synced this very probe: no sync, so no
+                 * SEQ moved (no update needs writing again). */
+                *ret_synced = true;
+                return 0;
+        }
         if (r >= 0) {
                 snprintf(tmpl, sizeof(tmpl), "SEQ=\"%lld\"\n", seq + 1);
                 r = one_call_at(l->one, NULL, "one.document.update", NULL, NULL, &err, "(isi)", id,
@@ -251,6 +288,28 @@ int doc_lock_sync_begin(struct doc_lock *l, struct error_message *ret_error) {
         return 0;
 fail:
         error_set(ret_error, "the sync lock in oned: %s", err.message);
+        return r;
+}
+
+int doc_lock_sync_record(struct doc_lock *l, const char *probe, struct error_message *ret_error) {
+        _cleanup_free_ char *tmpl = NULL;
+        struct one_error err = {};
+        int id, r;
+
+        if (!l)
+                return 0;
+        if (strlen(probe) >= DOC_LOCK_SYNCED_MAX || strpbrk(probe, "\"\\\n")) {
+                error_set(ret_error, "the sync lock in oned: probe id not recordable");
+                return -EINVAL;
+        }
+        if (asprintf(&tmpl, DOC_LOCK_SYNCED_ATTR "=\"%s\"\n", probe) < 0)
+                return -ENOMEM;
+        r = doc_id(l, &id, &err);
+        if (r >= 0)
+                r = one_call_at(l->one, NULL, "one.document.update", NULL, NULL, &err, "(isi)", id,
+                                tmpl, 1);
+        if (r < 0)
+                error_set(ret_error, "the sync lock in oned: %s", err.message);
         return r;
 }
 

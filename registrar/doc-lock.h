@@ -44,6 +44,23 @@ void doc_lock_free(struct doc_lock *l);
 int doc_lock_sync_begin(struct doc_lock *l, struct error_message *ret_error);
 void doc_lock_sync_end(struct doc_lock *l);
 
+/* Sync from one place: each front-end widens its own pci.conf, but the nodes
+ * need the widened probe synced once.  The document's template records what
+ * was last synced (DOC_LOCK_SYNCED_ATTR, the probe's SHA-256, written under
+ * the lock after a sync succeeded).  doc_lock_sync_begin_probe() is
+ * doc_lock_sync_begin() that, once holding the lock, sets *ret_synced when
+ * that record equals probe: the caller then skips the sync (SEQ is not
+ * moved) and still ends with doc_lock_sync_end(). */
+#define DOC_LOCK_SYNCED_ATTR "SYNCED_PROBE"
+#define DOC_LOCK_SYNCED_MAX 128
+int doc_lock_sync_begin_probe(struct doc_lock *l, const char *probe, bool *ret_synced,
+                              struct error_message *ret_error);
+/* Under the lock, after a successful sync: records probe as synced. */
+int doc_lock_sync_record(struct doc_lock *l, const char *probe, struct error_message *ret_error);
+/* Pure: the DOCUMENT's DOC_LOCK_SYNCED_ATTR into buf ("" when none or too
+ * long for size); -EBADMSG when xml is not a DOCUMENT. */
+int doc_lock_parse_synced(const char *xml, size_t len, char *buf, size_t size);
+
 /* The update side: waits while a sync holds the document; *ret_seq is what
  * to hand to doc_lock_overlapped() after the write. */
 int doc_lock_hold_off(struct doc_lock *l, long long *ret_seq, struct error_message *ret_error);

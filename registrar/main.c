@@ -367,9 +367,11 @@ static int cmd_serve(struct registrar_config *cfg, const struct cli *cli) {
 #ifdef HAVE_LIBSYSTEMD
         sd_notify(0, "READY=1");
 #endif
-        struct error_message pending_err = {}; /* forced updates a registrar left half done */
-        if (apply_pending_forceupdates(reg, &(unsigned){0}, &pending_err) < 0)
-                log_warning("forced monitoring updates still pending: %s", pending_err.text);
+        /* Forced updates a registrar left half done: finished in the
+         * background, tried again (with back-off) until oned lets it. */
+        r = registrar_start_pending_scan(reg, PENDING_SCAN_FIRST_MS, PENDING_SCAN_MAX_MS);
+        if (r < 0)
+                log_warning("cannot start the scan for pending forced updates: %s", strerror(-r));
         for (;;) {
                 if (sigwait(&mask, &sig) != 0 || sig != SIGHUP)
                         break;

@@ -27,6 +27,7 @@ struct one_zone {
         char *servers[ONE_ZONE_SERVERS_MAX];
         size_t n_servers;
         bool ha;
+        bool stopping; /* one_zone_stop(): no more waiting out elections */
         int64_t last_discover_ms;
         /* per thread: when the current call first failed */
         pthread_key_t first_failure;
@@ -212,7 +213,7 @@ static bool route_failed(void *userdata, const char *endpoint, int r, const stru
         pthread_mutex_lock(&z->mu);
         if (STREQ(z->leader, endpoint))
                 z->leader[0] = '\0';
-        ha = z->ha;
+        ha = z->ha && !z->stopping;
         pthread_mutex_unlock(&z->mu);
         if (!ha)
                 return false;
@@ -230,6 +231,14 @@ static bool route_failed(void *userdata, const char *endpoint, int r, const stru
         /* 250 ms, 500 ms, then every second: a few calls per election, not a storm. */
         sleep_ms(attempt == 0 ? 250 : attempt == 1 ? 500 : 1000);
         return true;
+}
+
+void one_zone_stop(struct one_zone *z) {
+        if (!z)
+                return;
+        pthread_mutex_lock(&z->mu);
+        z->stopping = true;
+        pthread_mutex_unlock(&z->mu);
 }
 
 int one_zone_new(struct one_client *one, unsigned wait_ms, struct one_zone **ret) {

@@ -60,6 +60,9 @@ struct one_zone;
 int one_zone_new(struct one_client *one, unsigned wait_ms, struct one_zone **ret);
 void one_zone_free(struct one_zone *z);
 void one_zone_attach(struct one_zone *z);
+/* Shutting down: calls in flight and later ones stop waiting out an election
+ * (they fail with it at their next attempt). */
+void one_zone_stop(struct one_zone *z);
 
 /* Whether the zone has more than one server (as last seen). */
 bool one_zone_is_ha(struct one_zone *z);

@@ -10,6 +10,7 @@
 
 #include "doc-lock.h"
 #include "fileio.h"
+#include "log.h"
 #include "macros.h"
 #include "one-template.h"
 #include "one-zone.h"
@@ -68,6 +69,18 @@ static bool marker_matches(const char *remotes_dir, const char *hash) {
         return path && read_attr(path, buf, sizeof(buf)) >= 0 && STREQ(buf, hash);
 }
 
+static int write_marker(const char *dir, const char *hash, struct error_message *ret_error) {
+        _cleanup_free_ char *path = path_join(dir, MARKER);
+        char line[80];
+        int k;
+
+        snprintf(line, sizeof(line), "%s\n", hash);
+        k = path ? write_file_atomic(path, line, strlen(line), 0644) : -ENOMEM;
+        if (k < 0)
+                error_set(ret_error, "%s/" MARKER ": %s", dir, strerror(-k));
+        return k;
+}
+
 static int protect_clusters(struct registrar *r, struct one_error *err) {
         _cleanup_free_ char *xml = NULL, *deny = NULL;
         struct one_cluster *cl = NULL;
@@ -99,7 +112,7 @@ int probe_ensure(struct registrar *r, bool *ret_widened, struct one_error *err,
         const char *dir = r->cfg->remotes_dir;
         uint64_t ticket;
         char hash[65];
-        bool wide, changed = false;
+        bool wide, changed = false, synced_elsewhere = false;
         int k;
 
         *ret_widened = false;
@@ -130,30 +143,40 @@ int probe_ensure(struct registrar *r, bool *ret_widened, struct one_error *err,
         k = probe_conf_widen_remotes(dir, &changed, ret_error);
         if (k < 0)
                 goto out;
+        k = probe_state(dir, &wide, hash);
+        if (k < 0) {
+                error_set(ret_error, "%s/kvm-probes.d/pci.conf: %s", dir, strerror(-k));
+                goto out;
+        }
         /* One sync at a time in the whole zone, none while a host is updated
-         * (doc-lock.h); and the oned this front-end's onehost reads must have
-         * every write made so far, or it writes older templates back. */
-        k = doc_lock_sync_begin(r->doclock, ret_error);
+         * (doc-lock.h), and none at all when another front-end already synced
+         * this very probe to the nodes (its record in the lock document); and
+         * the oned this front-end's onehost reads must have every write made
+         * so far, or it writes older templates back. */
+        k = doc_lock_sync_begin_probe(r->doclock, hash, &synced_elsewhere, ret_error);
         if (k >= 0) {
-                k = one_zone_wait_replicated(r->zone, SYNC_REPLICATED_WAIT_MS, ret_error);
-                if (k >= 0)
-                        k = sync_run(r->sync, ticket, ret_error);
+                if (!synced_elsewhere) {
+                        k = one_zone_wait_replicated(r->zone, SYNC_REPLICATED_WAIT_MS, ret_error);
+                        if (k >= 0)
+                                k = sync_run(r->sync, ticket, ret_error);
+                        if (k >= 0) {
+                                struct error_message why = {};
+
+                                /* Not recorded: another front-end syncs again. */
+                                if (doc_lock_sync_record(r->doclock, hash, &why) < 0)
+                                        log_warning("recording the synced probe: %s", why.text);
+                        }
+                }
                 doc_lock_sync_end(r->doclock);
         }
         if ((k == -EREMOTEIO || k == -EHOSTDOWN || k == -EBADMSG) && error_is_set(ret_error))
                 snprintf(err->message, sizeof(err->message), "%s", ret_error->text);
         if (k < 0)
                 goto out;
-        k = probe_state(dir, &wide, hash);
-        if (k >= 0) {
-                _cleanup_free_ char *path = path_join(dir, MARKER);
-                char line[80];
-
-                snprintf(line, sizeof(line), "%s\n", hash);
-                k = path ? write_file_atomic(path, line, strlen(line), 0644) : -ENOMEM;
-                if (k < 0)
-                        error_set(ret_error, "%s/" MARKER ": %s", dir, strerror(-k));
-        }
+        if (synced_elsewhere)
+                log_info("probe %.12s already synced to the nodes by another front-end: "
+                         "not synced again", hash);
+        k = write_marker(dir, hash, ret_error);
         *ret_widened = true;
 out:
         pthread_rwlock_unlock(&r->probe_lock);

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "apply-report.h"
 #include "doc-lock.h"
 #include "inventory.h"
 #include "log.h"
@@ -47,6 +49,8 @@ int registrar_new(const struct registrar_config *cfg, struct one_client *one,
         pthread_rwlockattr_destroy(&attr);
         pthread_mutex_init(&r->version_mu, NULL);
         pthread_cond_init(&r->health_cv, NULL);
+        pthread_mutex_init(&r->pending_mu, NULL);
+        pthread_cond_init(&r->pending_cv, NULL);
         pthread_rwlock_init(&r->inventory_lock, NULL);
         r->lookup = host_lookup_new(one, 5000);
         r->locks = host_locks_new();
@@ -85,9 +89,23 @@ static void stop_health_check(struct registrar *r) {
         r->health_running = false;
 }
 
+static void stop_pending_scan(struct registrar *r) {
+        pthread_mutex_lock(&r->pending_mu);
+        r->pending_stopping = true;
+        pthread_cond_broadcast(&r->pending_cv);
+        pthread_mutex_unlock(&r->pending_mu);
+        if (!r->pending_running)
+                return;
+        /* A scan waiting out an election inside a call gives up at once. */
+        one_zone_stop(r->zone);
+        pthread_join(r->pending_thread, NULL);
+        r->pending_running = false;
+}
+
 void registrar_free(struct registrar *r) {
         if (!r)
                 return;
+        stop_pending_scan(r);
         stop_health_check(r);
         host_lookup_free(r->lookup);
         host_locks_free(r->locks);
@@ -104,6 +122,8 @@ void registrar_free(struct registrar *r) {
         pthread_rwlock_destroy(&r->probe_lock);
         pthread_mutex_destroy(&r->version_mu);
         pthread_cond_destroy(&r->health_cv);
+        pthread_mutex_destroy(&r->pending_mu);
+        pthread_cond_destroy(&r->pending_cv);
         pthread_rwlock_destroy(&r->inventory_lock);
         for (size_t i = 0; i < r->n_retired; i++) {
                 config_done(r->retired[i]);
@@ -283,6 +303,85 @@ int registrar_start_health_check(struct registrar *r) {
         if (k < 0)
                 return k;
         r->health_running = true;
+        return 0;
+}
+
+bool registrar_stopping(struct registrar *r) {
+        bool stop;
+
+        pthread_mutex_lock(&r->pending_mu);
+        stop = r->pending_stopping;
+        pthread_mutex_unlock(&r->pending_mu);
+        return stop;
+}
+
+struct pending_scan {
+        struct registrar *r;
+        unsigned first_ms, max_ms;
+};
+
+static void *pending_thread(void *userdata) {
+        struct pending_scan *p = userdata;
+        struct registrar *r = p->r;
+        unsigned wait_ms = p->first_ms, max_ms = p->max_ms;
+
+        free(p);
+        for (unsigned attempt = 1;; attempt++) {
+                struct error_message why = {};
+                struct timespec until;
+                unsigned done = 0;
+                int k;
+
+                k = apply_pending_forceupdates(r, &done, &why);
+                if (done > 0)
+                        log_info("finished %u forced monitoring update%s left pending", done,
+                                 done == 1 ? "" : "s");
+                if (registrar_stopping(r))
+                        return NULL;
+                if (k >= 0) {
+                        if (attempt > 1)
+                                log_info("no forced monitoring update left pending");
+                        return NULL;
+                }
+                log_warning("forced monitoring updates still pending (attempt %u), trying again "
+                            "in %.1f s: %s",
+                            attempt, wait_ms / 1000.0, why.text);
+                clock_gettime(CLOCK_REALTIME, &until);
+                until.tv_sec += wait_ms / 1000;
+                until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+                if (until.tv_nsec >= 1000000000L) {
+                        until.tv_sec++;
+                        until.tv_nsec -= 1000000000L;
+                }
+                pthread_mutex_lock(&r->pending_mu);
+                while (!r->pending_stopping &&
+                       pthread_cond_timedwait(&r->pending_cv, &r->pending_mu, &until) == 0)
+                        ;
+                bool stop = r->pending_stopping;
+                pthread_mutex_unlock(&r->pending_mu);
+                if (stop)
+                        return NULL;
+                wait_ms = wait_ms > max_ms / 2 ? max_ms : wait_ms * 2;
+        }
+}
+
+int registrar_start_pending_scan(struct registrar *r, unsigned first_ms, unsigned max_ms) {
+        struct pending_scan *p;
+        int k;
+
+        if (r->pending_running)
+                return 0;
+        p = malloc(sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        *p = (struct pending_scan){.r = r, .first_ms = first_ms ? first_ms : 1,
+                                   .max_ms = max_ms > first_ms ? max_ms : first_ms};
+        k = -pthread_create(&r->pending_thread, NULL, pending_thread, p);
+        if (k < 0) {
+                free(p);
+                return k;
+        }
+        r->pending_running = true;
         return 0;
 }
 

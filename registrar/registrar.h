@@ -70,6 +70,13 @@ struct registrar {
         pthread_cond_t health_cv;
         pthread_t health_thread;
         bool health_running, health_stopping;
+
+        /* The start-up scan for forced updates left PENDING, retried in the
+         * background until it succeeds (registrar_start_pending_scan()). */
+        pthread_mutex_t pending_mu;
+        pthread_cond_t pending_cv;
+        pthread_t pending_thread;
+        bool pending_running, pending_stopping;
 };
 
 /* Creates the shared objects from cfg (which must outlive the registrar).
@@ -95,6 +102,19 @@ void registrar_inventory_release(struct registrar *r);
  * seconds (at once, first), logging when the answer changes.  Stopped by
  * registrar_free(). */
 int registrar_start_health_check(struct registrar *r);
+
+/* Starts the thread that finishes every forced update left PENDING
+ * (apply_pending_forceupdates()) and, while that fails (no leader during a
+ * long election, oned down), tries again after first_ms, doubling up to
+ * max_ms, until it succeeds once.  Stopped promptly by registrar_free()
+ * (between two hosts, or during a wait). */
+#define PENDING_SCAN_FIRST_MS 1000
+#define PENDING_SCAN_MAX_MS 30000
+int registrar_start_pending_scan(struct registrar *r, unsigned first_ms, unsigned max_ms);
+
+/* Whether registrar_free() has begun stopping the background threads: the
+ * pending scan checks it between hosts. */
+bool registrar_stopping(struct registrar *r);
 
 /* The last check's result, without waiting for oned: a check older than
  * two intervals (oned hangs) reads as ONED_HEALTH_UNREACHABLE.  ret_version

@@ -154,12 +154,40 @@ static void test_doc_lock_document(void **state) {
         assert_int_equal(doc_lock_find(S("<HOST_POOL/>"), DOC_LOCK_NAME, &id), -EBADMSG);
 }
 
+/* What the last sync in the zone sent to the nodes. */
+static void test_doc_lock_synced(void **state) {
+        char buf[DOC_LOCK_SYNCED_MAX];
+
+        assert_int_equal(doc_lock_parse_synced(S("<DOCUMENT><ID>7</ID><TEMPLATE><SEQ>2</SEQ>"
+                                                 "<SYNCED_PROBE><![CDATA[ab12]]></SYNCED_PROBE>"
+                                                 "</TEMPLATE></DOCUMENT>"),
+                                               buf, sizeof(buf)),
+                         0);
+        assert_string_equal(buf, "ab12");
+        assert_int_equal(doc_lock_parse_synced(S("<DOCUMENT><ID>7</ID><TEMPLATE/></DOCUMENT>"), buf,
+                                               sizeof(buf)),
+                         0);
+        assert_string_equal(buf, "");
+        /* too long for the buffer: as if none (the sync runs again) */
+        assert_int_equal(doc_lock_parse_synced(S("<DOCUMENT><TEMPLATE><SYNCED_PROBE>abcdef"
+                                                 "</SYNCED_PROBE></TEMPLATE></DOCUMENT>"),
+                                               buf, 4),
+                         0);
+        assert_string_equal(buf, "");
+        assert_int_equal(doc_lock_parse_synced(S("<HOST/>"), buf, sizeof(buf)), -EBADMSG);
+}
+
 /* A NULL lock is no lock: what a test without oned gets. */
 static void test_doc_lock_null(void **state) {
         long long seq = 5;
         bool overlapped = true;
 
+        bool synced = true;
+
         assert_int_equal(doc_lock_sync_begin(NULL, NULL), 0);
+        assert_int_equal(doc_lock_sync_begin_probe(NULL, "ab", &synced, NULL), 0);
+        assert_false(synced);
+        assert_int_equal(doc_lock_sync_record(NULL, "ab", NULL), 0);
         doc_lock_sync_end(NULL);
         assert_int_equal(doc_lock_hold_off(NULL, &seq, NULL), 0);
         assert_int_equal(seq, 0);
@@ -173,6 +201,7 @@ int main(void) {
                 cmocka_unit_test(test_zone_endpoints),
                 cmocka_unit_test(test_election_errors),
                 cmocka_unit_test(test_doc_lock_document),
+                cmocka_unit_test(test_doc_lock_synced),
                 cmocka_unit_test(test_doc_lock_null),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

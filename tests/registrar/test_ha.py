@@ -315,7 +315,10 @@ class HATest(unittest.TestCase):
         n = 16
         z = self.zone(zone_seed(n + 1))
         slow = {"ONEPCI_ONEHOST_DELAY_MS": "1500"}
-        a = self.registrar(z, 1, env_extra=slow)
+        # a's pci.conf differs from b's (a local comment): its widened probe
+        # is not the one b synced, so a syncs too, while b updates hosts.
+        a = self.registrar(z, 1, env_extra=slow,
+                           pci_conf=tr.SHIPPED_PCI_CONF + "\n# front-end a\n")
         b = self.registrar(z, 2, env_extra=slow)
         # b's probe first: then a's sync runs while b updates hosts.
         status, _, ans = b.put(host_report(n))
@@ -338,6 +341,99 @@ class HATest(unittest.TestCase):
         self.assertEqual(lost, [], "updates answered 200 and lost")
         for i in range(n + 1):
             self.assertEqual(hosts[i][1].get("ONEPCI_STATUS"), "SUCCEEDED", i)
+
+    def test_two_frontends_sync_once(self):
+        """Each front-end widens its own pci.conf (a future leader needs it),
+        but the widened probe reaches the nodes from one place: the second
+        front-end finds the same probe recorded as synced in the lock
+        document and does not sync again."""
+        z = self.zone(zone_seed(2))
+        a = self.registrar(z, 1)
+        b = self.registrar(z, 2)
+        status, _, ans = a.put(host_report(0))
+        self.assertEqual(status, 200, ans)
+        status, _, ans = b.put(host_report(1))
+        self.assertEqual(status, 200, ans)
+        self.assertEqual(a.syncs() + b.syncs(), 1)
+        for reg in (a, b):
+            with open(os.path.join(reg.dir, "remotes", "kvm-probes.d", "pci.conf")) as f:
+                self.assertNotEqual(f.read(), tr.SHIPPED_PCI_CONF, "pci.conf not widened")
+        leader = z.rpc(z.wait_leader())
+        pool = ET.fromstring(leader.one.documentpool.info(SESSION, -2, -1, -1, 1472)[1])
+        self.assertEqual(len(pool), 1)
+        self.assertEqual(len(pool[0].findtext("TEMPLATE/SYNCED_PROBE") or ""), 64)
+        self.assertIsNone(pool[0].find("LOCK"))
+        # Later reports sync nothing anywhere.
+        self.assertEqual(b.put(host_report(0))[0], 200)
+        self.assertEqual(a.put(host_report(1))[0], 200)
+        self.assertEqual(a.syncs() + b.syncs(), 1)
+        hosts = z.hosts()
+        for i in (0, 1):
+            self.assertEqual(hosts[i][1].get("PCI_FILTER"), "10de:26b9", i)
+            self.assertEqual(hosts[i][0], MONITORED, i)
+
+    def test_start_up_scan_retried_until_a_leader(self):
+        """The registrar starts while the zone has no leader: its scan for
+        forced updates left PENDING runs in the background (its calls wait
+        out the election; a failed scan is tried again) and the host left
+        OFFLINE comes back without any report.  SIGTERM stops a registrar
+        promptly while its scan waits (before, it waited for the scan)."""
+        seed = zone_seed(2)
+        seed["hosts"][0]["state"] = OFFLINE
+        seed["hosts"][0]["template"].update(ONEPCI_FORCEUPDATE="PENDING",
+                                            ONEPCI_FORCEUPDATE_RESTORE="ENABLED")
+        # Longer than a call waits out an election (12 s): the first scan fails.
+        z = self.zone(seed, election_ms=30000)
+        self.assertEqual(z.rpc(2).double.kill_leader(), 0)
+        reg = self.registrar(z, 2)
+        other = Registrar(z, 1)
+        try:
+            time.sleep(3)   # within its first scan, in the election
+            self.assertIsNone(other.proc.poll())
+            start = time.time()
+            other.proc.send_signal(signal.SIGTERM)
+            other.proc.wait(timeout=30)
+            # Before: SIGTERM waited for the scan to give up on the election (18 s).
+            self.assertLess(time.time() - start, 12, "shutdown waited for the scan")
+        finally:
+            other.close()
+        self.assertIsNone(z.leader())   # still no leader: nothing finished yet
+        z.wait_leader(60)
+        state, tmpl = z.hosts()[0]
+        deadline = time.time() + 40
+        while time.time() < deadline and (state, tmpl.get("ONEPCI_FORCEUPDATE")) != (MONITORED,
+                                                                                     "DONE"):
+            time.sleep(0.5)
+            state, tmpl = z.hosts()[0]
+        self.assertEqual(tmpl.get("ONEPCI_FORCEUPDATE"), "DONE", reg.text())
+        self.assertEqual(state, MONITORED)
+        self.assertEqual(reg.syncs(), 0)
+
+    def test_start_up_scan_retried_until_oned_answers(self):
+        """The registrar's own oned is down when it starts (the killed
+        leader): its one scan for forced updates left PENDING fails at once.
+        It is tried again with back-off; once that server is back (a
+        follower of the new leader), the host left OFFLINE comes back
+        without any report."""
+        seed = zone_seed(2)
+        seed["hosts"][0]["state"] = OFFLINE
+        seed["hosts"][0]["template"].update(ONEPCI_FORCEUPDATE="PENDING",
+                                            ONEPCI_FORCEUPDATE_RESTORE="ENABLED")
+        z = self.zone(seed, election_ms=3000)
+        self.assertEqual(z.rpc(2).double.kill_leader(), 0)
+        reg = self.registrar(z, 0)
+        time.sleep(5)
+        state, tmpl = z.hosts()[0]
+        self.assertEqual((state, tmpl.get("ONEPCI_FORCEUPDATE")), (OFFLINE, "PENDING"))
+        self.assertTrue(z.rpc(2).double.revive(0))
+        deadline = time.time() + 40
+        while time.time() < deadline and (state, tmpl.get("ONEPCI_FORCEUPDATE")) != (MONITORED,
+                                                                                     "DONE"):
+            time.sleep(0.5)
+            state, tmpl = z.hosts()[0]
+        self.assertEqual(tmpl.get("ONEPCI_FORCEUPDATE"), "DONE", reg.text())
+        self.assertEqual(state, MONITORED)
+        self.assertIn("forced monitoring updates still pending (attempt 1)", reg.text())
 
     def test_hung_leader_through_a_follower_strands_no_host(self):
         """The leader hangs (accepts, never answers): the registrar's
