@@ -175,9 +175,11 @@ fi
 
 # --- 3. the NoCloud seed from the image example -----------------------------------------------
 sed -e "s|REPLACE-WITH-THE-OUTPUT-OF-onepci-registrar-node-key-n1|$key|" \
-    -e "s|http://192.168.122.2:8474|http://10.0.2.100:8474|" \
+    -e "s|https\?://192.168.122.2:8474|http://10.0.2.100:8474|" \
     "$src/cloud-init/image.yaml" > "$out/user-data"
 grep -q "$key" "$out/user-data" || { echo "FAIL: cloud-init/image.yaml has no key placeholder to fill"; exit 1; }
+grep -q "http://10.0.2.100:8474" "$out/user-data" ||
+        { echo "FAIL: cloud-init/image.yaml has no registrar URL to point at the test's registrar"; exit 1; }
 printf 'instance-id: onepci-systest-1\nlocal-hostname: n1\n' > "$out/meta-data"
 cloud-localds "$out/seed.img" "$out/user-data" "$out/meta-data" || { echo "FAIL: cloud-localds"; exit 1; }
 
