@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <json-c/json.h> /* before macros.h: enables its json-c cleanup */
-
 #include "identity.h"
 
 #include <arpa/inet.h>
@@ -14,6 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cleanup-json.h"
 #include "fileio.h"
 #include "macros.h"
 

@@ -1,7 +1,4 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* json-c first: macros.h (through agent-options.h) defines its cleanup only after it. */
-#include <json-c/json.h>
-
 #include "inventory-dump.h"
 
 #include <errno.h>
@@ -12,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup-json.h"
 #include "context.h"
 #include "error-message.h"
 #include "exit-codes.h"

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup-json.h"
 #include "macros.h"
 #include "pci-address.h"
 #include "strv.h"

@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <json-c/json.h> /* before macros.h: enables its json-c cleanup */
-
 #include "registrar-client.h"
 
 #include <ctype.h>
@@ -13,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cleanup-json.h"
 #include "clock.h"
 #include "curl-transport.h"
 #include "escape.h"

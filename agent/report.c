@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup-json.h"
 #include "config.h"
 #include "macros.h"
 

@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <libudev.h> /* before macros.h: enables its libudev cleanups */
-
 #include "vfio-rule.h"
 
 #include <errno.h>
@@ -16,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cleanup-udev.h"
 #include "clock.h"
 #include "fileio.h"
 #include "macros.h"

@@ -71,30 +71,5 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free)
                 _tfd;                                                          \
         })
 
-/* Project-specific cleanups for the libraries we use.  Each is only
- * available where the including file pulled in the library's header. */
-#ifdef JSON_C_VERSION
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct json_object *, json_object_put)
-#define _cleanup_json_ _cleanup_(json_object_putp)
-#endif
-#ifdef LIBCURL_VERSION
-DEFINE_TRIVIAL_CLEANUP_FUNC(CURL *, curl_easy_cleanup)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct curl_slist *, curl_slist_free_all)
-#endif
-#ifdef YAML_H
-static inline void yaml_parser_deletep(yaml_parser_t **p) {
-        if (*p)
-                yaml_parser_delete(*p);
-}
-#endif
-#ifdef _PCI_LIB_H
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct pci_access *, pci_cleanup)
-#endif
-#ifdef _LIBUDEV_H_
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev *, udev_unref)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_monitor *, udev_monitor_unref)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_device *, udev_device_unref)
-#endif
-#ifdef MHD_VERSION
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct MHD_Response *, MHD_destroy_response)
-#endif
+/* Cleanups for a library's types live in lib/cleanup-<library>.h, which
+ * includes that library's header itself: this file includes none. */

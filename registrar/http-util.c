@@ -11,8 +11,8 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include <microhttpd.h>
-
+#include "cleanup-mhd.h"
+#include "http-mhd.h"
 #include "http-util.h"
 #include "macros.h"
 #include "sign.h"

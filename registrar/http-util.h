@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
-/* HTTP replies as plain data (routes fill them, the server sends them), the
- * JSON helpers, and the libmicrohttpd glue with its version shims. */
+/* HTTP replies as plain data (routes fill them, the server sends them) and
+ * the JSON helpers; their libmicrohttpd form is in http-mhd.h. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -35,19 +35,3 @@ int reply_json(struct http_reply *r, int status, struct json_object *obj);
 int reply_error(struct http_reply *r, int status, const char *error, const char *reason,
                 unsigned retry_after);
 int reply_text(struct http_reply *r, int status, const char *content_type, char *body_taken);
-
-#ifdef MHD_VERSION
-#if MHD_VERSION < 0x00097002
-typedef int MHD_RESULT;
-#else
-typedef enum MHD_Result MHD_RESULT;
-#endif
-
-/* Builds the libmicrohttpd response of a reply.  NULL on allocation failure. */
-struct MHD_Response *http_reply_to_mhd(const struct http_reply *r);
-/* Sends a reply on a connection (respond()); MHD_NO when it could not. */
-MHD_RESULT respond(struct MHD_Connection *c, const struct http_reply *r);
-/* A JSON error directly (respondf() of journal-remote, in JSON). */
-MHD_RESULT respond_error(struct MHD_Connection *c, int status, const char *error,
-                         const char *reason);
-#endif

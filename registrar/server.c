@@ -15,9 +15,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include <microhttpd.h>
-
 #include "fileio.h"
+#include "http-mhd.h"
 #include "http-util.h"
 #include "log.h"
 #include "macros.h"

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cleanup-json.h"
 #include "macros.h"
 #include "owned.h"
 #include "pci-filter.h"

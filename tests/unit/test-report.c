@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "cleanup-json.h"
 #include "config.h"
 #include "macros.h"
 #include "report.h"

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "cleanup-json.h"
 #include "context.h"
 #include "fileio.h"
 #include "macros.h"
