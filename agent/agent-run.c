@@ -109,14 +109,6 @@ static int load_host(struct run_state *s) {
                 return fail(s, EXIT_INTERNAL, "cannot collect this machine's identity: %s",
                             strerror(-r));
 
-        /* inventory_load() opens it blocking: a FIFO with no writer (or a
-         * device) in its place would stop the boot for ever. */
-        r = open_regular_file(s->o->inventory, NULL);
-        if (r == -EINVAL)
-                return fail(s, EXIT_CONFIG, "%s: not a regular file", s->o->inventory);
-        if (r >= 0)
-                close(r);
-
         struct inventory_load_options lo = {
                 .keep_host = identity_keep_host,
                 .userdata = s->identity,

@@ -43,13 +43,8 @@ int open_regular_file(const char *path, struct stat *ret_st) {
         return TAKE_FD(fd);
 }
 
-int read_file_bounded(const char *path, size_t max, char **ret_data, size_t *ret_len) {
-        /* O_NONBLOCK: a FIFO with no writer reads as empty instead of
-         * blocking the open for ever; regular files and /dev/null ignore it. */
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return -errno;
-
+/* Reads fd to its end, at most max bytes, into a NUL-terminated buffer. */
+static int read_fd_bounded(int fd, size_t max, char **ret_data, size_t *ret_len) {
         size_t cap = 4096, len = 0;
         _cleanup_free_ char *buf = malloc(cap + 1);
         if (!buf)
@@ -80,6 +75,33 @@ int read_file_bounded(const char *path, size_t max, char **ret_data, size_t *ret
         if (ret_len)
                 *ret_len = len;
         return 0;
+}
+
+int read_file_bounded(const char *path, size_t max, char **ret_data, size_t *ret_len) {
+        /* O_NONBLOCK: a FIFO with no writer reads as empty instead of
+         * blocking the open for ever; regular files and /dev/null ignore it. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        return read_fd_bounded(fd, max, ret_data, ret_len);
+}
+
+int read_regular_file_bounded(const char *path, size_t max, char **ret_data, size_t *ret_len) {
+        _cleanup_close_ int fd = open_regular_file(path, NULL);
+        if (fd < 0)
+                return fd;
+        return read_fd_bounded(fd, max, ret_data, ret_len);
+}
+
+const char *read_error_text(int r) {
+        switch (r) {
+        case -EINVAL:
+                return "not a regular file (a FIFO, device or socket is refused, never waited on)";
+        case -EFBIG:
+                return "file is larger than the limit";
+        default:
+                return strerror(-r);
+        }
 }
 
 int read_attr(const char *path, char *buf, size_t size) {

@@ -18,6 +18,14 @@ int open_regular_file(const char *path, struct stat *ret_st);
  * FIFO with none reads as empty, one with a slow writer fails (-EAGAIN). */
 int read_file_bounded(const char *path, size_t max, char **ret_data, size_t *ret_len);
 
+/* The same for a regular file only (open_regular_file()): -EINVAL for a
+ * FIFO, device or socket, -EISDIR for a directory, never waiting. */
+int read_regular_file_bounded(const char *path, size_t max, char **ret_data, size_t *ret_len);
+
+/* What a person reads for an error of the readers above: "not a regular
+ * file ..." for -EINVAL, the size limit for -EFBIG, else strerror(). */
+const char *read_error_text(int r);
+
 /* Reads a small text attribute (sysfs style) into buf, stripping one
  * trailing newline.  -ENOBUFS when it does not fit. */
 int read_attr(const char *path, char *buf, size_t size);

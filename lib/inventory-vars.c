@@ -19,10 +19,10 @@ static int load_file(const struct vars_files *vf, const char *path, struct inv_v
         _cleanup_free_ char *data = NULL;
         _cleanup_(inv_value_unrefp) struct inv_value *vars = NULL;
         size_t len;
-        int r = read_file_bounded(path, vf->max_file_size, &data, &len);
+        /* Only a regular file: a FIFO would hang the load, a device feed it. */
+        int r = read_regular_file_bounded(path, vf->max_file_size, &data, &len);
         if (r < 0) {
-                error_set_at(vf->err, path, 0, 0, NULL, "%s",
-                             r == -EFBIG ? "file is larger than the limit" : strerror(-r));
+                error_set_at(vf->err, path, 0, 0, NULL, "%s", read_error_text(r));
                 return r;
         }
         if (len >= 14 && memcmp(data, "$ANSIBLE_VAULT", 14) == 0) {
@@ -72,10 +72,12 @@ static int load_dir(const struct vars_files *vf, const char *dir, unsigned depth
                 bool has_ext = strrchr(list[i]->d_name, '.') != NULL;
                 if (r >= 0 && asprintf(&path, "%s/%s", dir, list[i]->d_name) < 0)
                         r = -ENOMEM;
+                /* Anything but a directory is read as Ansible does, so a
+                 * FIFO or device there is refused by load_file(), not skipped. */
                 if (r >= 0 && stat(path, &st) == 0) {
                         if (S_ISDIR(st.st_mode) && !has_ext && depth < 16)
                                 r = load_dir(vf, path, depth + 1, dst);
-                        else if (S_ISREG(st.st_mode) && ext_is_read(list[i]->d_name))
+                        else if (!S_ISDIR(st.st_mode) && ext_is_read(list[i]->d_name))
                                 r = load_file(vf, path, dst);
                 }
                 free(list[i]);

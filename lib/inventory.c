@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "error-message.h"
+#include "fileio.h"
 #include "inv-value-build.h"
 #include "inventory-range.h"
 #include "inventory-vars.h"
@@ -1154,6 +1156,14 @@ int inventory_load_buffer(const char *data, size_t len, const char *filename,
                     ret_error ? ret_error : &scratch);
 }
 
+int inventory_load_stream(FILE *f, const char *filename, const struct inventory_load_options *opts,
+                          struct inventory **ret, struct error_message *ret_error) {
+        struct error_message scratch;
+        struct source src = {.f = f};
+        return load(&src, filename ? filename : "<stream>", NULL, opts, ret,
+                    ret_error ? ret_error : &scratch);
+}
+
 /* The inventory is parsed as it is read, never held whole: a 100,000-host
  * file (28 MB) costs the agent no more memory than a 100-host one. */
 int inventory_load(const char *path, const struct inventory_load_options *opts,
@@ -1161,20 +1171,25 @@ int inventory_load(const char *path, const struct inventory_load_options *opts,
         struct error_message scratch;
         struct error_message *err = ret_error ? ret_error : &scratch;
         size_t max_size = opts && opts->max_file_size ? opts->max_file_size : DEFAULT_MAX_FILE_SIZE;
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        _cleanup_fclose_ FILE *f = NULL;
         struct stat st;
-        int r = !f ? -errno : fstat(fileno(f), &st) < 0 ? -errno : 0;
-        if (r == 0 && S_ISDIR(st.st_mode))
-                r = -EISDIR;
-        if (r == 0 && S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max_size)
+        /* Only a regular file: a FIFO with no writer would block for ever. */
+        int r = open_regular_file(path, &st);
+        if (r >= 0) {
+                int fd = r;
+                f = fdopen(fd, "r");
+                r = f ? 0 : -errno;
+                if (!f)
+                        close(fd);
+        }
+        if (r == 0 && (uintmax_t)st.st_size > max_size)
                 r = -EFBIG;
         if (r < 0) {
                 error_set_at(err, path, 0, 0, NULL, "%s",
-                             r == -EFBIG    ? "file is larger than the limit"
-                             : r == -EISDIR ? "is a directory; give the inventory file (onepci "
-                                              "reads one YAML file with group_vars/ and "
-                                              "host_vars/ beside it)"
-                                            : strerror(-r));
+                             r == -EISDIR ? "is a directory; give the inventory file (onepci "
+                                            "reads one YAML file with group_vars/ and "
+                                            "host_vars/ beside it)"
+                                          : read_error_text(r));
                 return r;
         }
         /* The yaml inventory plugin's verify_file(): other names are not

@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "inv-value.h"
 
@@ -44,9 +45,11 @@ struct inventory_load_options {
 };
 
 /* Loads an inventory file (and its group_vars/host_vars directories).
+ * Every file it reads must be a regular one: a FIFO, device or socket is
+ * refused (-EINVAL) at once, never waited on.
  * On failure returns a negative errno and fills ret_error:
- *   -EINVAL  YAML or inventory-shape error, or something Ansible reads
- *            differently from what onepci would; -E2BIG alias expansion
+ *   -EINVAL  YAML or inventory-shape error, something Ansible reads
+ *            differently from what onepci would, or not a regular file; -E2BIG alias expansion
  *            limit; -EFBIG file larger than the limit; -EISDIR a directory;
  *            other -errno from opening it. */
 int inventory_load(const char *path, const struct inventory_load_options *opts,
@@ -56,6 +59,12 @@ int inventory_load(const char *path, const struct inventory_load_options *opts,
 int inventory_load_buffer(const char *data, size_t len, const char *filename,
                           const struct inventory_load_options *opts, struct inventory **ret,
                           struct error_message *ret_error);
+
+/* The same read from f as it is parsed (no vars directories, no size check
+ * in advance: the limit cuts the read off), whatever f is; filename is used
+ * in errors.  inventory_load() takes regular files only. */
+int inventory_load_stream(FILE *f, const char *filename, const struct inventory_load_options *opts,
+                          struct inventory **ret, struct error_message *ret_error);
 
 void inventory_free(struct inventory *inv);
 

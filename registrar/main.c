@@ -214,7 +214,9 @@ static int load_inventory(const struct registrar_config *cfg, struct inventory *
                 if (err.line)
                         log_error("%s:%u:%u: %s", err.file, err.line, err.column, err.text);
                 else
-                        log_error("%s: %s", path, err.text[0] ? err.text : strerror(-r));
+                        /* err.file: a host_vars file may be the one at fault. */
+                        log_error("%s: %s", err.file[0] ? err.file : path,
+                                  err.text[0] ? err.text : strerror(-r));
         }
         return r;
 }

@@ -91,6 +91,23 @@ for cmd in plan apply check; do
         expect_output "fifo.yml: not a regular file"
 done
 
+# The same for the files read beside it: a host_vars file, a file in a
+# group_vars directory (read as Ansible does: not skipped).
+mkdir -p "$WORK/vars-fifo/host_vars" "$WORK/vars-fifo/group_vars/node"
+cat > "$WORK/vars-fifo/inventory.yml" <<'EOF2'
+node:
+  hosts:
+    n1:
+EOF2
+for fifo in host_vars/n1.yml group_vars/node/a.yml; do
+        step "a FIFO as $fifo"
+        mkfifo -m 0600 "$WORK/vars-fifo/$fifo"
+        bounded_agent --inventory "$WORK/vars-fifo/inventory.yml" plan
+        expect_rc 3 "FIFO $fifo"
+        expect_output "$WORK/vars-fifo/$fifo: not a regular file"
+        rm -- "$WORK/vars-fifo/$fifo"
+done
+
 step "a FIFO as the key file"
 bounded_agent --key-file "$WORK/fifo.yml" --registrar http://127.0.0.1:9 --output "$WORK/got.yml" \
         fetch-inventory

@@ -390,6 +390,14 @@ static int fifo_done(char *path, pid_t pid) {
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* inventory_load_stream() of the FIFO at path (opened as a pipe is). */
+static int load_fifo(const char *path, const struct inventory_load_options *opts,
+                     struct inventory **ret, struct error_message *err) {
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        assert_non_null(f);
+        return inventory_load_stream(f, path, opts, ret, err);
+}
+
 /* The inventory is parsed as it is read, never read into memory first: a
  * pipe (no size to check in advance) within the limit loads, one past the
  * limit is cut off while it is read, and an error near the top of a huge
@@ -401,14 +409,14 @@ static void test_inventory_is_streamed(void **state) {
         pid_t pid;
 
         char *path = fifo_feeding("node:\n  hosts:\n    n1:\n", "", 0, &pid);
-        assert_int_equal(inventory_load(path, &small, &inv, &err), 0);
+        assert_int_equal(load_fifo(path, &small, &inv, &err), 0);
         assert_int_equal(inventory_n_hosts(inv), 1);
         inventory_free(inv);
         inv = NULL;
         assert_int_equal(fifo_done(path, pid), 0);
 
         path = fifo_feeding("", "# padding padding padding padding padding padding\n", 20000, &pid);
-        assert_int_equal(inventory_load(path, &small, &inv, &err), -EFBIG);
+        assert_int_equal(load_fifo(path, &small, &inv, &err), -EFBIG);
         assert_null(inv);
         assert_non_null(strstr(err.text, "larger than the limit"));
         assert_non_null(strstr(err.text, "inventory.yml"));
@@ -420,10 +428,78 @@ static void test_inventory_is_streamed(void **state) {
         memset(chunk, '#', sizeof(chunk) - 2);
         chunk[sizeof(chunk) - 2] = '\n';
         path = fifo_feeding("node:\n  hosts: a: b\n", chunk, 2048, &pid);
-        assert_int_equal(inventory_load(path, NULL, &inv, &err), -EINVAL);
+        assert_int_equal(load_fifo(path, NULL, &inv, &err), -EINVAL);
         assert_non_null(strstr(err.text, "YAML error"));
         assert_int_equal(err.line, 2);
         assert_int_equal(fifo_done(path, pid), 1);
+}
+
+/* Every file the reader reads must be a regular one: a FIFO with no writer
+ * (or a device) as the inventory, a host_vars file or a file in a vars
+ * directory is refused at once with its name, never waited on or read. */
+static void test_not_regular_files_refused(void **state) {
+        char dir[] = "/tmp/onepci-inv-XXXXXX";
+        char inv_path[256], vars[256], fifo[300];
+        struct inventory *inv = NULL;
+        struct error_message err = {0};
+        FILE *f;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(inv_path, sizeof(inv_path), "%s/inventory.yml", dir);
+
+        assert_int_equal(mkfifo(inv_path, 0600), 0);
+        assert_int_equal(inventory_load(inv_path, NULL, &inv, &err), -EINVAL);
+        assert_null(inv);
+        assert_string_equal(err.file, inv_path);
+        assert_non_null(strstr(err.text, "not a regular file"));
+        assert_int_equal(unlink(inv_path), 0);
+
+        assert_non_null(f = fopen(inv_path, "we"));
+        fputs("node:\n  hosts:\n    n1:\n", f);
+        assert_int_equal(fclose(f), 0);
+        snprintf(vars, sizeof(vars), "%s/host_vars", dir);
+        assert_int_equal(mkdir(vars, 0700), 0);
+        snprintf(fifo, sizeof(fifo), "%s/n1.yml", vars);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        err = (struct error_message){0};
+        assert_int_equal(inventory_load(inv_path, NULL, &inv, &err), -EINVAL);
+        assert_string_equal(err.file, fifo);
+        assert_non_null(strstr(err.text, "not a regular file"));
+        assert_int_equal(unlink(fifo), 0);
+
+        /* A device through a symbolic link: /dev/null would read as empty. */
+        assert_int_equal(symlink("/dev/null", fifo), 0);
+        err = (struct error_message){0};
+        assert_int_equal(inventory_load(inv_path, NULL, &inv, &err), -EINVAL);
+        assert_string_equal(err.file, fifo);
+        assert_int_equal(unlink(fifo), 0);
+        assert_int_equal(rmdir(vars), 0);
+
+        /* In a vars directory, where it is not skipped either. */
+        snprintf(vars, sizeof(vars), "%s/group_vars", dir);
+        assert_int_equal(mkdir(vars, 0700), 0);
+        snprintf(vars, sizeof(vars), "%s/group_vars/node", dir);
+        assert_int_equal(mkdir(vars, 0700), 0);
+        snprintf(fifo, sizeof(fifo), "%s/a.yml", vars);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        err = (struct error_message){0};
+        assert_int_equal(inventory_load(inv_path, NULL, &inv, &err), -EINVAL);
+        assert_string_equal(err.file, fifo);
+        assert_non_null(strstr(err.text, "not a regular file"));
+        assert_int_equal(unlink(fifo), 0);
+
+        /* The same tree with a regular file loads. */
+        assert_non_null(f = fopen(fifo, "we"));
+        fputs("a: 1\n", f);
+        assert_int_equal(fclose(f), 0);
+        assert_int_equal(inventory_load(inv_path, NULL, &inv, &err), 0);
+        inventory_free(inv);
+        assert_int_equal(unlink(fifo), 0);
+        assert_int_equal(rmdir(vars), 0);
+        snprintf(vars, sizeof(vars), "%s/group_vars", dir);
+        assert_int_equal(rmdir(vars), 0);
+        assert_int_equal(unlink(inv_path), 0);
+        assert_int_equal(rmdir(dir), 0);
 }
 
 struct error_case {
@@ -793,6 +869,7 @@ int main(void) {
                 cmocka_unit_test(test_alias_bomb),
                 cmocka_unit_test(test_size_limit),
                 cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_not_regular_files_refused),
                 cmocka_unit_test(test_secret_never_in_errors),
                 cmocka_unit_test(test_secret_values_flagged),
                 cmocka_unit_test(test_keep_host_filters),
