@@ -20,6 +20,7 @@
 #include "fileio.h"
 #include "macros.h"
 #include "sync-lock.h"
+#include "sync-reason.h"
 #include "sync.h"
 
 extern char **environ;
@@ -109,14 +110,41 @@ unsigned sync_runs(struct sync_runner *s) {
         return n;
 }
 
-/* Runs argv with stdout+stderr into a pipe, keeps the last line for the reason.
+/* Keeps the head of a stream in o (its errors come first) or, with tail,
+ * its end (the last line), dropping the rest. */
+struct capture {
+        char buf[4096];
+        size_t len;
+        bool tail;
+};
+
+static void capture_add(struct capture *o, const char *data, size_t n) {
+        if (o->tail && o->len + n > sizeof(o->buf)) {
+                size_t keep = n >= sizeof(o->buf) ? 0 : sizeof(o->buf) - n;
+                if (keep > o->len)
+                        keep = o->len;
+                memmove(o->buf, o->buf + o->len - keep, keep);
+                o->len = keep;
+                if (n > sizeof(o->buf)) {
+                        data += n - sizeof(o->buf);
+                        n = sizeof(o->buf);
+                }
+        }
+        if (n > sizeof(o->buf) - o->len)
+                n = sizeof(o->buf) - o->len;
+        memcpy(o->buf + o->len, data, n);
+        o->len += n;
+}
+
+/* Runs argv with stdout and stderr into two pipes: onehost's error is on
+ * stderr, its progress on stdout (sync-reason.h).
  * *ret_spawned tells whether the command was started at all. */
 static int run_once(struct sync_runner *s, bool *ret_spawned, struct error_message *ret_error) {
         posix_spawn_file_actions_t fa;
         _cleanup_(sync_lock_release) struct sync_lock lock = SYNC_LOCK_INIT;
-        int pipefd[2], status = 0, r = 0;
-        char out[4096] = "";
-        size_t out_len = 0;
+        int outp[2], errp[2], status = 0, r = 0;
+        struct capture cap[2] = {{.tail = true}, {.tail = false}};
+        char reason[SYNC_REASON_MAX + 1];
         int64_t deadline;
         pid_t pid;
 
@@ -130,54 +158,65 @@ static int run_once(struct sync_runner *s, bool *ret_spawned, struct error_messa
                 return r;
         deadline = monotonic_ms() + (int64_t)s->timeout_s * 1000;
 
-        if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        if (pipe2(outp, O_CLOEXEC) < 0) {
                 r = -errno;
                 error_set(ret_error, "pipe: %s", strerror(-r));
                 return r;
         }
+        if (pipe2(errp, O_CLOEXEC) < 0) {
+                r = -errno;
+                close(outp[0]);
+                close(outp[1]);
+                error_set(ret_error, "pipe: %s", strerror(-r));
+                return r;
+        }
         posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-        posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+        posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+        posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
         r = posix_spawnp(&pid, s->argv[0], &fa, NULL, s->argv, environ);
         posix_spawn_file_actions_destroy(&fa);
-        close(pipefd[1]);
+        close(outp[1]);
+        close(errp[1]);
         *ret_spawned = r == 0;
         if (r != 0) {
-                close(pipefd[0]);
+                close(outp[0]);
+                close(errp[0]);
                 error_set(ret_error, "%s: %s", s->argv[0], strerror(r));
                 return -r;
         }
 
-        for (;;) {
-                struct pollfd pfd = {.fd = pipefd[0], .events = POLLIN};
+        struct pollfd pfd[2] = {{.fd = outp[0], .events = POLLIN}, {.fd = errp[0], .events = POLLIN}};
+        while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
                 int64_t left = deadline - monotonic_ms();
-                char buf[1024];
-                ssize_t n;
 
                 if (left <= 0) {
                         kill(pid, SIGKILL);
                         r = -ETIMEDOUT;
                         break;
                 }
-                if (poll(&pfd, 1, (int)(left > 1000 ? 1000 : left)) <= 0)
+                if (poll(pfd, 2, (int)(left > 1000 ? 1000 : left)) <= 0)
                         continue;
-                n = read(pipefd[0], buf, sizeof(buf));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                /* Keep the tail of the output (buf is smaller than out). */
-                if (out_len + (size_t)n >= sizeof(out)) {
-                        size_t drop = out_len + (size_t)n - (sizeof(out) - 1);
-                        memmove(out, out + drop, out_len - drop);
-                        out_len -= drop;
+                for (int i = 0; i < 2; i++) {
+                        char buf[1024];
+                        ssize_t n;
+
+                        if (pfd[i].fd < 0 || !pfd[i].revents)
+                                continue;
+                        n = read(pfd[i].fd, buf, sizeof(buf));
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0) {
+                                close(pfd[i].fd);
+                                pfd[i].fd = -1; /* poll ignores it from now on */
+                                continue;
+                        }
+                        capture_add(&cap[i], buf, (size_t)n);
                 }
-                memcpy(out + out_len, buf, (size_t)n);
-                out_len += (size_t)n;
-                out[out_len] = '\0';
         }
-        close(pipefd[0]);
+        for (int i = 0; i < 2; i++)
+                if (pfd[i].fd >= 0)
+                        close(pfd[i].fd);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
         if (r == -ETIMEDOUT) {
@@ -187,14 +226,10 @@ static int run_once(struct sync_runner *s, bool *ret_spawned, struct error_messa
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 return 0;
 
-        /* The last non-empty line of the output says why. */
-        while (out_len > 0 && (out[out_len - 1] == '\n' || out[out_len - 1] == '\r'))
-                out[--out_len] = '\0';
-        const char *last = strrchr(out, '\n');
-        last = last ? last + 1 : out;
+        sync_reason(cap[0].buf, cap[0].len, cap[1].buf, cap[1].len, reason, sizeof(reason));
         if (WIFEXITED(status))
-                error_set(ret_error, "%s exited with %d: %.160s", s->argv[0], WEXITSTATUS(status),
-                          last);
+                error_set(ret_error, "%s exited with %d: %s", s->argv[0], WEXITSTATUS(status),
+                          reason);
         else
                 error_set(ret_error, "%s killed by signal %d", s->argv[0], WTERMSIG(status));
         return -EIO;

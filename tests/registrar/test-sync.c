@@ -31,6 +31,7 @@
 #include "probe-ensure.h"
 #include "doc-lock.h"
 #include "registrar.h"
+#include "sync-reason.h"
 #include "sync.h"
 
 #define WAITERS 16
@@ -264,6 +265,55 @@ static void test_failure_and_timeout(void **state) {
         assert_int_equal(sync_runner_new("/nonexistent/onehost sync", dir, 1, 5000, 0, &s), 0);
         assert_true(sync_run(s, sync_ticket(s), &reason) < 0);
         sync_runner_free(s);
+}
+
+/* onehost writes its error to stderr at once and its progress to stdout,
+ * which Ruby flushes at exit: the error, not the chatter, is the reason. */
+static void test_failure_reason_is_the_error(void **state) {
+        static const char text[] = "#!/bin/sh\n"
+                                   "echo 'Failed to update the following hosts:' >&2\n"
+                                   "echo '* n2' >&2\n"
+                                   "echo '* Adding n1 to upgrade'\n"
+                                   "echo '* Adding n2 to upgrade'\n"
+                                   "exit 255\n";
+        char cmd[300];
+        struct sync_runner *s = NULL;
+        struct error_message reason = {};
+
+        snprintf(cmd, sizeof(cmd), "%s/fake-onehost", dir);
+        assert_int_equal(write_file_atomic(cmd, text, strlen(text), 0755), 0);
+        assert_int_equal(sync_runner_new(cmd, dir, 10, 5000, 0, &s), 0);
+        assert_int_equal(sync_run(s, sync_ticket(s), &reason), -EIO);
+        assert_non_null(strstr(reason.text, "exited with 255: Failed to update the following "
+                                            "hosts:; * n2"));
+        assert_null(strstr(reason.text, "Adding"));
+        sync_runner_free(s);
+}
+
+static void test_sync_reason(void **state) {
+        char buf[SYNC_REASON_MAX + 1], big[4096];
+        static const char out[] = "* Adding n1 to upgrade\nAll done?\n\n";
+
+        /* No stderr: stdout's last non-empty line. */
+        sync_reason(out, strlen(out), "\n", 1, buf, sizeof(buf));
+        assert_string_equal(buf, "All done?");
+        sync_reason("", 0, "", 0, buf, sizeof(buf));
+        assert_string_equal(buf, "");
+
+        /* Terminal escapes are escaped, a URL's password is masked. */
+        static const char err[] = "\x1b[31mERROR\x1b[0m: [one.host.info] "
+                                  "http://oneadmin:s3cret@fe:2633/RPC2 refused\r\n";
+        sync_reason(out, strlen(out), err, strlen(err), buf, sizeof(buf));
+        assert_string_equal(buf, "\\x1b[31mERROR\\x1b[0m: [one.host.info] "
+                                 "http://***@fe:2633/RPC2 refused");
+
+        /* Bounded, however much onehost wrote. */
+        memset(big, 'x', sizeof(big) - 1);
+        big[sizeof(big) - 1] = '\0';
+        sync_reason(big, strlen(big), big, strlen(big), buf, sizeof(buf));
+        assert_int_equal(strlen(buf), SYNC_REASON_MAX);
+        sync_reason(big, strlen(big), "", 0, buf, 16);
+        assert_int_equal(strlen(buf), 15);
 }
 
 static void test_flock_between_instances(void **state) {
@@ -575,6 +625,8 @@ int main(void) {
                 cmocka_unit_test(test_failure_shared_by_waiters),
                 cmocka_unit_test(test_backoff_after_failure),
                 cmocka_unit_test(test_failure_and_timeout),
+                cmocka_unit_test(test_failure_reason_is_the_error),
+                cmocka_unit_test(test_sync_reason),
                 cmocka_unit_test(test_flock_between_instances),
                 cmocka_unit_test(test_lock_wait_apart_from_timeout),
                 cmocka_unit_test(test_update_holds_off_other_instance_sync),
