@@ -94,11 +94,9 @@ static int fail(struct run_state *s, int code, const char *fmt, ...) {
 }
 
 static int format_inv_error(struct run_state *s, int code, const struct error_message *e) {
-        if (e->line > 0)
-                return fail(s, code, "%s:%u:%u: %s%s%s%s", e->file, e->line, e->column,
-                            e->text, e->value[0] ? " (value: \"" : "", e->value,
-                            e->value[0] ? "\")" : "");
-        return fail(s, code, "%s: %s", e->file[0] ? e->file : s->o->inventory, e->text);
+        char line[ERROR_MESSAGE_FORMAT_MAX];
+        return fail(s, code, "%s",
+                    error_message_format(e, s->o->inventory, NULL, line, sizeof(line)));
 }
 
 /* Inventory → identity → this host's configuration. */

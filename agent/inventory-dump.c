@@ -154,11 +154,8 @@ static bool is_read(const char *key) {
 }
 
 static void log_inventory_error(const char *inventory, const struct error_message *e) {
-        if (e->line > 0)
-                log_error("%s:%u:%u: %s%s%s%s", e->file, e->line, e->column, e->text,
-                          e->value[0] ? " (value: \"" : "", e->value, e->value[0] ? "\")" : "");
-        else
-                log_error("%s: %s", e->file[0] ? e->file : inventory, e->text);
+        char line[ERROR_MESSAGE_FORMAT_MAX];
+        log_error("%s", error_message_format(e, inventory, NULL, line, sizeof(line)));
 }
 
 /* One host: validated as `plan` validates it, then its variables and groups. */

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "escape.h"
+
 static void copy_bounded(char *dst, size_t size, const char *src) {
         size_t len = src ? strnlen(src, size - 1) : 0;
 
@@ -51,4 +53,22 @@ void error_prefix(struct error_message *err, const char *fmt, ...) {
         char joined[sizeof(prefix) + 2 + sizeof(err->text)];
         snprintf(joined, sizeof(joined), "%s: %s", prefix, err->text);
         copy_bounded(err->text, sizeof(err->text), joined); /* cut at the end, as every setter */
+}
+
+char *error_message_format(const struct error_message *err, const char *fallback_file,
+                           const char *fallback_text, char *buf, size_t size) {
+        const char *file = err->file[0] ? err->file : fallback_file ? fallback_file : "";
+        const char *text = err->text[0] ? err->text : fallback_text ? fallback_text : "";
+        char file_e[4 * sizeof(err->file)], text_e[4 * sizeof(err->text)];
+        char value_e[4 * sizeof(err->value)];
+
+        escape_untrusted_to(file, strlen(file), file_e, sizeof(file_e));
+        escape_untrusted_to(text, strlen(text), text_e, sizeof(text_e));
+        escape_untrusted_to(err->value, strlen(err->value), value_e, sizeof(value_e));
+        if (err->line > 0)
+                snprintf(buf, size, "%s:%u:%u: %s%s%s%s", file_e, err->line, err->column, text_e,
+                         value_e[0] ? " (value: \"" : "", value_e, value_e[0] ? "\")" : "");
+        else
+                snprintf(buf, size, "%s: %s", file_e, text_e);
+        return buf;
 }

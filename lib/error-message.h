@@ -31,6 +31,18 @@ void error_set_at(struct error_message *err, const char *file, unsigned line, un
 /* Puts "prefix: " before the existing text (printf-style), keeping the location. */
 void error_prefix(struct error_message *err, const char *fmt, ...) _printf_(2, 3);
 
+/* The message as one line for a person: "FILE:LINE:COLUMN: TEXT (value: "V")"
+ * when it has a place, else "FILE: TEXT" (fallback_file when it names no file;
+ * fallback_text when no text was set).  The file, the text and the value may
+ * quote an inventory, so every control character in them is escaped (see
+ * escape.h): a name in a file cannot recolour a terminal or fake a log line.
+ * Writes at most size bytes into buf, NUL-terminated, and returns buf. */
+char *error_message_format(const struct error_message *err, const char *fallback_file,
+                           const char *fallback_text, char *buf, size_t size);
+
+/* Room for error_message_format(): every byte of the parts escaped (\xHH). */
+#define ERROR_MESSAGE_FORMAT_MAX (4 * (256 + 128 + 512) + 64)
+
 /* True when a message was set. */
 static inline int error_is_set(const struct error_message *err) {
         return err && err->text[0] != '\0';

@@ -90,3 +90,18 @@ char *escape_untrusted(const char *s) {
         escape_untrusted_to(s, len, buf, need + 1);
         return buf;
 }
+
+size_t mask_url_userinfo(char *s, size_t len) {
+        for (char *p = strstr(s, "://"); p; p = strstr(p, "://")) {
+                char *u = p + 3;
+                size_t span = strcspn(u, "@/ \t;\"'");
+                p = u;
+                if (u[span] != '@' || !memchr(u, ':', span))
+                        continue;
+                memmove(u + 3, u + span, len - (size_t)(u + span - s) + 1);
+                memcpy(u, "***", 3);
+                len = len - span + 3;
+                p = u + 3;
+        }
+        return len;
+}

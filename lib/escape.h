@@ -19,3 +19,8 @@ size_t escape_untrusted_to(const char *s, size_t len, char *buf, size_t size);
 /* The escaped copy of the NUL-terminated s (NULL reads as ""), malloc'ed;
  * NULL when out of memory. */
 char *escape_untrusted(const char *s);
+
+/* Every URL's "user:password@" in the len bytes of the NUL-terminated s
+ * becomes "***@", in place (a URL in a message or a log line must not carry
+ * its password); returns the new length. */
+size_t mask_url_userinfo(char *s, size_t len);

@@ -211,12 +211,9 @@ static int load_inventory(const struct registrar_config *cfg, struct inventory *
         }
         r = inventory_load(path, NULL, ret, &err);
         if (r < 0) {
-                if (err.line)
-                        log_error("%s:%u:%u: %s", err.file, err.line, err.column, err.text);
-                else
-                        /* err.file: a host_vars file may be the one at fault. */
-                        log_error("%s: %s", err.file[0] ? err.file : path,
-                                  err.text[0] ? err.text : strerror(-r));
+                /* err.file: a host_vars file may be the one at fault. */
+                char line[ERROR_MESSAGE_FORMAT_MAX];
+                log_error("%s", error_message_format(&err, path, strerror(-r), line, sizeof(line)));
         }
         return r;
 }

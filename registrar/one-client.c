@@ -14,6 +14,7 @@
 #include <xmlrpc-c/client.h>
 
 #include "config.h"
+#include "escape.h"
 #include "fileio.h"
 #include "macros.h"
 #include "one-client.h"
@@ -25,6 +26,7 @@
 
 struct one_client {
         char *endpoint;
+        char *endpoint_shown; /* for logs: a user:password in it masked */
         pthread_mutex_t session_mu; /* session is replaced when re-read */
         char *session;
         /* Where the session was found, to read it again (NULL: never). */
@@ -134,14 +136,18 @@ int one_client_new(const char *endpoint, const char *session, unsigned max_concu
         if (!c)
                 return -ENOMEM;
         c->endpoint = strdup(endpoint);
+        c->endpoint_shown = strdup(endpoint);
         c->session = strdup(session);
         c->timeout_ms = timeout_ms;
-        if (!c->endpoint || !c->session || sem_init(&c->slots, 0, max_concurrent) < 0) {
+        if (!c->endpoint || !c->endpoint_shown || !c->session ||
+            sem_init(&c->slots, 0, max_concurrent) < 0) {
                 free(c->endpoint);
+                free(c->endpoint_shown);
                 free(c->session);
                 free(c);
                 return -ENOMEM;
         }
+        mask_url_userinfo(c->endpoint_shown, strlen(c->endpoint_shown));
         pthread_mutex_init(&c->session_mu, NULL);
         *ret = c;
         return 0;
@@ -158,6 +164,7 @@ void one_client_free(struct one_client *c) {
         free(c->session_home);
         free(c->session_oneadmin_home);
         free(c->endpoint);
+        free(c->endpoint_shown);
         free(c);
 }
 
@@ -219,6 +226,10 @@ static char *session_copy(struct one_client *c) {
 
 const char *one_client_endpoint(const struct one_client *c) {
         return c->endpoint;
+}
+
+const char *one_client_endpoint_shown(const struct one_client *c) {
+        return c->endpoint_shown;
 }
 
 void one_client_set_router(struct one_client *c, const struct one_router *router) {

@@ -67,6 +67,8 @@ void one_client_free(struct one_client *c);
  * one call at a time (no router). */
 int one_client_new_like(const struct one_client *c, unsigned timeout_ms, struct one_client **ret);
 const char *one_client_endpoint(const struct one_client *c);
+/* The endpoint for a log line: a user:password in its URL masked. */
+const char *one_client_endpoint_shown(const struct one_client *c);
 
 int one_system_version(struct one_client *c, char **ret, struct one_error *err);
 int one_hostpool_info(struct one_client *c, char **ret_xml, struct one_error *err);

@@ -8,6 +8,7 @@
 
 #include "apply-report.h"
 #include "doc-lock.h"
+#include "escape.h"
 #include "inventory.h"
 #include "log.h"
 #include "macros.h"
@@ -263,14 +264,17 @@ static void check_once(struct registrar *r) {
         if (h == before)
                 return;
         if (h == ONED_HEALTH_OK)
-                log_info("oned at %s answers (OpenNebula %s)", one_client_endpoint(r->one),
+                log_info("oned at %s answers (OpenNebula %s)", one_client_endpoint_shown(r->one),
                          version);
         else if (h == ONED_HEALTH_UNSUPPORTED)
                 log_warning("oned at %s is OpenNebula %s: 7.0 or later is needed for host "
                             "PCI_FILTER",
-                            one_client_endpoint(r->one), version);
-        else
-                log_warning("oned at %s: %s", one_client_endpoint(r->one), err.message);
+                            one_client_endpoint_shown(r->one), version);
+        else {
+                /* libcurl's text may quote the URL, password and all. */
+                mask_url_userinfo(err.message, strlen(err.message));
+                log_warning("oned at %s: %s", one_client_endpoint_shown(r->one), err.message);
+        }
 }
 
 static void *health_thread(void *userdata) {

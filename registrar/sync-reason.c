@@ -37,22 +37,6 @@ static size_t join_lines(const char *s, size_t len, bool last_only, char *raw, s
         return n;
 }
 
-/* A URL's "user:password@" becomes "***@", in place. */
-static size_t mask_userinfo(char *s, size_t len) {
-        for (char *p = strstr(s, "://"); p; p = strstr(p, "://")) {
-                char *u = p + 3;
-                size_t span = strcspn(u, "@/ \t;\"'");
-                p = u;
-                if (u[span] != '@' || !memchr(u, ':', span))
-                        continue;
-                memmove(u + 3, u + span, len - (size_t)(u + span - s) + 1);
-                memcpy(u, "***", 3);
-                len = len - span + 3;
-                p = u + 3;
-        }
-        return len;
-}
-
 static bool has_text(const char *s, size_t len) {
         for (size_t i = 0; i < len; i++)
                 if (s[i] != '\n' && s[i] != '\r' && s[i] != ' ' && s[i] != '\t')
@@ -66,6 +50,6 @@ void sync_reason(const char *out, size_t out_len, const char *err, size_t err_le
         size_t n = has_text(err, err_len) ? join_lines(err, err_len, false, raw, sizeof(raw))
                                           : join_lines(out, out_len, true, raw, sizeof(raw));
 
-        n = mask_userinfo(raw, n);
+        n = mask_url_userinfo(raw, n);
         escape_untrusted_to(raw, n, buf, size < SYNC_REASON_MAX + 1 ? size : SYNC_REASON_MAX + 1);
 }

@@ -123,3 +123,20 @@ bounded_agent --key-file "$WORK/node.key" --registrar http://127.0.0.1:9 \
 expect_rc 9 "0640 key file"
 expect_output "chmod 0600"
 echo "ok"
+
+# A value quoted in a message is escaped: an ESC written into the inventory as
+# a YAML escape never reaches the terminal or the journal as one.
+step "control characters in a refused value are escaped"
+inv=$WORK/esc.yml
+cat > "$inv" <<'EOF2'
+node:
+  hosts:
+    n1:
+      pci_devices:
+        - address: "0000:09:00.0"
+          set_driver: "vfio\e]0;owned\apci"
+EOF2
+agent --inventory "$inv" plan
+expect_rc 3 "escaped value"
+expect_output 'vfio\x1b]0;owned\x07pci'
+! cat -- "$WORK/out" "$WORK/err" | grep -q $'\033' || fail "an ESC byte reached the agent's output"

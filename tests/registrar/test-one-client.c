@@ -119,11 +119,24 @@ static void test_unreachable(void **state) {
         one_client_global_done();
 }
 
+/* Logs show the endpoint with its user:password masked; calls use it whole. */
+static void test_endpoint_shown_masked(void **state) {
+        struct one_client *c = NULL;
+
+        assert_int_equal(one_client_new("http://oneadmin:pw@127.0.0.1:1/RPC2", "oneadmin:x", 1,
+                                        1000, &c),
+                         0);
+        assert_string_equal(one_client_endpoint_shown(c), "http://***@127.0.0.1:1/RPC2");
+        assert_string_equal(one_client_endpoint(c), "http://oneadmin:pw@127.0.0.1:1/RPC2");
+        one_client_free(c);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_endpoint_order),
                 cmocka_unit_test(test_session_order),
                 cmocka_unit_test(test_unreachable),
+                cmocka_unit_test(test_endpoint_shown_masked),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error-message.h"
 #include "escape.h"
 #include "macros.h"
 
@@ -77,11 +78,50 @@ static void test_bounded_buffer(void **state) {
         assert_int_equal(escape_untrusted_to("abc", 3, buf, 0), 3);
 }
 
+static void expect_masked(const char *in, const char *want) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", in);
+        assert_int_equal(mask_url_userinfo(buf, strlen(buf)), strlen(want));
+        assert_string_equal(buf, want);
+}
+
+static void test_url_userinfo_masked(void **state) {
+        expect_masked("http://oneadmin:pw@10.0.0.1:2633/RPC2", "http://***@10.0.0.1:2633/RPC2");
+        expect_masked("a http://u:p@h/x and https://v:q@k/y", "a http://***@h/x and https://***@k/y");
+        /* A user without a password, and no URL at all, stay as they are. */
+        expect_masked("http://user@host/", "http://user@host/");
+        expect_masked("no url: here@there", "no url: here@there");
+}
+
+/* An inventory's names reach messages: error_message_format() escapes them. */
+static void test_error_message_format_escapes(void **state) {
+        struct error_message err = {0};
+        char line[ERROR_MESSAGE_FORMAT_MAX];
+
+        error_set_at(&err, "inv\033.yml", 3, 5, "gpu\033[2J", "host gpu\033]0;x\a: bad");
+        error_message_format(&err, NULL, NULL, line, sizeof line);
+        assert_null(strchr(line, '\033'));
+        assert_null(strchr(line, '\a'));
+        assert_string_equal(line, "inv\\x1b.yml:3:5: host gpu\\x1b]0;x\\x07: bad "
+                                  "(value: \"gpu\\x1b[2J\")");
+
+        /* Without a place: the fallback file, and the fallback text when none was set. */
+        err = (struct error_message){0};
+        assert_string_equal(error_message_format(&err, "/etc/one/inv.yml", "No such file", line,
+                                                 sizeof line),
+                            "/etc/one/inv.yml: No such file");
+        error_set(&err, "line\nbreak");
+        assert_string_equal(error_message_format(&err, "f", NULL, line, sizeof line),
+                            "f: line\\nbreak");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_plain_text_unchanged),
                 cmocka_unit_test(test_controls_escaped),
                 cmocka_unit_test(test_bounded_buffer),
+                cmocka_unit_test(test_url_userinfo_masked),
+                cmocka_unit_test(test_error_message_format_escapes),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
