@@ -47,6 +47,13 @@ size_t plan_count(const struct plan *p, enum plan_action a) {
         return n;
 }
 
+size_t plan_count_give_back_vfs(const struct plan *p) {
+        size_t n = 0;
+        for (size_t i = 0; i < p->n; i++)
+                n += p->items[i].give_back_vfs;
+        return n;
+}
+
 void plan_free(struct plan *p) {
         if (!p)
                 return;
@@ -359,11 +366,15 @@ static int plan_names(const struct host_config *cfg, struct plan *p) {
 
 int plan_compute(const struct host_config *cfg, const struct pci_snapshot *snap,
                  const struct guard_facts *guards, struct plan **ret) {
-        return plan_compute_with_macs(cfg, snap, guards, NULL, ret);
+        return plan_compute_owned(cfg, snap, guards, NULL, ret);
 }
 
-int plan_compute_with_macs(const struct host_config *cfg, const struct pci_snapshot *snap,
-                           const struct guard_facts *guards, char *const *macs, struct plan **ret) {
+int plan_compute_owned(const struct host_config *cfg, const struct pci_snapshot *snap,
+                       const struct guard_facts *guards, const struct owned *owned,
+                       struct plan **ret) {
+        _cleanup_strv_free_ char **macs = NULL;
+        if (owned && owned_macs(owned, &macs) < 0)
+                return -ENOMEM;
         struct plan *p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
@@ -405,11 +416,29 @@ int plan_compute_with_macs(const struct host_config *cfg, const struct pci_snaps
                  * and is then refused with a reason. */
                 if (d->is_bridge && !sel->is_exact)
                         continue;
-                enum plan_action a = judge_device(sel, d, guards, why, sizeof(why));
+                /* VFs onepci made that this entry no longer asks for go before
+                 * anything else is done to the PF: judge it without them. */
+                const struct owned_vfs *ov = owned ? owned_find_vfs(owned, d->address) : NULL;
+                bool vfs_back = ov && !device_selector_wants_vfs(sel);
+                struct pci_device bare;
+                if (vfs_back) {
+                        bare = *d;
+                        bare.has_vfs = false;
+                        bare.sriov_numvfs = 0;
+                }
+                enum plan_action a = judge_device(sel, vfs_back ? &bare : d, guards, why, sizeof(why));
+                if (vfs_back && !plan_action_is_refusal(a)) {
+                        char both[sizeof(why)];
+                        snprintf(both, sizeof(both), "first the %d VFs onepci made go (0 VFs%s); "
+                                 "then %.300s", ov->numvfs,
+                                 ov->switchdev ? ", eswitch back to legacy" : "", why);
+                        snprintf(why, sizeof(why), "%s", both);
+                }
                 r = append_item(p, &cap, d->address, a, d, s, why);
                 if (r < 0)
                         goto fail;
                 struct plan_item *it = &p->items[p->n - 1];
+                it->give_back_vfs = vfs_back && !plan_action_is_refusal(a);
                 entry_place(sel, s, it->entry, sizeof(it->entry));
                 it->unlisted = sel->unlisted;
                 it->order = c.first;
@@ -464,12 +493,73 @@ int plan_pci_filter(const struct plan *p, char **ret) {
         return pci_filter_join(ids, strv_length(ids), ret);
 }
 
+/* The VFs onepci made on PFs whose entries no longer ask for them: the PF
+ * gives them back (give_back_vfs; PLAN_RELEASE_VFS when nothing else is
+ * done to it), then each VF in the plan goes with them. */
+static int give_back_vfs(struct plan *p, size_t *cap, const struct pci_snapshot *snap,
+                         const struct owned *owned, bool *added) {
+        for (size_t i = 0; owned && i < owned->n_vfs; i++) {
+                const struct owned_vfs *o = &owned->vfs[i];
+                struct plan_item *it = find_item(p, o->pf);
+                const struct pci_device *d = pci_snapshot_find(snap, o->pf);
+                if (!d)
+                        continue; /* the PF is gone, and its VFs with it */
+                /* Still asked, refused, or bound or overridden once its VFs are
+                 * gone (give_back_vfs from plan_compute_owned()). */
+                if (it && it->action != PLAN_LEAVE && it->action != PLAN_EXCLUDED)
+                        continue;
+                char why[384];
+                snprintf(why, sizeof(why), "onepci enabled %d VFs%s and the inventory no longer "
+                                           "asks for them: 0 VFs%s",
+                         o->numvfs, o->switchdev ? " in switchdev mode" : "",
+                         o->switchdev ? ", eswitch back to legacy" : "");
+                if (it) {
+                        it->action = PLAN_RELEASE_VFS;
+                        it->give_back_vfs = true;
+                        it->name[0] = '\0';
+                        snprintf(it->reason, sizeof(it->reason), "%s", why);
+                        continue;
+                }
+                int r = append_item(p, cap, o->pf, PLAN_RELEASE_VFS, d, SIZE_MAX, why);
+                if (r < 0)
+                        return r;
+                p->items[p->n - 1].give_back_vfs = true;
+                snprintf(p->items[p->n - 1].entry, sizeof(p->items[0].entry),
+                         "the state file (no pci_devices entry)");
+                *added = true;
+        }
+        for (size_t i = 0; i < p->n; i++) {
+                struct plan_item *vf = &p->items[i];
+                const struct plan_item *pf = vf->dev && vf->dev->physfn[0]
+                                                     ? find_item(p, vf->dev->physfn) : NULL;
+                if (!pf || !pf->give_back_vfs)
+                        continue;
+                const struct owned_override *o = owned_find(owned, vf->address);
+                char why[384];
+                snprintf(why, sizeof(why), "a VF of %s, whose VFs onepci made go: %s",
+                         pf->address, o ? "driverctl unset-override, and the VF goes with them"
+                                        : "it goes with them");
+                vf->action = o ? PLAN_RELEASE : PLAN_LEAVE;
+                vf->name[0] = '\0';
+                vf->driver[0] = '\0';
+                if (o)
+                        snprintf(vf->driver, sizeof(vf->driver), "%s", o->driver);
+                snprintf(vf->reason, sizeof(vf->reason), "%s", why);
+        }
+        return 0;
+}
+
 int plan_add_releases(struct plan *p, const struct pci_snapshot *snap, const struct owned *owned) {
         size_t cap = p->n;
         bool added = false;
+        int r = give_back_vfs(p, &cap, snap, owned, &added);
+        if (r < 0)
+                return r;
         for (size_t i = 0; owned && i < owned->n; i++) {
                 const struct owned_override *o = &owned->overrides[i];
                 const struct plan_item *it = find_item(p, o->address);
+                if (it && it->action == PLAN_RELEASE)
+                        continue; /* a VF that goes with its PF's VFs */
                 if (it) {
                         bool vfio = STREQ(o->driver, "vfio-pci");
                         if (plan_action_is_refusal(it->action) ||
@@ -507,40 +597,12 @@ int plan_add_releases(struct plan *p, const struct pci_snapshot *snap, const str
                         snprintf(m->driver, sizeof(m->driver), "%s", o->driver);
                         continue;
                 }
-                int r = append_item(p, &cap, o->address, PLAN_RELEASE, d, SIZE_MAX, why);
+                r = append_item(p, &cap, o->address, PLAN_RELEASE, d, SIZE_MAX, why);
                 if (r < 0)
                         return r;
                 struct plan_item *m = &p->items[p->n - 1];
                 snprintf(m->driver, sizeof(m->driver), "%s", o->driver);
                 snprintf(m->entry, sizeof(m->entry), "the state file (no pci_devices entry)");
-                added = true;
-        }
-        for (size_t i = 0; owned && i < owned->n_vfs; i++) {
-                const struct owned_vfs *o = &owned->vfs[i];
-                const struct plan_item *it = find_item(p, o->pf);
-                /* Still asked, refused, or the device is planned otherwise (its
-                 * VFs stay until it is only left or excluded). */
-                if (it && it->action != PLAN_LEAVE && it->action != PLAN_EXCLUDED)
-                        continue;
-                const struct pci_device *d = pci_snapshot_find(snap, o->pf);
-                if (!d)
-                        continue; /* the PF is gone, and its VFs with it */
-                char why[384];
-                snprintf(why, sizeof(why), "onepci enabled %d VFs%s and the inventory no longer "
-                                           "asks for them: 0 VFs%s",
-                         o->numvfs, o->switchdev ? " in switchdev mode" : "",
-                         o->switchdev ? ", eswitch back to legacy" : "");
-                if (it) {
-                        struct plan_item *m = (struct plan_item *)it;
-                        m->action = PLAN_RELEASE_VFS;
-                        snprintf(m->reason, sizeof(m->reason), "%s", why);
-                        continue;
-                }
-                int r = append_item(p, &cap, o->pf, PLAN_RELEASE_VFS, d, SIZE_MAX, why);
-                if (r < 0)
-                        return r;
-                snprintf(p->items[p->n - 1].entry, sizeof(p->items[0].entry),
-                         "the state file (no pci_devices entry)");
                 added = true;
         }
         if (added && p->n > 1)
