@@ -63,20 +63,33 @@ void plan_free(struct plan *p) {
 
 /* Which entries match the device: the last one wins whole (one-deploy's
  * rule), but any matching excluded entry excludes it (onepci's).  first: the
- * first matching entry, which orders the device for the counter. */
+ * first matching entry, which orders the device for the counter.  counter:
+ * the role's set_counter for the device, which survives later entries
+ * without one: the last matching entry's that gave it to this device (an
+ * address or ID entry gives it to the first device it matches, in address
+ * order, whatever decides that device; a MAC entry to each).  seen: per
+ * entry, whether it matched a device before this one (called in address
+ * order). */
 struct choice {
         size_t chosen;   /* last matching entry that is not excluded; SIZE_MAX none */
         size_t excluded; /* first matching excluded entry; SIZE_MAX none */
         size_t first;
+        long counter;    /* SELECTOR_COUNTER_UNSET: none */
 };
 
 static struct choice choose_selector(const struct host_config *cfg, const struct pci_device *d,
-                                     const char *mac) {
-        struct choice c = {SIZE_MAX, SIZE_MAX, SIZE_MAX};
+                                     const char *mac, bool *seen) {
+        struct choice c = {SIZE_MAX, SIZE_MAX, SIZE_MAX, SELECTOR_COUNTER_UNSET};
         for (size_t i = 0; i < cfg->n_selectors; i++) {
                 const struct device_selector *sel = &cfg->selectors[i];
                 if (!device_selector_match(sel, d->address, d->vendor, d->device, d->class6, mac))
                         continue;
+                /* A glob or ID entry never selects a bridge, so it is not its first device. */
+                if (d->is_bridge && !sel->is_exact && !sel->mac[0])
+                        continue;
+                if (sel->counter != SELECTOR_COUNTER_UNSET && (sel->mac[0] || !seen[i]))
+                        c.counter = sel->counter;
+                seen[i] = true;
                 if (c.first == SIZE_MAX)
                         c.first = i;
                 if (sel->excluded) {
@@ -282,16 +295,15 @@ static void refuse_name(struct plan_item *it, const char *fmt, const char *what)
 
 /* Names and the counter as one-deploy's role makes them: the devices in
  * the role's list order (first matching entry, then address); the counter
- * starts at 0, an entry's set_counter resets it at the first device that
- * entry decides, and every listed device takes a number.  PFs are named
+ * starts at 0, a device's set_counter (choose_selector()) resets it, and
+ * every listed device takes a number.  PFs are named
  * first, so a VF's {4} can use its PF's name.  Names are checked: no more
  * than 15 bytes for a network interface, unique on the node. */
 static int plan_names(const struct host_config *cfg, struct plan *p) {
         _cleanup_free_ struct plan_item **order = calloc(p->n + 1, sizeof(*order));
         _cleanup_free_ long *counters = calloc(p->n + 1, sizeof(*counters));
-        _cleanup_free_ bool *reset_used = calloc(cfg->n_selectors + 1, sizeof(bool));
         size_t n = 0;
-        if (!order || !counters || !reset_used)
+        if (!order || !counters)
                 return -ENOMEM;
         for (size_t i = 0; i < p->n; i++)
                 if (p->items[i].dev && p->items[i].action != PLAN_EXCLUDED &&
@@ -300,12 +312,8 @@ static int plan_names(const struct host_config *cfg, struct plan *p) {
         qsort(order, n, sizeof(*order), compare_order);
         long counter = 0;
         for (size_t k = 0; k < n; k++) {
-                const struct device_selector *sel = &cfg->selectors[order[k]->selector];
-                if (sel->counter != SELECTOR_COUNTER_UNSET && !reset_used[order[k]->selector]) {
-                        counter = sel->counter;
-                        /* An address/ID entry resets at its first device; a MAC entry at each. */
-                        reset_used[order[k]->selector] = !sel->mac[0];
-                }
+                if (order[k]->counter != SELECTOR_COUNTER_UNSET)
+                        counter = order[k]->counter;
                 counters[k] = counter++;
         }
         for (int pass = 0; pass < 2; pass++)
@@ -386,10 +394,15 @@ int plan_compute_owned(const struct host_config *cfg, const struct pci_snapshot 
 
         size_t cap = 0;
         int r;
+        _cleanup_free_ bool *seen = calloc(cfg->n_selectors + 1, sizeof(bool));
+        if (!seen) {
+                plan_free(p);
+                return -ENOMEM;
+        }
         for (size_t i = 0; i < snap->n; i++) {
                 const struct pci_device *d = &snap->devices[i];
                 const char *mac = remembered_mac(d, macs);
-                struct choice c = choose_selector(cfg, d, mac);
+                struct choice c = choose_selector(cfg, d, mac, seen);
                 char why[384], place[280], other[280];
                 if (c.excluded != SIZE_MAX) {
                         if (c.chosen == SIZE_MAX || c.chosen < c.excluded ||
@@ -442,6 +455,7 @@ int plan_compute_owned(const struct host_config *cfg, const struct pci_snapshot 
                 entry_place(sel, s, it->entry, sizeof(it->entry));
                 it->unlisted = sel->unlisted;
                 it->order = c.first;
+                it->counter = c.counter;
                 if (a == PLAN_OVERRIDE || (a == PLAN_LEAVE && !sel->omit_driver && sel->driver[0]))
                         snprintf(it->driver, sizeof(it->driver), "%s", sel->driver);
                 if (a == PLAN_VFS)

@@ -40,6 +40,7 @@ struct plan_item {
         int numvfs;                   /* PLAN_VFS: the count wanted (max resolved) */
         char name[64];                /* set_name formatted; "" = none */
         size_t order;                 /* first matching entry (the role's list order) */
+        long counter;                 /* set_counter it carries; SELECTOR_COUNTER_UNSET none */
         bool give_back_vfs;           /* the VFs onepci made on this PF go first (0 VFs) */
 };
 

@@ -375,6 +375,33 @@ static void names_and_counter(void **state) {
         plan_free(p);
 }
 
+/* The role's set_counter: an address or ID entry gives it to the first
+ * device it matches (in address order), and it survives a later entry
+ * without one; the later entry's own set_counter overwrites it. */
+static void counter_survives_later_entries(void **state) {
+        struct device_selector s[] = { sel_addr("0000:0[9a]:00.0"), sel_addr("0000:09:00.0"),
+                                       sel_addr("0000:0b:00.0") };
+        for (int i = 0; i < 3; i++) {
+                snprintf(s[i].name, sizeof(s[i].name), "g{3}");
+                s[i].counter = SELECTOR_COUNTER_UNSET;
+        }
+        s[0].counter = 5;
+        struct host_config c = config(s, 3);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_string_equal(item(p, "0000:09:00.0")->name, "g5"); /* decided by s[1] */
+        assert_string_equal(item(p, "0000:0a:00.0")->name, "g6");
+        assert_string_equal(item(p, "0000:0b:00.0")->name, "g7");
+        plan_free(p);
+        s[1].counter = 20;
+        s[2].counter = 0;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_string_equal(item(p, "0000:09:00.0")->name, "g20");
+        assert_string_equal(item(p, "0000:0a:00.0")->name, "g21");
+        assert_string_equal(item(p, "0000:0b:00.0")->name, "g0");
+        plan_free(p);
+}
+
 static void pf_with_numvfs_stays_on_its_driver(void **state) {
         struct device_selector s[] = { sel_addr("0000:03:00.0"), sel_addr("0000:09:00.0") };
         s[0].numvfs = SELECTOR_NUMVFS_MAX;
@@ -610,6 +637,7 @@ int main(void) {
                 cmocka_unit_test(exclusion_is_absolute_and_shown),
                 cmocka_unit_test(unlisted_stays_out_of_the_filter),
                 cmocka_unit_test(names_and_counter),
+                cmocka_unit_test(counter_survives_later_entries),
                 cmocka_unit_test(pf_with_numvfs_stays_on_its_driver),
                 cmocka_unit_test(virtual_entry_may_match_nothing),
                 cmocka_unit_test(releases_what_onepci_set),
