@@ -115,6 +115,24 @@ expect_rc 0 "again"
 expect_output "already configured, nothing changed"
 [ "$(log_lines)" -eq "$n" ] || fail "driverctl ran again"
 
+step "switchdev onepci set goes back to legacy before the PF is bound"
+use_root sriov-node
+sw=$(inventory_for_n1 sw.yml '            - address: "0000:0c:00.0"
+              set_numvfs: 2
+              set_switchdev: true')
+agent --inventory "$sw" --devlink "$DEVLINK" apply
+expect_rc 0 "switchdev"
+grep -qx "dev eswitch set pci/0000:0c:00.0 mode switchdev" "$ROOT/devlink.log" || fail "no switchdev"
+bind=$(inventory_for_n1 bind.yml '            - address: "0000:0c:00.0"')
+agent --inventory "$bind" --devlink "$DEVLINK" plan
+expect_output "first the 2 VFs onepci made go (0 VFs, eswitch back to legacy)"
+agent --inventory "$bind" --devlink "$DEVLINK" apply
+expect_rc 0 "bind the PF"
+grep -qx "dev eswitch set pci/0000:0c:00.0 mode legacy" "$ROOT/devlink.log" || fail "the eswitch stays in switchdev"
+[ "$(numvfs 0000:0c:00.0)" = 0 ] || fail "sriov_numvfs is not 0"
+expect_bound_to_vfio 0000:0c:00.0
+[ ! -e "$RULE" ] || fail "the boot rule stays"
+
 step "pci_devices emptied altogether: the VFs onepci made still go"
 use_root sriov-node
 only=$(inventory_for_n1 only.yml '            - address: "0000:0c:00.0"
