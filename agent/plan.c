@@ -439,7 +439,8 @@ int plan_compute_owned(const struct host_config *cfg, const struct pci_snapshot 
                         bare.has_vfs = false;
                         bare.sriov_numvfs = 0;
                 }
-                enum plan_action a = judge_device(sel, vfs_back ? &bare : d, guards, why, sizeof(why));
+                enum plan_action a =
+                        judge_device(sel, vfs_back ? &bare : d, guards, why, sizeof(why));
                 if (vfs_back && !plan_action_is_refusal(a)) {
                         char both[sizeof(why)];
                         snprintf(both, sizeof(both), "first the %d VFs onepci made go (0 VFs%s); "
