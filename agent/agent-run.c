@@ -182,7 +182,7 @@ static int held_group(const struct run_state *s, const struct plan_item *it, siz
 static int check_holders(struct run_state *s) {
         for (size_t i = 0; i < s->plan->n; i++) {
                 struct plan_item *it = &s->plan->items[i];
-                if (it->action != PLAN_RELEASE && it->action != PLAN_RELEASE_VFS)
+                if (it->action != PLAN_RELEASE && !it->give_back_vfs)
                         continue;
                 size_t pos = 0;
                 int group;
@@ -227,10 +227,7 @@ static int make_plan(struct run_state *s) {
         r = read_owned(s);
         if (r)
                 return r;
-        _cleanup_strv_free_ char **macs = NULL;
-        if (owned_macs(&s->owned, &macs) < 0)
-                return fail(s, EXIT_INTERNAL, "out of memory");
-        r = plan_compute_with_macs(s->cfg, s->snap, s->guards, macs, &s->plan);
+        r = plan_compute_owned(s->cfg, s->snap, s->guards, &s->owned, &s->plan);
         if (r < 0)
                 return fail(s, EXIT_INTERNAL, "planning failed: %s", strerror(-r));
         r = plan_add_releases(s->plan, s->snap, &s->owned);
@@ -339,12 +336,12 @@ static int bind_devices(struct run_state *s, const char *driverctl) {
         int64_t start = monotonic_ms();
         int code = 0;
         /* Overrides are given back first (a VF's before its PF loses its VFs),
-         * then VFs, then binds. */
+         * then VFs, then binds (a PF once its VFs are gone). */
         for (size_t i = 0; i < s->plan->n && code == 0; i++)
                 if (s->plan->items[i].action == PLAN_RELEASE)
                         code = release_device(s, driverctl, &s->plan->items[i]);
         for (size_t i = 0; i < s->plan->n && code == 0; i++)
-                if (s->plan->items[i].action == PLAN_RELEASE_VFS)
+                if (s->plan->items[i].give_back_vfs)
                         code = release_vfs(s, &s->plan->items[i]);
         for (size_t i = 0; i < s->plan->n && code == 0; i++) {
                 const struct plan_item *it = &s->plan->items[i];
@@ -768,7 +765,8 @@ static int run_apply(struct run_state *s) {
         if (r)
                 return r;
         bool binds = plan_count(s->plan, PLAN_BIND) + plan_count(s->plan, PLAN_OVERRIDE) +
-                     plan_count(s->plan, PLAN_RELEASE) + plan_count(s->plan, PLAN_RELEASE_VFS) > 0;
+                     plan_count(s->plan, PLAN_RELEASE) + plan_count(s->plan, PLAN_RELEASE_VFS) +
+                     plan_count_give_back_vfs(s->plan) > 0;
 
         if (binds) {
                 r = preflight(s, &driverctl);
@@ -808,6 +806,9 @@ static int run_check(struct run_state *s) {
                 if (it->action == PLAN_RELEASE || it->action == PLAN_RELEASE_VFS)
                         (void)strv_pushf(&s->rec.drift, "%s would be given back: %s", it->address,
                                          it->reason);
+                else if (it->give_back_vfs)
+                        (void)strv_pushf(&s->rec.drift, "%s would give back the VFs onepci made: "
+                                         "%s", it->address, it->reason);
                 if (it->action == PLAN_VFS && it->dev && it->dev->sriov_numvfs != it->numvfs)
                         (void)strv_pushf(&s->rec.drift, "%s has %d VFs, the inventory asks for %d",
                                          it->address, it->dev->sriov_numvfs, it->numvfs);
@@ -860,7 +861,7 @@ static int run_steps(struct run_state *s) {
                 r = read_owned(s);
                 if (r)
                         return r;
-                if (s->owned.n == 0)
+                if (s->owned.n == 0 && s->owned.n_vfs == 0)
                         return 0;
                 s->rec.enabled = true;
         }

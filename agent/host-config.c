@@ -231,6 +231,26 @@ static int want_count(const struct inv_value *v, const char *what, long max, lon
         return 0;
 }
 
+/* The role takes int(set_counter): a quoted decimal ("5", "05") is the
+ * same number, so it is read as one; an unquoted one must be written in
+ * decimal (YAML 1.1 reads 010 as 8). */
+static int parse_counter(const struct inv_value *v, const char *what, long *ret,
+                         struct error_message *err) {
+        const char *s = inv_value_str(v);
+        if (inv_value_type(v) == INV_SCALAR && inv_value_kind(v) == INV_KIND_STR && s &&
+            s[0] && strlen(s) <= 7 && strspn(s, "0123456789") == strlen(s)) {
+                *ret = strtol(s, NULL, 10);
+                if (*ret <= 1000000)
+                        return 0;
+        }
+        if (inv_value_type(v) == INV_SCALAR && inv_value_kind(v) == INV_KIND_STR) {
+                inv_value_error(err, v, "%s must be an integer from 0 to 1000000 (quoted or not)",
+                                what);
+                return -EINVAL;
+        }
+        return want_count(v, what, 1000000, ret, err);
+}
+
 static int parse_set_driver(const struct inv_value *v, const char *what,
                             struct device_selector *sel, struct error_message *err) {
         const char *s;
@@ -354,7 +374,7 @@ static int parse_selector(const struct inv_value *entry, size_t idx, struct devi
                 } else if (STREQ(key, "set_name")) {
                         r = parse_set_name(v, what, sel, err);
                 } else if (STREQ(key, "set_counter")) {
-                        r = want_count(v, what, 1000000, &sel->counter, err);
+                        r = parse_counter(v, what, &sel->counter, err);
                 } else {
                         /* A typo must not silently select nothing. */
                         inv_value_error(err, entry,

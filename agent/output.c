@@ -156,6 +156,8 @@ static struct json_object *item_to_json(const struct run_record *rec, const stru
                 json_object_object_add(o, "unlisted", json_object_new_boolean(1));
         if (it->action == PLAN_VFS)
                 json_object_object_add(o, "numvfs", json_object_new_int(it->numvfs));
+        if (it->give_back_vfs)
+                json_object_object_add(o, "give_back_vfs", json_object_new_boolean(1));
         if (it->action == PLAN_OVERRIDE)
                 json_object_object_add(o, "set_driver", json_object_new_string(it->driver));
         if (d) {

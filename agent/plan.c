@@ -47,6 +47,13 @@ size_t plan_count(const struct plan *p, enum plan_action a) {
         return n;
 }
 
+size_t plan_count_give_back_vfs(const struct plan *p) {
+        size_t n = 0;
+        for (size_t i = 0; i < p->n; i++)
+                n += p->items[i].give_back_vfs;
+        return n;
+}
+
 void plan_free(struct plan *p) {
         if (!p)
                 return;
@@ -56,20 +63,33 @@ void plan_free(struct plan *p) {
 
 /* Which entries match the device: the last one wins whole (one-deploy's
  * rule), but any matching excluded entry excludes it (onepci's).  first: the
- * first matching entry, which orders the device for the counter. */
+ * first matching entry, which orders the device for the counter.  counter:
+ * the role's set_counter for the device, which survives later entries
+ * without one: the last matching entry's that gave it to this device (an
+ * address or ID entry gives it to the first device it matches, in address
+ * order, whatever decides that device; a MAC entry to each).  seen: per
+ * entry, whether it matched a device before this one (called in address
+ * order). */
 struct choice {
         size_t chosen;   /* last matching entry that is not excluded; SIZE_MAX none */
         size_t excluded; /* first matching excluded entry; SIZE_MAX none */
         size_t first;
+        long counter;    /* SELECTOR_COUNTER_UNSET: none */
 };
 
 static struct choice choose_selector(const struct host_config *cfg, const struct pci_device *d,
-                                     const char *mac) {
-        struct choice c = {SIZE_MAX, SIZE_MAX, SIZE_MAX};
+                                     const char *mac, bool *seen) {
+        struct choice c = {SIZE_MAX, SIZE_MAX, SIZE_MAX, SELECTOR_COUNTER_UNSET};
         for (size_t i = 0; i < cfg->n_selectors; i++) {
                 const struct device_selector *sel = &cfg->selectors[i];
                 if (!device_selector_match(sel, d->address, d->vendor, d->device, d->class6, mac))
                         continue;
+                /* A glob or ID entry never selects a bridge, so it is not its first device. */
+                if (d->is_bridge && !sel->is_exact && !sel->mac[0])
+                        continue;
+                if (sel->counter != SELECTOR_COUNTER_UNSET && (sel->mac[0] || !seen[i]))
+                        c.counter = sel->counter;
+                seen[i] = true;
                 if (c.first == SIZE_MAX)
                         c.first = i;
                 if (sel->excluded) {
@@ -275,16 +295,15 @@ static void refuse_name(struct plan_item *it, const char *fmt, const char *what)
 
 /* Names and the counter as one-deploy's role makes them: the devices in
  * the role's list order (first matching entry, then address); the counter
- * starts at 0, an entry's set_counter resets it at the first device that
- * entry decides, and every listed device takes a number.  PFs are named
+ * starts at 0, a device's set_counter (choose_selector()) resets it, and
+ * every listed device takes a number.  PFs are named
  * first, so a VF's {4} can use its PF's name.  Names are checked: no more
  * than 15 bytes for a network interface, unique on the node. */
 static int plan_names(const struct host_config *cfg, struct plan *p) {
         _cleanup_free_ struct plan_item **order = calloc(p->n + 1, sizeof(*order));
         _cleanup_free_ long *counters = calloc(p->n + 1, sizeof(*counters));
-        _cleanup_free_ bool *reset_used = calloc(cfg->n_selectors + 1, sizeof(bool));
         size_t n = 0;
-        if (!order || !counters || !reset_used)
+        if (!order || !counters)
                 return -ENOMEM;
         for (size_t i = 0; i < p->n; i++)
                 if (p->items[i].dev && p->items[i].action != PLAN_EXCLUDED &&
@@ -293,12 +312,8 @@ static int plan_names(const struct host_config *cfg, struct plan *p) {
         qsort(order, n, sizeof(*order), compare_order);
         long counter = 0;
         for (size_t k = 0; k < n; k++) {
-                const struct device_selector *sel = &cfg->selectors[order[k]->selector];
-                if (sel->counter != SELECTOR_COUNTER_UNSET && !reset_used[order[k]->selector]) {
-                        counter = sel->counter;
-                        /* An address/ID entry resets at its first device; a MAC entry at each. */
-                        reset_used[order[k]->selector] = !sel->mac[0];
-                }
+                if (order[k]->counter != SELECTOR_COUNTER_UNSET)
+                        counter = order[k]->counter;
                 counters[k] = counter++;
         }
         for (int pass = 0; pass < 2; pass++)
@@ -359,11 +374,15 @@ static int plan_names(const struct host_config *cfg, struct plan *p) {
 
 int plan_compute(const struct host_config *cfg, const struct pci_snapshot *snap,
                  const struct guard_facts *guards, struct plan **ret) {
-        return plan_compute_with_macs(cfg, snap, guards, NULL, ret);
+        return plan_compute_owned(cfg, snap, guards, NULL, ret);
 }
 
-int plan_compute_with_macs(const struct host_config *cfg, const struct pci_snapshot *snap,
-                           const struct guard_facts *guards, char *const *macs, struct plan **ret) {
+int plan_compute_owned(const struct host_config *cfg, const struct pci_snapshot *snap,
+                       const struct guard_facts *guards, const struct owned *owned,
+                       struct plan **ret) {
+        _cleanup_strv_free_ char **macs = NULL;
+        if (owned && owned_macs(owned, &macs) < 0)
+                return -ENOMEM;
         struct plan *p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
@@ -375,10 +394,15 @@ int plan_compute_with_macs(const struct host_config *cfg, const struct pci_snaps
 
         size_t cap = 0;
         int r;
+        _cleanup_free_ bool *seen = calloc(cfg->n_selectors + 1, sizeof(bool));
+        if (!seen) {
+                plan_free(p);
+                return -ENOMEM;
+        }
         for (size_t i = 0; i < snap->n; i++) {
                 const struct pci_device *d = &snap->devices[i];
                 const char *mac = remembered_mac(d, macs);
-                struct choice c = choose_selector(cfg, d, mac);
+                struct choice c = choose_selector(cfg, d, mac, seen);
                 char why[384], place[280], other[280];
                 if (c.excluded != SIZE_MAX) {
                         if (c.chosen == SIZE_MAX || c.chosen < c.excluded ||
@@ -405,14 +429,34 @@ int plan_compute_with_macs(const struct host_config *cfg, const struct pci_snaps
                  * and is then refused with a reason. */
                 if (d->is_bridge && !sel->is_exact)
                         continue;
-                enum plan_action a = judge_device(sel, d, guards, why, sizeof(why));
+                /* VFs onepci made that this entry no longer asks for go before
+                 * anything else is done to the PF: judge it without them. */
+                const struct owned_vfs *ov = owned ? owned_find_vfs(owned, d->address) : NULL;
+                bool vfs_back = ov && !device_selector_wants_vfs(sel);
+                struct pci_device bare;
+                if (vfs_back) {
+                        bare = *d;
+                        bare.has_vfs = false;
+                        bare.sriov_numvfs = 0;
+                }
+                enum plan_action a =
+                        judge_device(sel, vfs_back ? &bare : d, guards, why, sizeof(why));
+                if (vfs_back && !plan_action_is_refusal(a)) {
+                        char both[sizeof(why)];
+                        snprintf(both, sizeof(both), "first the %d VFs onepci made go (0 VFs%s); "
+                                 "then %.300s", ov->numvfs,
+                                 ov->switchdev ? ", eswitch back to legacy" : "", why);
+                        snprintf(why, sizeof(why), "%s", both);
+                }
                 r = append_item(p, &cap, d->address, a, d, s, why);
                 if (r < 0)
                         goto fail;
                 struct plan_item *it = &p->items[p->n - 1];
+                it->give_back_vfs = vfs_back && !plan_action_is_refusal(a);
                 entry_place(sel, s, it->entry, sizeof(it->entry));
                 it->unlisted = sel->unlisted;
                 it->order = c.first;
+                it->counter = c.counter;
                 if (a == PLAN_OVERRIDE || (a == PLAN_LEAVE && !sel->omit_driver && sel->driver[0]))
                         snprintf(it->driver, sizeof(it->driver), "%s", sel->driver);
                 if (a == PLAN_VFS)
@@ -464,12 +508,73 @@ int plan_pci_filter(const struct plan *p, char **ret) {
         return pci_filter_join(ids, strv_length(ids), ret);
 }
 
+/* The VFs onepci made on PFs whose entries no longer ask for them: the PF
+ * gives them back (give_back_vfs; PLAN_RELEASE_VFS when nothing else is
+ * done to it), then each VF in the plan goes with them. */
+static int give_back_vfs(struct plan *p, size_t *cap, const struct pci_snapshot *snap,
+                         const struct owned *owned, bool *added) {
+        for (size_t i = 0; owned && i < owned->n_vfs; i++) {
+                const struct owned_vfs *o = &owned->vfs[i];
+                struct plan_item *it = find_item(p, o->pf);
+                const struct pci_device *d = pci_snapshot_find(snap, o->pf);
+                if (!d)
+                        continue; /* the PF is gone, and its VFs with it */
+                /* Still asked, refused, or bound or overridden once its VFs are
+                 * gone (give_back_vfs from plan_compute_owned()). */
+                if (it && it->action != PLAN_LEAVE && it->action != PLAN_EXCLUDED)
+                        continue;
+                char why[384];
+                snprintf(why, sizeof(why), "onepci enabled %d VFs%s and the inventory no longer "
+                                           "asks for them: 0 VFs%s",
+                         o->numvfs, o->switchdev ? " in switchdev mode" : "",
+                         o->switchdev ? ", eswitch back to legacy" : "");
+                if (it) {
+                        it->action = PLAN_RELEASE_VFS;
+                        it->give_back_vfs = true;
+                        it->name[0] = '\0';
+                        snprintf(it->reason, sizeof(it->reason), "%s", why);
+                        continue;
+                }
+                int r = append_item(p, cap, o->pf, PLAN_RELEASE_VFS, d, SIZE_MAX, why);
+                if (r < 0)
+                        return r;
+                p->items[p->n - 1].give_back_vfs = true;
+                snprintf(p->items[p->n - 1].entry, sizeof(p->items[0].entry),
+                         "the state file (no pci_devices entry)");
+                *added = true;
+        }
+        for (size_t i = 0; i < p->n; i++) {
+                struct plan_item *vf = &p->items[i];
+                const struct plan_item *pf = vf->dev && vf->dev->physfn[0]
+                                                     ? find_item(p, vf->dev->physfn) : NULL;
+                if (!pf || !pf->give_back_vfs)
+                        continue;
+                const struct owned_override *o = owned_find(owned, vf->address);
+                char why[384];
+                snprintf(why, sizeof(why), "a VF of %s, whose VFs onepci made go: %s",
+                         pf->address, o ? "driverctl unset-override, and the VF goes with them"
+                                        : "it goes with them");
+                vf->action = o ? PLAN_RELEASE : PLAN_LEAVE;
+                vf->name[0] = '\0';
+                vf->driver[0] = '\0';
+                if (o)
+                        snprintf(vf->driver, sizeof(vf->driver), "%s", o->driver);
+                snprintf(vf->reason, sizeof(vf->reason), "%s", why);
+        }
+        return 0;
+}
+
 int plan_add_releases(struct plan *p, const struct pci_snapshot *snap, const struct owned *owned) {
         size_t cap = p->n;
         bool added = false;
+        int r = give_back_vfs(p, &cap, snap, owned, &added);
+        if (r < 0)
+                return r;
         for (size_t i = 0; owned && i < owned->n; i++) {
                 const struct owned_override *o = &owned->overrides[i];
                 const struct plan_item *it = find_item(p, o->address);
+                if (it && it->action == PLAN_RELEASE)
+                        continue; /* a VF that goes with its PF's VFs */
                 if (it) {
                         bool vfio = STREQ(o->driver, "vfio-pci");
                         if (plan_action_is_refusal(it->action) ||
@@ -507,40 +612,12 @@ int plan_add_releases(struct plan *p, const struct pci_snapshot *snap, const str
                         snprintf(m->driver, sizeof(m->driver), "%s", o->driver);
                         continue;
                 }
-                int r = append_item(p, &cap, o->address, PLAN_RELEASE, d, SIZE_MAX, why);
+                r = append_item(p, &cap, o->address, PLAN_RELEASE, d, SIZE_MAX, why);
                 if (r < 0)
                         return r;
                 struct plan_item *m = &p->items[p->n - 1];
                 snprintf(m->driver, sizeof(m->driver), "%s", o->driver);
                 snprintf(m->entry, sizeof(m->entry), "the state file (no pci_devices entry)");
-                added = true;
-        }
-        for (size_t i = 0; owned && i < owned->n_vfs; i++) {
-                const struct owned_vfs *o = &owned->vfs[i];
-                const struct plan_item *it = find_item(p, o->pf);
-                /* Still asked, refused, or the device is planned otherwise (its
-                 * VFs stay until it is only left or excluded). */
-                if (it && it->action != PLAN_LEAVE && it->action != PLAN_EXCLUDED)
-                        continue;
-                const struct pci_device *d = pci_snapshot_find(snap, o->pf);
-                if (!d)
-                        continue; /* the PF is gone, and its VFs with it */
-                char why[384];
-                snprintf(why, sizeof(why), "onepci enabled %d VFs%s and the inventory no longer "
-                                           "asks for them: 0 VFs%s",
-                         o->numvfs, o->switchdev ? " in switchdev mode" : "",
-                         o->switchdev ? ", eswitch back to legacy" : "");
-                if (it) {
-                        struct plan_item *m = (struct plan_item *)it;
-                        m->action = PLAN_RELEASE_VFS;
-                        snprintf(m->reason, sizeof(m->reason), "%s", why);
-                        continue;
-                }
-                int r = append_item(p, &cap, o->pf, PLAN_RELEASE_VFS, d, SIZE_MAX, why);
-                if (r < 0)
-                        return r;
-                snprintf(p->items[p->n - 1].entry, sizeof(p->items[0].entry),
-                         "the state file (no pci_devices entry)");
                 added = true;
         }
         if (added && p->n > 1)

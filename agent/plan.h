@@ -40,6 +40,8 @@ struct plan_item {
         int numvfs;                   /* PLAN_VFS: the count wanted (max resolved) */
         char name[64];                /* set_name formatted; "" = none */
         size_t order;                 /* first matching entry (the role's list order) */
+        long counter;                 /* set_counter it carries; SELECTOR_COUNTER_UNSET none */
+        bool give_back_vfs;           /* the VFs onepci made on this PF go first (0 VFs) */
 };
 
 struct plan {
@@ -50,12 +52,15 @@ struct plan {
 
 int plan_compute(const struct host_config *cfg, const struct pci_snapshot *snap,
                  const struct guard_facts *guards, struct plan **ret);
-/* The same, with the MAC addresses the state file remembers for devices that
- * have no network interface now ("ADDRESS=MAC" strings; NULL: none), so a
- * MAC selector keeps matching a device once it is on vfio-pci. */
-int plan_compute_with_macs(const struct host_config *cfg, const struct pci_snapshot *snap,
-                           const struct guard_facts *guards, char *const *remembered_macs,
-                           struct plan **ret);
+struct owned;
+/* The same, knowing what onepci did (the state file's "owned"; NULL:
+ * nothing): the MAC addresses it remembers for devices that have no network
+ * interface now, so a MAC selector keeps matching a device once it is on
+ * vfio-pci; and the VFs it made, so a PF whose entry no longer asks for VFs
+ * is judged as it will be once they are gone (give_back_vfs). */
+int plan_compute_owned(const struct host_config *cfg, const struct pci_snapshot *snap,
+                       const struct guard_facts *guards, const struct owned *owned,
+                       struct plan **ret);
 void plan_free(struct plan *p);
 
 const char *plan_action_name(enum plan_action a); /* "bind", "keep", ... */
@@ -63,19 +68,24 @@ bool plan_action_is_refusal(enum plan_action a);
 /* Does a device with this action end on vfio-pci (bind or keep)?  The one
  * definition the plan, the report, the output and the run use. */
 bool plan_action_ends_on_vfio(enum plan_action a);
-struct owned;
 /* Adds a PLAN_RELEASE item for each override onepci set (owned, from the
  * state file) that the plan no longer asks for: the device is not planned
  * to end on that driver (dropped from pci_devices, excluded, set_driver
  * changed or omit, a PF that now gets VFs).  A device refused by the plan
- * is not released (apply stops on refusals anyway).  Never anything onepci
- * did not do. */
+ * is not released (apply stops on refusals anyway).  The VFs onepci made on
+ * a PF whose entry no longer asks for them (gone, excluded, set_numvfs 0 or
+ * none, so the PF itself is bound, overridden or left) are given back first:
+ * the PF gets give_back_vfs (PLAN_RELEASE_VFS when nothing else is done to
+ * it), each of its VFs PLAN_RELEASE when onepci set the VF's override, else
+ * PLAN_LEAVE (it goes with the VFs).  Never anything onepci did not do. */
 int plan_add_releases(struct plan *p, const struct pci_snapshot *snap, const struct owned *owned);
 
 /* Does the device end on vfio-pci and get listed for OpenNebula? */
 bool plan_item_is_listed(const struct plan_item *it);
 /* Counts of each kind, for summaries and exit codes. */
 size_t plan_count(const struct plan *p, enum plan_action a);
+/* Items whose PF gives back the VFs onepci made (release-vfs, or bound after). */
+size_t plan_count_give_back_vfs(const struct plan *p);
 
 /* The PCI_FILTER the devices that end on vfio-pci make (lib/pci-filter.h):
  * their unique, sorted vendor:device pairs, PCI_FILTER_NONE ("0:0") when

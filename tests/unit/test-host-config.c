@@ -233,6 +233,10 @@ static void test_selector_errors(void **state) {
                  "true or false"},
                 {"      pci_devices: [{address: \"0000:09:00.0\", set_counter: x}]\n", "x",
                  "must be an integer"},
+                {"      pci_devices: [{address: \"0000:09:00.0\", set_counter: \"-1\"}]\n", "-1",
+                 "from 0 to 1000000"},
+                {"      pci_devices: [{address: \"0000:09:00.0\", set_counter: 010}]\n", "010",
+                 "decimal"},
                 {"      pci_devices: [{address: \"0000:09:00.0\", set_name: \"u{0{2}}\"}]\n",
                  "u{0{2}}", "unexpected '{' in field name"},
                 {"      pci_devices: [{address: \"0000:09:00.0\", set_name: \"v{2:02d}\"}]\n",
@@ -389,6 +393,15 @@ static void test_role_keys(void **state) {
         assert_false(device_selector_match(&s[1], "0000:03:00.0", "8086", "10d3", "020000",
                                            "52:54:00:12:44:56"));
         assert_false(device_selector_match(&s[1], "0000:03:00.0", "8086", "10d3", "020000", NULL));
+        host_config_free(cfg);
+        /* set_counter quoted: the role's int() makes it that number. */
+        cfg = NULL;
+        assert_int_equal(config_vars("      pci_devices:\n"
+                                     "      - address: \"0000:04:00.0\"\n"
+                                     "        set_counter: \"05\"\n",
+                                     &cfg, &err),
+                         0);
+        assert_int_equal(cfg->selectors[0].counter, 5);
         host_config_free(cfg);
 }
 

@@ -376,6 +376,33 @@ static void names_and_counter(void **state) {
         plan_free(p);
 }
 
+/* The role's set_counter: an address or ID entry gives it to the first
+ * device it matches (in address order), and it survives a later entry
+ * without one; the later entry's own set_counter overwrites it. */
+static void counter_survives_later_entries(void **state) {
+        struct device_selector s[] = { sel_addr("0000:0[9a]:00.0"), sel_addr("0000:09:00.0"),
+                                       sel_addr("0000:0b:00.0") };
+        for (int i = 0; i < 3; i++) {
+                snprintf(s[i].name, sizeof(s[i].name), "g{3}");
+                s[i].counter = SELECTOR_COUNTER_UNSET;
+        }
+        s[0].counter = 5;
+        struct host_config c = config(s, 3);
+        struct plan *p = NULL;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_string_equal(item(p, "0000:09:00.0")->name, "g5"); /* decided by s[1] */
+        assert_string_equal(item(p, "0000:0a:00.0")->name, "g6");
+        assert_string_equal(item(p, "0000:0b:00.0")->name, "g7");
+        plan_free(p);
+        s[1].counter = 20;
+        s[2].counter = 0;
+        assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
+        assert_string_equal(item(p, "0000:09:00.0")->name, "g20");
+        assert_string_equal(item(p, "0000:0a:00.0")->name, "g21");
+        assert_string_equal(item(p, "0000:0b:00.0")->name, "g0");
+        plan_free(p);
+}
+
 static void pf_with_numvfs_stays_on_its_driver(void **state) {
         struct device_selector s[] = { sel_addr("0000:03:00.0"), sel_addr("0000:09:00.0") };
         s[0].numvfs = SELECTOR_NUMVFS_MAX;
@@ -483,6 +510,94 @@ static void releases_what_onepci_set(void **state) {
         owned_clear(&o);
 }
 
+/* A PF whose entry no longer asks for VFs (set_numvfs 0 or none): the VFs
+ * onepci made go first, and the PF is judged without them; VFs onepci did
+ * not make are never touched. */
+static void pf_gives_back_the_vfs_onepci_made(void **state) {
+        struct pci_device d[3] = {
+                dev("0000:03:00.1", "8086", "1572", "020000", "i40e", 11),
+                dev("0000:03:02.0", "8086", "154c", "020000", "vfio-pci", 20),
+                dev("0000:03:02.1", "8086", "154c", "020000", "iavf", 21),
+        };
+        d[0].sriov_totalvfs = 8;
+        d[0].sriov_numvfs = 2;
+        d[0].has_vfs = true;
+        for (int i = 1; i < 3; i++) {
+                d[i].is_vf = true;
+                d[i].vf_index = i - 1;
+                snprintf(d[i].physfn, sizeof(d[i].physfn), "0000:03:00.1");
+        }
+        struct pci_snapshot sn = { d, 3 };
+        struct owned o = { 0 };
+        assert_int_equal(owned_add_vfs(&o, "0000:03:00.1", "i40e", 2, true), 0);
+        assert_int_equal(owned_add(&o, "0000:03:02.0", "vfio-pci", NULL), 0);
+        struct device_selector s[] = { sel_addr("0000:03:00.1"), sel_addr("0000:03:02.*") };
+        s[1].is_virtual = true;
+        snprintf(s[1].name, sizeof(s[1].name), "vf{2}");
+        struct host_config c = config(s, 2);
+        struct plan *p = NULL;
+        _cleanup_free_ char *filter = NULL;
+
+        /* The PF's entry without set_numvfs: bound once its VFs are gone. */
+        assert_int_equal(plan_compute_owned(&c, &sn, NULL, &o, &p), 0);
+        assert_int_equal(plan_add_releases(p, &sn, &o), 0);
+        assert_int_equal(item(p, "0000:03:00.1")->action, PLAN_BIND);
+        assert_true(item(p, "0000:03:00.1")->give_back_vfs);
+        assert_non_null(strstr(item(p, "0000:03:00.1")->reason, "first the 2 VFs onepci made go"));
+        assert_non_null(strstr(item(p, "0000:03:00.1")->reason, "eswitch back to legacy"));
+        assert_int_equal(item(p, "0000:03:02.0")->action, PLAN_RELEASE);
+        assert_string_equal(item(p, "0000:03:02.0")->driver, "vfio-pci");
+        assert_string_equal(item(p, "0000:03:02.0")->name, "");
+        assert_int_equal(item(p, "0000:03:02.1")->action, PLAN_LEAVE);
+        assert_false(item(p, "0000:03:02.1")->give_back_vfs);
+        assert_int_equal(plan_count_give_back_vfs(p), 1);
+        assert_int_equal(plan_pci_filter(p, &filter), 0);
+        assert_string_equal(filter, "8086:1572"); /* the PF, not the VFs */
+        plan_free(p);
+
+        /* set_numvfs 0 and set_driver omit: only the VFs go. */
+        s[0].omit_driver = true;
+        assert_int_equal(plan_compute_owned(&c, &sn, NULL, &o, &p), 0);
+        assert_int_equal(plan_add_releases(p, &sn, &o), 0);
+        assert_int_equal(item(p, "0000:03:00.1")->action, PLAN_RELEASE_VFS);
+        assert_true(item(p, "0000:03:00.1")->give_back_vfs);
+        assert_int_equal(item(p, "0000:03:02.0")->action, PLAN_RELEASE);
+        plan_free(p);
+
+        /* Still asked: nothing goes. */
+        s[0].omit_driver = false;
+        s[0].numvfs = 2;
+        assert_int_equal(plan_compute_owned(&c, &sn, NULL, &o, &p), 0);
+        assert_int_equal(plan_add_releases(p, &sn, &o), 0);
+        assert_int_equal(item(p, "0000:03:00.1")->action, PLAN_VFS);
+        assert_int_equal(plan_count_give_back_vfs(p), 0);
+        assert_true(plan_action_ends_on_vfio(item(p, "0000:03:02.0")->action));
+        plan_free(p);
+
+        /* VFs onepci did not make: the PF is refused, nothing is given back. */
+        s[0].numvfs = 0;
+        owned_clear(&o);
+        assert_int_equal(plan_compute_owned(&c, &sn, NULL, &o, &p), 0);
+        assert_int_equal(plan_add_releases(p, &sn, &o), 0);
+        assert_int_equal(item(p, "0000:03:00.1")->action, PLAN_REFUSE_DEVICE);
+        assert_non_null(strstr(item(p, "0000:03:00.1")->reason, "VFs enabled"));
+        assert_int_equal(plan_count_give_back_vfs(p), 0);
+        assert_true(plan_action_ends_on_vfio(item(p, "0000:03:02.1")->action));
+        plan_free(p);
+
+        /* Every entry gone: the PF's VFs still go (from the state file). */
+        assert_int_equal(owned_add_vfs(&o, "0000:03:00.1", "i40e", 2, false), 0);
+        struct device_selector other[] = { sel_addr("0000:03:00.0") };
+        other[0].is_virtual = true;
+        c = config(other, 1);
+        assert_int_equal(plan_compute_owned(&c, &sn, NULL, &o, &p), 0);
+        assert_int_equal(plan_add_releases(p, &sn, &o), 0);
+        assert_int_equal(item(p, "0000:03:00.1")->action, PLAN_RELEASE_VFS);
+        assert_null(find(p, "0000:03:02.1")); /* in no entry: not in the plan */
+        plan_free(p);
+        owned_clear(&o);
+}
+
 /* A MAC selector keeps matching a device on vfio-pci (no interface any more)
  * through the MAC the state file remembers. */
 static void mac_selector_uses_remembered_mac(void **state) {
@@ -494,8 +609,10 @@ static void mac_selector_uses_remembered_mac(void **state) {
         assert_int_equal(plan_compute(&c, &snap, NULL, &p), 0);
         assert_int_equal(p->n, 0);
         plan_free(p);
-        char *macs[] = { (char *)"0000:09:00.0=3c:fd:fe:a0:00:09", NULL };
-        assert_int_equal(plan_compute_with_macs(&c, &snap, NULL, macs, &p), 0);
+        struct owned o = { 0 };
+        assert_int_equal(owned_add(&o, "0000:09:00.0", "vfio-pci", "3c:fd:fe:a0:00:09"), 0);
+        assert_int_equal(plan_compute_owned(&c, &snap, NULL, &o, &p), 0);
+        owned_clear(&o);
         assert_int_equal(p->n, 1);
         assert_int_equal(item(p, "0000:09:00.0")->action, PLAN_BIND);
         plan_free(p);
@@ -521,10 +638,12 @@ int main(void) {
                 cmocka_unit_test(exclusion_is_absolute_and_shown),
                 cmocka_unit_test(unlisted_stays_out_of_the_filter),
                 cmocka_unit_test(names_and_counter),
+                cmocka_unit_test(counter_survives_later_entries),
                 cmocka_unit_test(pf_with_numvfs_stays_on_its_driver),
                 cmocka_unit_test(virtual_entry_may_match_nothing),
                 cmocka_unit_test(releases_what_onepci_set),
                 cmocka_unit_test(mac_selector_uses_remembered_mac),
+                cmocka_unit_test(pf_gives_back_the_vfs_onepci_made),
         };
         return cmocka_run_group_tests(tests, setup, NULL);
 }
