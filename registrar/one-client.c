@@ -29,6 +29,7 @@ struct one_client {
         char *endpoint_shown; /* for logs: a user:password in it masked */
         pthread_mutex_t session_mu; /* session is replaced when re-read */
         char *session;
+        unsigned session_gen; /* counts replacements: which session a call used */
         /* Where the session was found, to read it again (NULL: never). */
         char *session_env, *session_home, *session_oneadmin_home;
         bool session_source;
@@ -204,6 +205,7 @@ int one_client_reload_session(struct one_client *c) {
                 explicit_bzero(c->session, strlen(c->session));
                 free(c->session);
                 c->session = session;
+                c->session_gen++;
                 session = NULL;
         }
         pthread_mutex_unlock(&c->session_mu);
@@ -214,14 +216,25 @@ int one_client_reload_session(struct one_client *c) {
         return changed;
 }
 
-/* A copy of the current session for one call. */
-static char *session_copy(struct one_client *c) {
+/* A copy of the current session for one call, and its generation (may be NULL). */
+static char *session_copy(struct one_client *c, unsigned *ret_gen) {
         char *s;
 
         pthread_mutex_lock(&c->session_mu);
         s = strdup(c->session);
+        if (ret_gen)
+                *ret_gen = c->session_gen;
         pthread_mutex_unlock(&c->session_mu);
         return s;
+}
+
+static unsigned session_gen(struct one_client *c) {
+        unsigned gen;
+
+        pthread_mutex_lock(&c->session_mu);
+        gen = c->session_gen;
+        pthread_mutex_unlock(&c->session_mu);
+        return gen;
 }
 
 const char *one_client_endpoint(const struct one_client *c) {
@@ -237,7 +250,7 @@ void one_client_set_router(struct one_client *c, const struct one_router *router
 }
 
 int one_client_new_like(const struct one_client *c, unsigned timeout_ms, struct one_client **ret) {
-        _cleanup_free_ char *session = session_copy((struct one_client *)c);
+        _cleanup_free_ char *session = session_copy((struct one_client *)c, NULL);
         int r;
 
         if (!session)
@@ -366,9 +379,11 @@ static xmlrpc_value *with_session(xmlrpc_env *env, const char *session, xmlrpc_v
         return full;
 }
 
-/* Runs one call at endpoint with the current session before params (not consumed). */
+/* Runs one call at endpoint with the current session before params (not
+ * consumed); *ret_gen says which session that was. */
 static int call_once(struct one_client *c, const char *endpoint, const char *method,
-                     xmlrpc_value *params, struct one_value *ret, struct one_error *err) {
+                     xmlrpc_value *params, struct one_value *ret, struct one_error *err,
+                     unsigned *ret_gen) {
         struct xmlrpc_curl_xportparms xp = {.timeout = c->timeout_ms, .dont_advertise = true};
         struct xmlrpc_clientparms cp = {
                 .transport = "curl",
@@ -378,7 +393,7 @@ static int call_once(struct one_client *c, const char *endpoint, const char *met
         xmlrpc_client *client = NULL;
         xmlrpc_server_info *server = NULL;
         xmlrpc_value *res = NULL, *full = NULL;
-        _cleanup_free_ char *session = session_copy(c);
+        _cleanup_free_ char *session = session_copy(c, ret_gen);
         xmlrpc_env env;
         const char *result = "unreachable";
         int r;
@@ -429,15 +444,20 @@ static int call_once(struct one_client *c, const char *endpoint, const char *met
 /* Runs one call: params (without the session) is an array the function
  * consumes.  When oned refuses the session, it is read again from where it
  * was found (a corrected ONE_AUTH file takes effect without a restart) and,
- * if it changed, the call is made once more. */
+ * if the session is no longer the one the call used, the call is made once
+ * more.  "No longer the one used", not "changed by this reload": another
+ * thread (the health check, a concurrent report) may have read the corrected
+ * file first, and this call must then not fail with the stale session. */
 static int call_at(struct one_client *c, const char *endpoint, const char *method,
                    xmlrpc_value *params, struct one_value *ret, struct one_error *err) {
         struct one_error e = {};
+        unsigned used = 0;
         int r;
 
-        r = call_once(c, endpoint, method, params, ret, &e);
-        if (r == -EREMOTEIO && e.code == ONE_ERR_AUTHENTICATION && one_client_reload_session(c) > 0)
-                r = call_once(c, endpoint, method, params, ret, &e);
+        r = call_once(c, endpoint, method, params, ret, &e, &used);
+        if (r == -EREMOTEIO && e.code == ONE_ERR_AUTHENTICATION &&
+            (one_client_reload_session(c) > 0 || session_gen(c) != used))
+                r = call_once(c, endpoint, method, params, ret, &e, &used);
         if (err)
                 *err = e;
         return r;

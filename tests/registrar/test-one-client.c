@@ -2,13 +2,17 @@
 /* Where oned is and which session to use, as OpenNebula's tools find them;
  * and the answer when oned cannot be reached. */
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -131,12 +135,111 @@ static void test_endpoint_shown_masked(void **state) {
         one_client_free(c);
 }
 
+/* A one-connection-at-a-time oned on loopback: refuses the session
+ * "oneadmin:wrong" as oned does (0x100), answers one.system.version for any
+ * other.  Before it refuses the first time it plays the other thread: the
+ * ONE_AUTH file is corrected and the client reads it again, so the calling
+ * thread's own re-read finds nothing new. */
+struct racing_oned {
+        int fd;
+        struct one_client *client;
+        unsigned refused, answered;
+};
+
+static void answer(int fd, const char *value_xml) {
+        char body[512], head[160];
+        int n = snprintf(body, sizeof body,
+                         "<?xml version=\"1.0\"?><methodResponse><params><param><value><array>"
+                         "<data>%s</data></array></value></param></params></methodResponse>",
+                         value_xml);
+        int h = snprintf(head, sizeof head,
+                         "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: %d\r\n"
+                         "Connection: close\r\n\r\n",
+                         n);
+        assert_int_equal(write(fd, head, (size_t)h), h);
+        assert_int_equal(write(fd, body, (size_t)n), n);
+}
+
+static void *racing_oned_serve(void *userdata) {
+        struct racing_oned *o = userdata;
+
+        for (unsigned i = 0; i < 2; i++) {
+                char req[4096] = "";
+                size_t len = 0;
+                int fd = accept(o->fd, NULL, NULL);
+                if (fd < 0)
+                        return NULL;
+                /* Headers, then the body (Content-Length) is all that is read. */
+                for (;;) {
+                        ssize_t k = read(fd, req + len, sizeof req - 1 - len);
+                        if (k <= 0)
+                                break;
+                        len += (size_t)k;
+                        req[len] = '\0';
+                        char *end = strstr(req, "\r\n\r\n"), *cl = strcasestr(req, "Content-Length:");
+                        if (end && cl && strlen(end + 4) >= strtoul(cl + 15, NULL, 10))
+                                break;
+                }
+                if (strstr(req, "oneadmin:wrong")) {
+                        put(home, "one_auth", "oneadmin:right\n");
+                        assert_int_equal(one_client_reload_session(o->client), 1);
+                        answer(fd, "<value><boolean>0</boolean></value><value><string>[one.system."
+                                   "version] User couldn't be authenticated, aborting call."
+                                   "</string></value><value><i4>256</i4></value>");
+                        o->refused++;
+                } else {
+                        answer(fd, "<value><boolean>1</boolean></value><value><string>7.4.1"
+                                   "</string></value><value><i4>0</i4></value>");
+                        o->answered++;
+                }
+                close(fd);
+        }
+        return NULL;
+}
+
+/* A call refused with a session another thread has since replaced is made
+ * again with the new one: "changed by my own re-read" is not the test. */
+static void test_session_replaced_by_another_thread(void **state) {
+        struct racing_oned o = {0};
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t alen = sizeof a;
+        struct one_error err = {0};
+        pthread_t t;
+        char url[64], *v = NULL;
+
+        put(home, "one_auth", "oneadmin:wrong\n");
+        o.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(o.fd >= 0);
+        assert_int_equal(bind(o.fd, (struct sockaddr *)&a, sizeof a), 0);
+        assert_int_equal(listen(o.fd, 4), 0);
+        assert_int_equal(getsockname(o.fd, (struct sockaddr *)&a, &alen), 0);
+        snprintf(url, sizeof url, "http://127.0.0.1:%u/RPC2", ntohs(a.sin_port));
+
+        assert_int_equal(one_client_global_init(), 0);
+        assert_int_equal(one_client_new(url, "oneadmin:wrong", 1, 5000, &o.client), 0);
+        assert_int_equal(one_client_set_session_source(o.client, NULL, home, oneadmin), 0);
+        assert_int_equal(pthread_create(&t, NULL, racing_oned_serve, &o), 0);
+
+        assert_int_equal(one_system_version(o.client, &v, &err), 0);
+        assert_string_equal(v, "7.4.1");
+        assert_int_equal(o.refused, 1);
+        assert_int_equal(o.answered, 1);
+
+        shutdown(o.fd, SHUT_RDWR);
+        pthread_join(t, NULL);
+        close(o.fd);
+        free(v);
+        one_client_free(o.client);
+        one_client_global_done();
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_endpoint_order),
                 cmocka_unit_test(test_session_order),
                 cmocka_unit_test(test_unreachable),
                 cmocka_unit_test(test_endpoint_shown_masked),
+                cmocka_unit_test(test_session_replaced_by_another_thread),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
