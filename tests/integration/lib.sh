@@ -70,6 +70,17 @@ expect_output() {
         printf '%s\n%s\n' "$OUT" "$ERR" | grep -qF -- "$1" || fail "output lacks \"$1\""
 }
 
+# expect_idle_apply WHAT AGENT-ARGS...: applying again says so and runs no driverctl.
+expect_idle_apply() {
+        local what=$1 n
+        shift
+        n=$(log_lines)
+        agent "$@" apply
+        expect_rc 0 "$what"
+        expect_output "already configured, nothing changed"
+        [ "$(log_lines)" -eq "$n" ] || fail "driverctl ran again ($what)"
+}
+
 expect_no_output() {
         ! printf '%s\n%s\n' "$OUT" "$ERR" | grep -qF -- "$1" || fail "output has \"$1\""
 }

@@ -90,11 +90,7 @@ expect_output "PCI_FILTER for OpenNebula: 8086:1572"
 
 step "a second apply changes nothing"
 kernel_removes_vfs
-n=$(log_lines)
-agent --inventory "$pf" --devlink "$DEVLINK" apply
-expect_rc 0 "again"
-expect_output "already configured, nothing changed"
-[ "$(log_lines)" -eq "$n" ] || fail "driverctl ran again"
+expect_idle_apply again --inventory "$pf" --devlink "$DEVLINK"
 
 step "set_numvfs: 0 (set_driver omit): the VFs go, the PF stays on its driver"
 use_root sriov-node
@@ -109,11 +105,7 @@ expect_rc 0 "set_numvfs 0"
 expect_driver $PF i40e
 [ ! -e "$RULE" ] || fail "the boot rule stays"
 kernel_removes_vfs
-n=$(log_lines)
-agent --inventory "$zero" --devlink "$DEVLINK" apply
-expect_rc 0 "again"
-expect_output "already configured, nothing changed"
-[ "$(log_lines)" -eq "$n" ] || fail "driverctl ran again"
+expect_idle_apply again --inventory "$zero" --devlink "$DEVLINK"
 
 step "switchdev onepci set goes back to legacy before the PF is bound"
 use_root sriov-node

@@ -434,6 +434,17 @@ static void test_inventory_is_streamed(void **state) {
         assert_int_equal(fifo_done(path, pid), 1);
 }
 
+/* Loading inv_path is refused (-EINVAL) with bad_file named as not regular. */
+static void expect_not_regular(const char *inv_path, const char *bad_file) {
+        struct inventory *inv = NULL;
+        struct error_message err = {0};
+
+        assert_int_equal(inventory_load(inv_path, NULL, &inv, &err), -EINVAL);
+        assert_null(inv);
+        assert_string_equal(err.file, bad_file);
+        assert_non_null(strstr(err.text, "not a regular file"));
+}
+
 /* Every file the reader reads must be a regular one: a FIFO with no writer
  * (or a device) as the inventory, a host_vars file or a file in a vars
  * directory is refused at once with its name, never waited on or read. */
@@ -448,10 +459,7 @@ static void test_not_regular_files_refused(void **state) {
         snprintf(inv_path, sizeof(inv_path), "%s/inventory.yml", dir);
 
         assert_int_equal(mkfifo(inv_path, 0600), 0);
-        assert_int_equal(inventory_load(inv_path, NULL, &inv, &err), -EINVAL);
-        assert_null(inv);
-        assert_string_equal(err.file, inv_path);
-        assert_non_null(strstr(err.text, "not a regular file"));
+        expect_not_regular(inv_path, inv_path);
         assert_int_equal(unlink(inv_path), 0);
 
         assert_non_null(f = fopen(inv_path, "we"));
@@ -461,17 +469,12 @@ static void test_not_regular_files_refused(void **state) {
         assert_int_equal(mkdir(vars, 0700), 0);
         snprintf(fifo, sizeof(fifo), "%s/n1.yml", vars);
         assert_int_equal(mkfifo(fifo, 0600), 0);
-        err = (struct error_message){0};
-        assert_int_equal(inventory_load(inv_path, NULL, &inv, &err), -EINVAL);
-        assert_string_equal(err.file, fifo);
-        assert_non_null(strstr(err.text, "not a regular file"));
+        expect_not_regular(inv_path, fifo);
         assert_int_equal(unlink(fifo), 0);
 
         /* A device through a symbolic link: /dev/null would read as empty. */
         assert_int_equal(symlink("/dev/null", fifo), 0);
-        err = (struct error_message){0};
-        assert_int_equal(inventory_load(inv_path, NULL, &inv, &err), -EINVAL);
-        assert_string_equal(err.file, fifo);
+        expect_not_regular(inv_path, fifo);
         assert_int_equal(unlink(fifo), 0);
         assert_int_equal(rmdir(vars), 0);
 
@@ -482,10 +485,7 @@ static void test_not_regular_files_refused(void **state) {
         assert_int_equal(mkdir(vars, 0700), 0);
         snprintf(fifo, sizeof(fifo), "%s/a.yml", vars);
         assert_int_equal(mkfifo(fifo, 0600), 0);
-        err = (struct error_message){0};
-        assert_int_equal(inventory_load(inv_path, NULL, &inv, &err), -EINVAL);
-        assert_string_equal(err.file, fifo);
-        assert_non_null(strstr(err.text, "not a regular file"));
+        expect_not_regular(inv_path, fifo);
         assert_int_equal(unlink(fifo), 0);
 
         /* The same tree with a regular file loads. */
