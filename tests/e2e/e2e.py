@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -32,6 +31,9 @@ import onepci_sign
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TESTS = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(TESTS, "registrar"))
+import registrar_process  # noqa: E402
+from registrar_process import free_port  # noqa: E402
 DOUBLE = os.path.join(TESTS, "oned-double", "oned_double.py")
 ONEHOST = os.path.join(TESTS, "oned-double", "onehost")
 ROOT = os.path.join(TESTS, "fixtures", "roots", "gpu-node")
@@ -101,14 +103,6 @@ PCI_CONF = """\
 :nvidia_vendors:
   - '10de'
 """
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def seed_hosts(extra=()):
@@ -212,21 +206,12 @@ class Env:
                 "--sync-command", "%s %s sync --force" % (sys.executable, ONEHOST),
                 "--retry-after", "1", "--forceupdate-pause-ms", "50"]
         self.registrar_log = open(os.path.join(self.tmp, "registrar.log"), "a")
-        self.registrar = subprocess.Popen(argv + self.registrar_args,
-                                          env=self.registrar_env(), stdout=self.registrar_log,
-                                          stderr=subprocess.STDOUT)
+        context = ssl.create_default_context(cafile=self.cert) if self.tls else None
+        self.registrar = registrar_process.start(
+            argv + self.registrar_args, self.url, os.path.join(self.tmp, "registrar.log"),
+            wrapper_variable=None, probe="/healthz", context=context, timeout=15,
+            env=self.registrar_env(), stdout=self.registrar_log, stderr=subprocess.STDOUT)
         self.procs.append(self.registrar)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            if self.registrar.poll() is not None:
-                raise AssertionError("registrar exited %d:\n%s" % (self.registrar.returncode,
-                                                                   self.log()))
-            try:
-                self.http("GET", "/healthz")
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError("registrar did not start:\n" + self.log())
 
     def stop_registrar(self):
         self.registrar.send_signal(signal.SIGTERM)

@@ -21,6 +21,7 @@ import urllib.request
 import xml.etree.ElementTree as ET
 import xmlrpc.client
 
+import registrar_process
 import test_registrar as tr
 
 SESSION = "oneadmin:password"
@@ -139,28 +140,19 @@ class Registrar:
                    ONE_AUTH=os.path.join(zone.dir, "one_auth"),
                    ONEPCI_ONEHOST_LOG=self.sync_log, HOME=self.dir)
         env.update(env_extra or {})
-        self.port = tr.free_port()
+        self.port = registrar_process.free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         self.log_path = os.path.join(self.dir, "registrar.log")
         self.log = open(self.log_path, "w")
-        wrapper = os.environ.get("ONEPCI_TEST_WRAPPER", "").split()
-        self.proc = subprocess.Popen(
-            wrapper + [tr.REGISTRAR, "serve", "--listen", "127.0.0.1:%d" % self.port,
-                       "--config", "/dev/null", "--secret-file", zone.secret_file,
-                       "--remotes-dir", os.path.join(self.dir, "remotes"),
-                       "--sync-command", "%s sync --force" % tr.ONEHOST,
-                       "--forceupdate-pause-ms", str(pause_ms), "--retry-after", "2",
-                       "--version-cache", "0", "--oned-timeout-ms", "5000",
-                       "--health-interval", "1"],
-            env=env, stderr=self.log)
-        for _ in range(600 if wrapper else 100):
-            try:
-                urllib.request.urlopen(self.url + "/metrics", timeout=1).read()
-                break
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError("registrar exited: " + self.text())
-                time.sleep(0.05)
+        self.proc = registrar_process.start(
+            [tr.REGISTRAR, "serve", "--listen", "127.0.0.1:%d" % self.port,
+             "--config", "/dev/null", "--secret-file", zone.secret_file,
+             "--remotes-dir", os.path.join(self.dir, "remotes"),
+             "--sync-command", "%s sync --force" % tr.ONEHOST,
+             "--forceupdate-pause-ms", str(pause_ms), "--retry-after", "2",
+             "--version-cache", "0", "--oned-timeout-ms", "5000",
+             "--health-interval", "1"],
+            self.url, self.log_path, env=env, stderr=self.log)
 
     def text(self):
         with open(self.log_path) as f:
