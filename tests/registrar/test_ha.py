@@ -222,6 +222,18 @@ class HATest(unittest.TestCase):
         self.addCleanup(r.close)
         return r
 
+    def pending_zone(self, election_ms):
+        """The start-up scan tests' zone: two hosts, the first left OFFLINE
+        with its forced update PENDING (a registrar stopped mid-update), and
+        the leader (server 0) killed: no leader until the election ends."""
+        seed = zone_seed(2)
+        seed["hosts"][0]["state"] = OFFLINE
+        seed["hosts"][0]["template"].update(ONEPCI_FORCEUPDATE="PENDING",
+                                            ONEPCI_FORCEUPDATE_RESTORE="ENABLED")
+        z = self.zone(seed, election_ms=election_ms)
+        self.assertEqual(z.rpc(2).double.kill_leader(), 0)
+        return z
+
     def test_registration_through_a_follower(self):
         """Writes are forwarded, but the follower's reads lag: a registrar
         that read back from it would see its own update missing and write and
@@ -370,13 +382,8 @@ class HATest(unittest.TestCase):
         out the election; a failed scan is tried again) and the host left
         OFFLINE comes back without any report.  SIGTERM stops a registrar
         promptly while its scan waits (before, it waited for the scan)."""
-        seed = zone_seed(2)
-        seed["hosts"][0]["state"] = OFFLINE
-        seed["hosts"][0]["template"].update(ONEPCI_FORCEUPDATE="PENDING",
-                                            ONEPCI_FORCEUPDATE_RESTORE="ENABLED")
         # Longer than a call waits out an election (12 s): the first scan fails.
-        z = self.zone(seed, election_ms=30000)
-        self.assertEqual(z.rpc(2).double.kill_leader(), 0)
+        z = self.pending_zone(election_ms=30000)
         reg = self.registrar(z, 2)
         other = Registrar(z, 1)
         try:
@@ -407,12 +414,7 @@ class HATest(unittest.TestCase):
         It is tried again with back-off; once that server is back (a
         follower of the new leader), the host left OFFLINE comes back
         without any report."""
-        seed = zone_seed(2)
-        seed["hosts"][0]["state"] = OFFLINE
-        seed["hosts"][0]["template"].update(ONEPCI_FORCEUPDATE="PENDING",
-                                            ONEPCI_FORCEUPDATE_RESTORE="ENABLED")
-        z = self.zone(seed, election_ms=3000)
-        self.assertEqual(z.rpc(2).double.kill_leader(), 0)
+        z = self.pending_zone(election_ms=3000)
         reg = self.registrar(z, 0)
         time.sleep(5)
         state, tmpl = z.hosts()[0]
