@@ -234,6 +234,18 @@ class HATest(unittest.TestCase):
         self.assertEqual(z.rpc(2).double.kill_leader(), 0)
         return z
 
+    def assert_pending_update_done(self, z, reg):
+        """The pending_zone's first host comes back MONITORED, its forced
+        update DONE, within 40 s (reg: the registrar that finishes it)."""
+        state, tmpl = z.hosts()[0]
+        deadline = time.time() + 40
+        while time.time() < deadline and (state, tmpl.get("ONEPCI_FORCEUPDATE")) != (MONITORED,
+                                                                                     "DONE"):
+            time.sleep(0.5)
+            state, tmpl = z.hosts()[0]
+        self.assertEqual(tmpl.get("ONEPCI_FORCEUPDATE"), "DONE", reg.text())
+        self.assertEqual(state, MONITORED)
+
     def test_registration_through_a_follower(self):
         """Writes are forwarded, but the follower's reads lag: a registrar
         that read back from it would see its own update missing and write and
@@ -398,14 +410,7 @@ class HATest(unittest.TestCase):
             other.close()
         self.assertIsNone(z.leader())   # still no leader: nothing finished yet
         z.wait_leader(60)
-        state, tmpl = z.hosts()[0]
-        deadline = time.time() + 40
-        while time.time() < deadline and (state, tmpl.get("ONEPCI_FORCEUPDATE")) != (MONITORED,
-                                                                                     "DONE"):
-            time.sleep(0.5)
-            state, tmpl = z.hosts()[0]
-        self.assertEqual(tmpl.get("ONEPCI_FORCEUPDATE"), "DONE", reg.text())
-        self.assertEqual(state, MONITORED)
+        self.assert_pending_update_done(z, reg)
         self.assertEqual(reg.syncs(), 0)
 
     def test_start_up_scan_retried_until_oned_answers(self):
@@ -420,13 +425,7 @@ class HATest(unittest.TestCase):
         state, tmpl = z.hosts()[0]
         self.assertEqual((state, tmpl.get("ONEPCI_FORCEUPDATE")), (OFFLINE, "PENDING"))
         self.assertTrue(z.rpc(2).double.revive(0))
-        deadline = time.time() + 40
-        while time.time() < deadline and (state, tmpl.get("ONEPCI_FORCEUPDATE")) != (MONITORED,
-                                                                                     "DONE"):
-            time.sleep(0.5)
-            state, tmpl = z.hosts()[0]
-        self.assertEqual(tmpl.get("ONEPCI_FORCEUPDATE"), "DONE", reg.text())
-        self.assertEqual(state, MONITORED)
+        self.assert_pending_update_done(z, reg)
         self.assertIn("forced monitoring updates still pending (attempt 1)", reg.text())
 
     def test_hung_leader_through_a_follower_strands_no_host(self):
