@@ -482,8 +482,10 @@ class RegistrarTest(unittest.TestCase):
         self.assertFalse(ans["forced_update"])
 
     def test_disabled_host_left_offline_by_hung_oned_goes_back_to_disabled(self):
-        fe = self.frontend(seed(), extra_args=["--oned-timeout-ms", "500"])
-        # OFFLINE goes through, then every one.host.status hangs.
+        # 2 s: the calls that do not hang must not time out on a loaded
+        # machine (at 500 ms one.host.info did, beside other tests).
+        fe = self.frontend(seed(), extra_args=["--oned-timeout-ms", "2000"])
+        # OFFLINE goes through, then every one.host.status hangs (120 s).
         fe.oned.double.set_fault("slow", "one.host.status", -1, 120000, 1)
         status, _, ans = fe.put_report(report(name="n2", host="192.168.122.4"))
         self.assertEqual((status, ans["error"]), (503, "oned_unavailable"), ans)
