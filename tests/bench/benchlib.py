@@ -8,7 +8,6 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,7 +22,10 @@ ONEHOST = os.path.join(TESTS, "oned-double", "onehost")
 SESSION = "oneadmin:password"
 
 sys.path.insert(0, os.path.join(TESTS, "e2e"))
+sys.path.insert(0, os.path.join(TESTS, "registrar"))
 import onepci_sign  # noqa: E402,F401  (re-exported for soak.py)
+import registrar_process  # noqa: E402
+from registrar_process import free_port  # noqa: E402
 
 PCI_CONF = ":filter: '0:0'\n:short_address: []\n:device_name: []\n:nvidia_vendors:\n  - '10de'\n"
 
@@ -112,14 +114,6 @@ def proc_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / tick
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class World:
     """The oned double seeded with hosts PREFIX000000.. and n registrars."""
 
@@ -172,25 +166,17 @@ class World:
                     "--remotes-dir", self.remotes,
                     "--sync-command", "%s %s sync --force" % (sys.executable, ONEHOST),
                     "--retry-after", "1", "--forceupdate-pause-ms", "0"] + list(registrar_args)
-            log = open(os.path.join(self.tmp, "registrar%d.log" % k), "a")
+            log_path = os.path.join(self.tmp, "registrar%d.log" % k)
+            log = open(log_path, "a")
             self.logs.append(log)
-            # ONEPCI_BENCH_WRAPPER="valgrind --tool=massif ..." runs each registrar under it.
-            argv = os.environ.get("ONEPCI_BENCH_WRAPPER", "").split() + argv
-            rp = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
-            self.procs.append(rp)
             url = "http://127.0.0.1:%d" % port
+            # ONEPCI_BENCH_WRAPPER="valgrind --tool=massif ..." runs each registrar under it.
+            rp = registrar_process.start(argv, url, log_path,
+                                         wrapper_variable="ONEPCI_BENCH_WRAPPER",
+                                         probe="/healthz", env=env, stdout=log,
+                                         stderr=subprocess.STDOUT)
+            self.procs.append(rp)
             self.registrars.append((rp, url))
-            deadline = time.time() + (120 if os.environ.get("ONEPCI_BENCH_WRAPPER") else 20)
-            while True:
-                if rp.poll() is not None:
-                    raise RuntimeError("registrar exited %d" % rp.returncode)
-                try:
-                    urllib.request.urlopen(url + "/healthz", timeout=5).read()
-                    break
-                except OSError:
-                    if time.time() > deadline:
-                        raise RuntimeError("registrar did not start")
-                    time.sleep(0.1)
 
     @property
     def urls(self):

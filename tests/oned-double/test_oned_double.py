@@ -38,26 +38,43 @@ SEED = {
 }
 
 
+def start_double(test, zone=None):
+    """Starts the double on SEED in a temporary directory (test.tmp,
+    test.state_dir, test.proc); zone=N: N servers in one Raft zone, with
+    short election, replication and forward times.  Returns the ports it
+    prints (one per server)."""
+    test.tmp = tempfile.TemporaryDirectory()
+    seed = os.path.join(test.tmp.name, "seed.json")
+    with open(seed, "w") as f:
+        json.dump(SEED, f)
+    test.state_dir = os.path.join(test.tmp.name, "state")
+    args = [sys.executable, DOUBLE, "--seed", seed, "--port", "0"]
+    if zone is not None:
+        args += ["--zone", str(zone), "--election-ms", "1000",
+                 "--replication-ms", "300", "--forward-timeout-ms", "300"]
+    test.proc = subprocess.Popen(args + ["--state-dir", test.state_dir],
+                                 stdout=subprocess.PIPE, text=True)
+    return [int(p) for p in test.proc.stdout.readline().split()]
+
+
+def stop_double(test, ones):
+    """Closes every server of the double (ones: their proxies), then stops it."""
+    for one in ones:
+        one("close")()
+    test.proc.terminate()
+    test.proc.wait()
+    test.proc.stdout.close()
+    test.tmp.cleanup()
+
+
 class DoubleTest(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        seed = os.path.join(self.tmp.name, "seed.json")
-        with open(seed, "w") as f:
-            json.dump(SEED, f)
-        self.state_dir = os.path.join(self.tmp.name, "state")
-        self.proc = subprocess.Popen([sys.executable, DOUBLE, "--seed", seed, "--port", "0",
-                                      "--state-dir", self.state_dir],
-                                     stdout=subprocess.PIPE, text=True)
-        self.port = int(self.proc.stdout.readline())
+        self.port, = start_double(self)
         self.url = "http://127.0.0.1:%d/RPC2" % self.port
         self.one = xmlrpc.client.ServerProxy(self.url)
 
     def tearDown(self):
-        self.one("close")()
-        self.proc.terminate()
-        self.proc.wait()
-        self.proc.stdout.close()
-        self.tmp.cleanup()
+        stop_double(self, [self.one])
 
     def raw(self, method, *params):
         body = xmlrpc.client.dumps(params, method).encode()
@@ -396,27 +413,12 @@ class ZoneTest(unittest.TestCase):
     """--zone 3: three servers in one Raft zone (issue 14)."""
 
     def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        seed = os.path.join(self.tmp.name, "seed.json")
-        with open(seed, "w") as f:
-            json.dump(SEED, f)
-        self.state_dir = os.path.join(self.tmp.name, "state")
-        self.proc = subprocess.Popen([sys.executable, DOUBLE, "--seed", seed, "--port", "0",
-                                      "--zone", "3", "--election-ms", "1000",
-                                      "--replication-ms", "300", "--forward-timeout-ms", "300",
-                                      "--state-dir", self.state_dir],
-                                     stdout=subprocess.PIPE, text=True)
-        self.ports = [int(p) for p in self.proc.stdout.readline().split()]
+        self.ports = start_double(self, zone=3)
         self.urls = ["http://127.0.0.1:%d/RPC2" % p for p in self.ports]
         self.one = [xmlrpc.client.ServerProxy(u) for u in self.urls]
 
     def tearDown(self):
-        for one in self.one:
-            one("close")()
-        self.proc.terminate()
-        self.proc.wait()
-        self.proc.stdout.close()
-        self.tmp.cleanup()
+        stop_double(self, self.one)
 
     def raft(self, i):
         ok, xml, _ = self.one[i].one.zone.raftstatus(SESSION)

@@ -21,6 +21,7 @@ import urllib.request
 import xml.etree.ElementTree as ET
 import xmlrpc.client
 
+import registrar_process
 import test_registrar as tr
 
 SESSION = "oneadmin:password"
@@ -139,28 +140,19 @@ class Registrar:
                    ONE_AUTH=os.path.join(zone.dir, "one_auth"),
                    ONEPCI_ONEHOST_LOG=self.sync_log, HOME=self.dir)
         env.update(env_extra or {})
-        self.port = tr.free_port()
+        self.port = registrar_process.free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         self.log_path = os.path.join(self.dir, "registrar.log")
         self.log = open(self.log_path, "w")
-        wrapper = os.environ.get("ONEPCI_TEST_WRAPPER", "").split()
-        self.proc = subprocess.Popen(
-            wrapper + [tr.REGISTRAR, "serve", "--listen", "127.0.0.1:%d" % self.port,
-                       "--config", "/dev/null", "--secret-file", zone.secret_file,
-                       "--remotes-dir", os.path.join(self.dir, "remotes"),
-                       "--sync-command", "%s sync --force" % tr.ONEHOST,
-                       "--forceupdate-pause-ms", str(pause_ms), "--retry-after", "2",
-                       "--version-cache", "0", "--oned-timeout-ms", "5000",
-                       "--health-interval", "1"],
-            env=env, stderr=self.log)
-        for _ in range(600 if wrapper else 100):
-            try:
-                urllib.request.urlopen(self.url + "/metrics", timeout=1).read()
-                break
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError("registrar exited: " + self.text())
-                time.sleep(0.05)
+        self.proc = registrar_process.start(
+            [tr.REGISTRAR, "serve", "--listen", "127.0.0.1:%d" % self.port,
+             "--config", "/dev/null", "--secret-file", zone.secret_file,
+             "--remotes-dir", os.path.join(self.dir, "remotes"),
+             "--sync-command", "%s sync --force" % tr.ONEHOST,
+             "--forceupdate-pause-ms", str(pause_ms), "--retry-after", "2",
+             "--version-cache", "0", "--oned-timeout-ms", "5000",
+             "--health-interval", "1"],
+            self.url, self.log_path, env=env, stderr=self.log)
 
     def text(self):
         with open(self.log_path) as f:
@@ -229,6 +221,30 @@ class HATest(unittest.TestCase):
         r = Registrar(*args, **kw)
         self.addCleanup(r.close)
         return r
+
+    def pending_zone(self, election_ms):
+        """The start-up scan tests' zone: two hosts, the first left OFFLINE
+        with its forced update PENDING (a registrar stopped mid-update), and
+        the leader (server 0) killed: no leader until the election ends."""
+        seed = zone_seed(2)
+        seed["hosts"][0]["state"] = OFFLINE
+        seed["hosts"][0]["template"].update(ONEPCI_FORCEUPDATE="PENDING",
+                                            ONEPCI_FORCEUPDATE_RESTORE="ENABLED")
+        z = self.zone(seed, election_ms=election_ms)
+        self.assertEqual(z.rpc(2).double.kill_leader(), 0)
+        return z
+
+    def assert_pending_update_done(self, z, reg):
+        """The pending_zone's first host comes back MONITORED, its forced
+        update DONE, within 40 s (reg: the registrar that finishes it)."""
+        state, tmpl = z.hosts()[0]
+        deadline = time.time() + 40
+        while time.time() < deadline and (state, tmpl.get("ONEPCI_FORCEUPDATE")) != (MONITORED,
+                                                                                     "DONE"):
+            time.sleep(0.5)
+            state, tmpl = z.hosts()[0]
+        self.assertEqual(tmpl.get("ONEPCI_FORCEUPDATE"), "DONE", reg.text())
+        self.assertEqual(state, MONITORED)
 
     def test_registration_through_a_follower(self):
         """Writes are forwarded, but the follower's reads lag: a registrar
@@ -378,13 +394,8 @@ class HATest(unittest.TestCase):
         out the election; a failed scan is tried again) and the host left
         OFFLINE comes back without any report.  SIGTERM stops a registrar
         promptly while its scan waits (before, it waited for the scan)."""
-        seed = zone_seed(2)
-        seed["hosts"][0]["state"] = OFFLINE
-        seed["hosts"][0]["template"].update(ONEPCI_FORCEUPDATE="PENDING",
-                                            ONEPCI_FORCEUPDATE_RESTORE="ENABLED")
         # Longer than a call waits out an election (12 s): the first scan fails.
-        z = self.zone(seed, election_ms=30000)
-        self.assertEqual(z.rpc(2).double.kill_leader(), 0)
+        z = self.pending_zone(election_ms=30000)
         reg = self.registrar(z, 2)
         other = Registrar(z, 1)
         try:
@@ -399,14 +410,7 @@ class HATest(unittest.TestCase):
             other.close()
         self.assertIsNone(z.leader())   # still no leader: nothing finished yet
         z.wait_leader(60)
-        state, tmpl = z.hosts()[0]
-        deadline = time.time() + 40
-        while time.time() < deadline and (state, tmpl.get("ONEPCI_FORCEUPDATE")) != (MONITORED,
-                                                                                     "DONE"):
-            time.sleep(0.5)
-            state, tmpl = z.hosts()[0]
-        self.assertEqual(tmpl.get("ONEPCI_FORCEUPDATE"), "DONE", reg.text())
-        self.assertEqual(state, MONITORED)
+        self.assert_pending_update_done(z, reg)
         self.assertEqual(reg.syncs(), 0)
 
     def test_start_up_scan_retried_until_oned_answers(self):
@@ -415,24 +419,13 @@ class HATest(unittest.TestCase):
         It is tried again with back-off; once that server is back (a
         follower of the new leader), the host left OFFLINE comes back
         without any report."""
-        seed = zone_seed(2)
-        seed["hosts"][0]["state"] = OFFLINE
-        seed["hosts"][0]["template"].update(ONEPCI_FORCEUPDATE="PENDING",
-                                            ONEPCI_FORCEUPDATE_RESTORE="ENABLED")
-        z = self.zone(seed, election_ms=3000)
-        self.assertEqual(z.rpc(2).double.kill_leader(), 0)
+        z = self.pending_zone(election_ms=3000)
         reg = self.registrar(z, 0)
         time.sleep(5)
         state, tmpl = z.hosts()[0]
         self.assertEqual((state, tmpl.get("ONEPCI_FORCEUPDATE")), (OFFLINE, "PENDING"))
         self.assertTrue(z.rpc(2).double.revive(0))
-        deadline = time.time() + 40
-        while time.time() < deadline and (state, tmpl.get("ONEPCI_FORCEUPDATE")) != (MONITORED,
-                                                                                     "DONE"):
-            time.sleep(0.5)
-            state, tmpl = z.hosts()[0]
-        self.assertEqual(tmpl.get("ONEPCI_FORCEUPDATE"), "DONE", reg.text())
-        self.assertEqual(state, MONITORED)
+        self.assert_pending_update_done(z, reg)
         self.assertIn("forced monitoring updates still pending (attempt 1)", reg.text())
 
     def test_hung_leader_through_a_follower_strands_no_host(self):
