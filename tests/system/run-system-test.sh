@@ -188,6 +188,9 @@ cloud-localds "$out/seed.img" "$out/user-data" "$out/meta-data" || { echo "FAIL:
 # --- 5. two boots -------------------------------------------------------------------------------
 boot() { # boot N: console into $out/bootN.log
         local n=$1 log=$out/boot$1.log append=
+        # no_timer_check: on a loaded host TCG is slow enough for the kernel's
+        # early check of the timer through the remapped IO-APIC to fail, and
+        # it panics ("timer doesn't work through Interrupt-remapped IO-APIC").
         [ "$n" != 1 ] || [ -z "${ONEPCI_SYSTEM_BREAK:-}" ] || append=" onepci.break=$ONEPCI_SYSTEM_BREAK"
         echo "system: boot $n ($(elapsed)), console in $log, at most $boot_timeout s"
         timeout --kill-after=10 "$boot_timeout" qemu-system-x86_64 \
@@ -206,7 +209,7 @@ boot() { # boot N: console into $out/bootN.log
                 -device nvme-subsys,id=s0,nqn=s0 \
                 -device nvme,serial=onepci0,bus=rp3,subsys=s0,sriov_max_vfs=4,sriov_vq_flexible=8,sriov_vi_flexible=8,max_ioqpairs=12,msix_qsize=12 \
                 -kernel "$out/vmlinuz" -initrd "$out/initrd.img" \
-                -append "root=LABEL=onepci-root rw console=ttyS0 intel_iommu=on panic=-1$append" \
+                -append "root=LABEL=onepci-root rw console=ttyS0 intel_iommu=on panic=-1 no_timer_check$append" \
                 </dev/null >"$log" 2>&1
         local rc=$?
         tr -d '\r' < "$log" | grep '^ONEPCI-SYS ' > "$out/boot$n.markers"
@@ -215,7 +218,8 @@ boot() { # boot N: console into $out/bootN.log
 }
 
 fail=()
-m() { grep -E "^ONEPCI-SYS $2" "$out/boot$1.markers"; }
+rm -f "$out"/boot[12].markers # a boot that does not happen shows nothing stale
+m() { grep -E "^ONEPCI-SYS $2" "$out/boot$1.markers" 2>/dev/null; }
 check_common() { # checks true on every boot
         local n=$1
         m "$n" END >/dev/null || { fail+=("boot $n: no END marker (guest hung or crashed; see $out/boot$n.log)"); return; }
