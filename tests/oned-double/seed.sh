@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: Apache-2.0
 #
 # Sourced by the guests' runners (tests/system/lib.sh, tests/vm).
@@ -7,7 +8,7 @@
 # PCI list is the DEVICEs, each ADDRESS=VENDOR:DEVICE:CLASS, as the guest's
 # QEMU command line makes them.
 oned_seed() {
-        local host=$1 d sep= addr vendor device class
+        local host=$1 d sep="" addr vendor device class
         shift
         cat <<JSON
 {

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: Apache-2.0
 #
 # Helpers shared by the system suite's guests (run-system-test.sh,
@@ -8,9 +9,11 @@ t0=$(date +%s)
 elapsed() { echo "$(( $(date +%s) - t0 )) s"; }
 
 # oned_seed HOST ADDRESS=VENDOR:DEVICE:CLASS...
+# shellcheck source-path=SCRIPTDIR source=../oned-double/seed.sh disable=SC2154 # src: the runner's
 . "$src/tests/oned-double/seed.sh"
 # The two e1000e NICs every guest has (01:00.0 the node's own, 02:00.0
 # passed through).
+# shellcheck disable=SC2034 # used by the runners
 e1000e_pair="0000:01:00.0=8086:10d3:020000 0000:02:00.0=8086:10d3:020000"
 
 # guest_disk ROOT OUT: ROOT's newest kernel and initramfs to OUT/vmlinuz and

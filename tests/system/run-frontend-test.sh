@@ -41,7 +41,7 @@ out=$build/frontend
 mkdir -p "$out"
 boot_timeout=${ONEPCI_SYSTEM_BOOT_TIMEOUT:-900}
 
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$here/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip "the front-end guest needs root (debootstrap, chroot, dpkg into the guest root)"

@@ -44,7 +44,7 @@ dev=0000:02:00.0
 pf=0000:03:00.0
 vfs="0000:03:00.1 0000:03:00.2"
 
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$here/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip "the system suite needs root (debootstrap, chroot, dpkg into the guest root)"

@@ -22,7 +22,7 @@ out=$1 cmd=$2 build=$3
 work=$out/registrar
 registrar=${ONEPCI_VM_REGISTRAR:-$build/registrar/onepci-registrar}
 
-# shellcheck source=../oned-double/seed.sh
+# shellcheck source-path=SCRIPTDIR source=../oned-double/seed.sh
 . "$double_dir/seed.sh"
 free_port() {
         python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
