@@ -41,9 +41,8 @@ out=$build/frontend
 mkdir -p "$out"
 boot_timeout=${ONEPCI_SYSTEM_BOOT_TIMEOUT:-900}
 
-skip() { echo "SKIP: $*"; exit 77; }
-t0=$(date +%s)
-elapsed() { echo "$(( $(date +%s) - t0 )) s"; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip "the front-end guest needs root (debootstrap, chroot, dpkg into the guest root)"
 for t in debootstrap qemu-system-x86_64 mkfs.ext4 zstd dpkg-buildpackage dpkg-deb chroot python3; do
@@ -123,21 +122,8 @@ install -m 0644 "$src/tests/oned-double/oned_double.py" "$src/tests/e2e/onepci_s
 install -m 0755 "$src/tests/oned-double/onehost" "$g/usr/local/lib/onepci-test/onehost"
 install -m 0755 "$guest_files/onehost" "$g/usr/bin/onehost"
 install -d -m 0750 "$g/var/lib/one-double"
-cat > "$g/var/lib/one-double/seed.json" <<'JSON'
-{
-  "session": "oneadmin:password",
-  "version": "7.0.0",
-  "clusters": [ { "id": 0, "name": "default" } ],
-  "hosts": [
-    { "id": 0, "name": "localhost", "state": 2, "cluster_id": 0,
-      "template": { "ARCH": "x86_64", "HYPERVISOR": "kvm" },
-      "pci": [
-        { "address": "0000:01:00.0", "vendor": "8086", "device": "10d3", "class": "020000", "numa_node": -1 },
-        { "address": "0000:02:00.0", "vendor": "8086", "device": "10d3", "class": "020000", "numa_node": -1 }
-      ] }
-  ]
-}
-JSON
+# shellcheck disable=SC2086
+oned_seed localhost $e1000e_pair > "$g/var/lib/one-double/seed.json"
 chroot "$g" chown -R oneadmin:oneadmin /var/lib/one-double
 install -m 0644 "$guest_files/tmpfiles-opennebula.conf" "$g/etc/tmpfiles.d/opennebula.conf"
 for u in opennebula onepci-ftest; do
@@ -150,14 +136,7 @@ touch "$g/etc/cloud/cloud-init.disabled"
 echo frontend > "$g/etc/hostname"
 printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\tfrontend\n' > "$g/etc/hosts"
 
-kernel=$(ls "$g"/boot/vmlinuz-* | sort -V | tail -n1)
-initrd=$(ls "$g"/boot/initrd.img-* | sort -V | tail -n1)
-cp "$kernel" "$out/vmlinuz"
-cp "$initrd" "$out/initrd.img"
-rm -f "$out/disk.raw"
-truncate -s 3G "$out/disk.raw"
-mkfs.ext4 -q -F -L onepci-root -d "$g" "$out/disk.raw" || { echo "FAIL: mkfs.ext4 -d"; exit 1; }
-rm -rf "$g"
+guest_disk "$g" "$out" || { echo "FAIL: mkfs.ext4 -d"; exit 1; }
 
 # --- 4. one boot ---------------------------------------------------------------------------
 # TCG, as the system suite: nested KVM is not dependable on CI machines

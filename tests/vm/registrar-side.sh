@@ -22,27 +22,8 @@ out=$1 cmd=$2 build=$3
 work=$out/registrar
 registrar=${ONEPCI_VM_REGISTRAR:-$build/registrar/onepci-registrar}
 
-# The guest's devices (run-vm-test.sh puts the NICs on root ports 1-4).
-seed_json() {
-        cat <<'EOF'
-{
-  "session": "oneadmin:password",
-  "version": "7.0.0",
-  "clusters": [ { "id": 0, "name": "default" } ],
-  "hosts": [
-    { "id": 0, "name": "10.0.2.15", "state": 2, "cluster_id": 0,
-      "template": { "ARCH": "x86_64", "HYPERVISOR": "kvm" },
-      "pci": [
-        { "address": "0000:01:00.0", "vendor": "8086", "device": "10d3", "class": "020000", "numa_node": -1 },
-        { "address": "0000:02:00.0", "vendor": "8086", "device": "10d3", "class": "020000", "numa_node": -1 },
-        { "address": "0000:03:00.0", "vendor": "8086", "device": "10d3", "class": "020000", "numa_node": -1 },
-        { "address": "0000:04:00.0", "vendor": "8086", "device": "10d3", "class": "020000", "numa_node": -1 }
-      ] }
-  ]
-}
-EOF
-}
-
+# shellcheck source-path=SCRIPTDIR source=../oned-double/seed.sh
+. "$double_dir/seed.sh"
 free_port() {
         python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -52,7 +33,8 @@ start)
         [ -x "$registrar" ] || exit 0
         rm -rf "$work"
         mkdir -p "$work/oned" "$work/remotes/kvm-probes.d" "$work/etc"
-        seed_json > "$work/oned/seed.json"
+        # The guest's devices (run-vm-test.sh puts the NICs on root ports 1-4).
+        oned_seed 10.0.2.15 0000:0{1,2,3,4}:00.0=8086:10d3:020000 > "$work/oned/seed.json"
         cp "$double_dir/demo-pci.conf" "$work/remotes/kvm-probes.d/pci.conf"
         python3 "$double_dir/oned_double.py" --seed "$work/oned/seed.json" --port 0 \
                 --port-file "$work/oned/port" --state-dir "$work/oned" \
