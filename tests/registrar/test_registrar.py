@@ -683,9 +683,15 @@ class RegistrarTest(unittest.TestCase):
         self.assertIn('onepci_reports_total{result="probe_unavailable"} 9\n', fe.metrics())
 
     def test_per_client_connection_cap(self):
+        # One polling thread: libmicrohttpd divides --max-connections among
+        # its threads, and with 8 of them a thread whose share (4 of 32) is
+        # full refuses a connection although neither cap is reached; which
+        # thread accepts is the scheduler's choice (under valgrind, 4 to 7
+        # stayed open).  What is tested here is the per-client cap.
         fe = self.frontend(seed(), extra_args=["--max-connections", "32",
                                                "--max-connections-per-ip", "8",
-                                               "--connection-timeout", "60"])
+                                               "--connection-timeout", "60",
+                                               "--threads", "1"])
         idle = []
         self.addCleanup(lambda: [s.close() for s in idle])
         # 40 connections from 127.0.0.1 that never send a byte: more than all
