@@ -249,31 +249,20 @@ static int fill_vf_and_net(const char *dir, struct pci_device *d) {
         _cleanup_free_ char *net = path_join(dir, "net");
         if (!physfn || !net)
                 return -ENOMEM;
-        char target[PATH_MAX];
-        ssize_t n = readlink(physfn, target, sizeof(target) - 1);
-        if (n > 0) {
-                target[n] = '\0';
-                const char *base = strrchr(target, '/');
-                base = base ? base + 1 : target;
-                char canon[PCI_ADDRESS_MAX];
-                if (pci_address_normalize(base, canon) == 0) {
-                        memcpy(d->physfn, canon, sizeof(canon));
-                        _cleanup_free_ char *pf_dir = path_join(dir, "physfn");
-                        _cleanup_closedir_ DIR *pd = pf_dir ? opendir(pf_dir) : NULL;
-                        struct dirent *de;
-                        while (pd && (de = readdir(pd))) {
-                                if (strncmp(de->d_name, "virtfn", 6) != 0)
-                                        continue;
-                                char link[PATH_MAX];
-                                _cleanup_free_ char *lp = path_join(pf_dir, de->d_name);
-                                ssize_t m = lp ? readlink(lp, link, sizeof(link) - 1) : -1;
-                                if (m <= 0)
-                                        continue;
-                                link[m] = '\0';
-                                const char *lb = strrchr(link, '/');
-                                if (STREQ(lb ? lb + 1 : link, d->address))
-                                        d->vf_index = atoi(de->d_name + 6);
-                        }
+        char base[64], canon[PCI_ADDRESS_MAX];
+        if (read_link_basename(physfn, base, sizeof(base)) == 0 &&
+            pci_address_normalize(base, canon) == 0) {
+                memcpy(d->physfn, canon, sizeof(canon));
+                _cleanup_closedir_ DIR *pd = opendir(physfn);
+                struct dirent *de;
+                while (pd && (de = readdir(pd))) {
+                        if (strncmp(de->d_name, "virtfn", 6) != 0)
+                                continue;
+                        _cleanup_free_ char *lp = path_join(physfn, de->d_name);
+                        char vf[64];
+                        if (lp && read_link_basename(lp, vf, sizeof(vf)) == 0 &&
+                            STREQ(vf, d->address))
+                                d->vf_index = atoi(de->d_name + 6);
                 }
         }
         _cleanup_closedir_ DIR *nd = opendir(net);
