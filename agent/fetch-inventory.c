@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "context.h"
-#include "escape.h"
 #include "exit-codes.h"
 #include "fileio.h"
 #include "identity.h"
@@ -46,9 +45,9 @@ static int check_answer(const char *yaml, const char *node, const char *output) 
         int r = inventory_load_buffer(yaml, strlen(yaml), output, NULL, &inv, &err);
         if (r < 0) {
                 /* The message may quote the answer: escaped for the journal. */
-                _cleanup_free_ char *why = escape_untrusted(err.text);
-                log_error("the registrar's answer is not an inventory: %u:%u: %s", err.line,
-                          err.column, why ? why : "(out of memory)");
+                char why[ERROR_MESSAGE_FORMAT_MAX];
+                log_error("the registrar's answer is not an inventory: %s",
+                          error_message_format(&err, output, NULL, why, sizeof(why)));
                 return r;
         }
         for (size_t i = 0; i < inventory_n_hosts(inv); i++)
