@@ -75,7 +75,7 @@ if [ ! -f "$out/base.cpio.gz" ] || [ "$(cat "$out/base.key" 2>/dev/null)" != "$k
                 "./lib/modules/$kver/modules.builtin.modinfo" "./lib/modules/$kver/modules.order"
         modpath() { # module name -> path in the package ('-' and '_' are equal)
                 local re=${1//[-_]/[-_]}
-                grep -E "^\./lib/modules/$kver/kernel/.*/$re\.ko(\.xz|\.zst)?$" "$kdir/files.txt" | head -n1
+                grep -m1 -E "^\./lib/modules/$kver/kernel/.*/$re\.ko(\.xz|\.zst)?$" "$kdir/files.txt"
         }
         # Breadth-first over modinfo's "depends", one tar pass per level.
         declare -A seen=()
@@ -191,7 +191,9 @@ copy_libs_of "$agent"
 # so ldd does not list it: it and its libraries are copied by name.
 if [ "$(head -c4 "$agent" | od -An -c | tr -d ' ')" = '177ELF' ]; then
         ldconfig=$(command -v ldconfig || echo /sbin/ldconfig)
-        curl=$("$ldconfig" -p | awk '/libcurl\.so\.4 /{print $NF; exit}')
+        # awk reads to the end: quitting at the match would kill ldconfig with
+        # SIGPIPE, which pipefail turns into a silent failure (seen 2 in 5).
+        curl=$("$ldconfig" -p | awk '/libcurl\.so\.4 / && !found { print $NF; found = 1 }')
         [ -n "$curl" ] || die "libcurl.so.4 not found (ldconfig -p): the agent needs it to register"
         copy_lib "$curl"
         copy_libs_of "$curl"
